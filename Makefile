@@ -1,0 +1,65 @@
+# Xuefa — `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate demo test test-browser lint format messages check reset-db bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Xuefa needs Python 3.11 (found %d.%d); set PYTHON=/path/to/python3.11" % sys.version_info[:2])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install pinned dependencies
+
+migrate: install ## Apply database migrations
+	$(MANAGE) migrate --noinput
+
+demo: migrate ## Load the demo organisation and content (idempotent)
+	$(MANAGE) load_demo_data
+
+run: demo ## Install, migrate, load demo data and serve http://127.0.0.1:8000
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: install ## Run the whole test suite (SQLite unless DATABASE_URL is set)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-browser: install ## Run the browser tests only (needs Debian's chromium)
+	$(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
+
+check: install ## Django system checks and missing-migration check
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install ## Extract and compile translations (needs GNU gettext)
+	$(MANAGE) makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(MANAGE) compilemessages -l zh_Hans --ignore=.venv
+
+reset-db: install ## Delete the SQLite database and load demo data afresh
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	$(MAKE) demo
+
+bench: install ## Run the benchmarks in bench/
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from .organisation import Department, Official, User
+
+__all__ = ["Department", "Official", "User"]

@@ -1,0 +1,126 @@
+"""People and the organisation they belong to: accounts, the department tree and
+each official's profile as HR's roster describes it."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+
+class User(AbstractUser):
+    """An account. Chinese names are not split into first and last names, so the
+    display name lives in `name`. `must_change_password` is set whenever someone
+    other than the user chose the password (roster import, an administrator)."""
+
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("The user is asked to choose a new password at the next sign-in."),
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def get_full_name(self):
+        return self.name or super().get_full_name() or self.username
+
+    def get_short_name(self):
+        return self.name or self.username
+
+    def __str__(self):
+        return self.name or self.username
+
+
+class DepartmentQuerySet(MP_NodeQuerySet):
+    def subtree(self, department):
+        """The department and everything below it."""
+        return self.filter(path__startswith=department.path)
+
+
+class DepartmentManager(MP_NodeManager):
+    def get_queryset(self):
+        return DepartmentQuerySet(self.model, using=self._db).order_by("path")
+
+    def subtree(self, department):
+        return self.get_queryset().subtree(department)
+
+
+class Department(MP_Node):
+    """A unit in the organisation: district government > bureaus > offices.
+    A materialised path keeps subtree queries (reports by department) to one query."""
+
+    name = models.CharField(_("name"), max_length=100)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+
+    node_order_by = ["name"]
+    objects = DepartmentManager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def full_name(self):
+        """Names from the top of the tree down, joined by ' / '."""
+        return " / ".join(d.name for d in [*self.get_ancestors(), self])
+
+
+mobile_validator = RegexValidator(r"^1\d{10}$", _("Enter an 11-digit mobile number."))
+
+
+class OfficialQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(user__is_active=True)
+
+    def in_department(self, department):
+        return self.filter(department__path__startswith=department.path)
+
+    def leaders(self):
+        return self.filter(is_leader=True)
+
+
+class Official(models.Model):
+    """A civil servant's profile as the roster gives it. The staff number is the
+    stable key that roster imports match on."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="official", verbose_name=_("user")
+    )
+    staff_number = models.CharField(_("staff number"), max_length=32, unique=True)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="officials",
+        verbose_name=_("department"),
+    )
+    position = models.CharField(_("position"), max_length=64, blank=True)
+    rank = models.CharField(_("rank"), max_length=64, blank=True)
+    is_leader = models.BooleanField(_("leader"), default=False)
+    mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[mobile_validator])
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OfficialQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("official")
+        verbose_name_plural = _("officials")
+        ordering = ["department__path", "staff_number"]
+        permissions = [
+            ("import_roster", _("Can import the roster")),
+            ("view_reports", _("Can view completion reports")),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_full_name()} ({self.staff_number})"
+
+    @property
+    def name(self):
+        return self.user.get_full_name()

@@ -1,0 +1,42 @@
+from wagtail import hooks
+
+from . import roles
+
+
+@hooks.register("register_role_permissions")
+def organisation_role_permissions():
+    return {
+        roles.ORGANIZER: {
+            "wagtailadmin.access_admin",
+            "learning.view_department",
+            "learning.view_official",
+        },
+        roles.HR: {
+            "wagtailadmin.access_admin",
+            "learning.view_department",
+            "learning.add_department",
+            "learning.change_department",
+            "learning.view_official",
+            "learning.change_official",
+            "learning.import_roster",
+            "learning.view_reports",
+        },
+        roles.OFFICIAL: set(),
+    }
+
+
+@hooks.register("register_dashboard_panels")
+def organisation_dashboard_panels(request):
+    from .dashboard import ProfilePanel
+
+    return [ProfilePanel(request)]
+
+
+@hooks.register("register_demo_data")
+def organisation_demo_data():
+    from . import demo
+
+    return [
+        (10, "Departments created", demo.load_departments),
+        (20, "Officials created", demo.load_people),
+    ]

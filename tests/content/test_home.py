@@ -1,0 +1,45 @@
+from django.db import OperationalError
+from django.urls import reverse
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signed_out_visitor_is_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_official_sees_name_and_department(official_client, official):
+    response = official_client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert official.user.name in html
+    assert official.department.name in html
+    assert official.staff_number in html
+
+
+def test_dashboard_is_chinese_by_default(official_client):
+    html = official_client.get("/").content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "我的档案" in html or "个人信息" in html
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_database_down(client, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
