@@ -1,3 +1,4 @@
 from .organisation import Department, Official, User
+from .topics import LawTopic, Speaker
 
-__all__ = ["Department", "Official", "User"]
+__all__ = ["Department", "LawTopic", "Official", "Speaker", "User"]
