@@ -43,7 +43,7 @@ class AccountPolicyMiddleware:
             if (
                 not _allowed(
                     request.path,
-                    ("mfa_activate_totp", "mfa_index", "account_logout", "mfa_reauthenticate"),
+                    ("mfa_activate_totp", "account_logout", "account_reauthenticate"),
                 )
                 and not Authenticator.objects.filter(
                     user=user, type=Authenticator.Type.TOTP

@@ -1,6 +1,25 @@
+from django.utils.translation import gettext_lazy as _
+
 from wagtail import hooks
+from wagtail.admin.viewsets.base import ViewSetGroup
 
 from . import roles
+from .admin_views import RosterImportViewSet
+from .viewsets import DepartmentViewSet, OfficialViewSet
+
+
+class OrganisationViewSetGroup(ViewSetGroup):
+    """HR's corner of the back office: the department tree, officials, the roster."""
+
+    menu_label = _("Organisation")
+    menu_icon = "group"
+    menu_order = 250
+    items = (DepartmentViewSet, OfficialViewSet, RosterImportViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_organisation_viewsets():
+    return OrganisationViewSetGroup()
 
 
 @hooks.register("register_role_permissions")

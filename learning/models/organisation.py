@@ -66,6 +66,11 @@ class Department(MP_Node):
     def __str__(self):
         return self.name
 
+    def indented_name(self):
+        return "— " * (self.depth - 1) + self.name
+
+    indented_name.short_description = _("name")
+
     @property
     def full_name(self):
         """Names from the top of the tree down, joined by ' / '."""
