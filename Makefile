@@ -58,8 +58,8 @@ reset-db: install ## Delete the SQLite database and load demo data afresh
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
 	$(MAKE) demo
 
-bench: install ## Run the benchmarks in bench/
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: install ## Run the benchmarks in bench/ (each prints its figures)
+	@set -e; for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script; done
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

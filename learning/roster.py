@@ -71,7 +71,7 @@ TRUE_WORDS = {"是", "y", "yes", "true", "1", "领导"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", ""}
 STAFF_NUMBER_CHARS = set(string.ascii_letters + string.digits + "-_")
 # New accounts get a random one-time password the user must replace at first sign-in.
-INITIAL_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+INITIAL_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105
 INITIAL_PASSWORD_LENGTH = 12
 
 
@@ -178,9 +178,7 @@ def _map_headers(header_row):
         if column is None:
             continue
         if column.key in found:
-            problems.append(
-                Problem(1, text, _("This column appears more than once."))
-            )
+            problems.append(Problem(1, text, _("This column appears more than once.")))
             continue
         found[column.key] = (index, text)
     missing = [str(col.label) for col in COLUMNS if col.required and col.key not in found]
@@ -218,8 +216,9 @@ class _DepartmentIndex:
             department = self.by_full_name.get(normalised)
             if department is None:
                 # A path may leave out the top of the tree when what remains is unique.
-                tails = [d for path, d in self.by_full_name.items()
-                         if path.endswith("/" + normalised)]
+                tails = [
+                    d for path, d in self.by_full_name.items() if path.endswith("/" + normalised)
+                ]
                 if len(tails) == 1:
                     return tails[0]
                 raise ValidationError(_("No department has the path “%(path)s”.") % {"path": text})
@@ -262,7 +261,11 @@ def read_roster(fileobj):
         for number, values in enumerate(rows, start=2):
             if number - 1 > MAX_ROWS:
                 raise RosterError(
-                    [Problem(None, "", _("The file has more than %(max)s rows.") % {"max": MAX_ROWS})]
+                    [
+                        Problem(
+                            None, "", _("The file has more than %(max)s rows.") % {"max": MAX_ROWS}
+                        )
+                    ]
                 )
             cells = {
                 key: _cell_text(values[index] if index < len(values) else None)
@@ -379,9 +382,7 @@ def _conflicts_with_other_accounts(rows, columns):
         Official.objects.filter(staff_number__in=numbers).values_list("staff_number", "user_id")
     )
     problems = []
-    taken_usernames = dict(
-        User.objects.filter(username__in=numbers).values_list("username", "id")
-    )
+    taken_usernames = dict(User.objects.filter(username__in=numbers).values_list("username", "id"))
     emails = [r.email.lower() for r in rows if r.email]
     taken_emails = {
         email.lower(): user_id
@@ -480,8 +481,18 @@ def template_workbook():
     sheet = workbook.active
     sheet.title = _("Roster")
     sheet.append([col.aliases[0] for col in COLUMNS])
-    sheet.append(["张三", "BH1001", "区政府办公室/秘书科", "科员", "一级科员", "否",
-                  "13800001001", "zhangsan@example.cn"])
+    sheet.append(
+        [
+            "张三",
+            "BH1001",
+            "区政府办公室/秘书科",
+            "科员",
+            "一级科员",
+            "否",
+            "13800001001",
+            "zhangsan@example.cn",
+        ]
+    )
     for index, column in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=True, color="FFFFFF" if column.required else "000000")

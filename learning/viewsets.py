@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.users import forms as wagtail_forms
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
@@ -95,6 +96,7 @@ class DepartmentForm(WagtailAdminModelForm):
 
 class DepartmentViewSet(ModelViewSet):
     model = Department
+    name = "departments"
     icon = "folder-inverse"
     menu_label = _("Departments")
     menu_order = 100
@@ -113,8 +115,14 @@ class OfficialFilterSet(WagtailFilterSet):
         fields = ["department", "is_leader"]
 
 
+class OfficialIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("user", "department")
+
+
 class OfficialViewSet(ModelViewSet):
     model = Official
+    name = "officials"
     icon = "user"
     menu_label = _("Officials")
     menu_order = 200
@@ -128,5 +136,4 @@ class OfficialViewSet(ModelViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
 
-    def get_queryset(self, request):
-        return Official.objects.select_related("user", "department")
+    index_view_class = OfficialIndexView

@@ -57,3 +57,9 @@ def sign_in(page, live_server, username, password="xuefa-demo"):  # noqa: S107
     page.fill("input[name=login]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A browser in China asks for Chinese; the site answers in zh-hans."""
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}

@@ -1,7 +1,7 @@
-import pytest
 from django.contrib.auth import get_user
 from django.urls import reverse
 
+import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
