@@ -250,3 +250,9 @@ def test_sign_in_with_totp_asks_for_the_code(client, settings):
     assert not signed_in(client)
     client.post(reverse("mfa_authenticate"), {"code": _totp_code(secret)})
     assert signed_in(client)
+
+
+def test_login_page_offers_no_signup(client):
+    html = client.get(LOGIN).content.decode()
+    assert "/accounts/signup/" not in html
+    assert "工号或电子邮箱" in html
