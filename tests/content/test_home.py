@@ -43,3 +43,16 @@ def test_healthz_reports_database_down(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "down"
+
+
+def test_english_is_available_from_the_language_switch(official_client, official):
+    response = official_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = official_client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert f"Hello, {official.user.name}" in html
+
+
+def test_dashboard_query_count_is_bounded(official_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        assert official_client.get("/").status_code == 200
