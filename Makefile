@@ -9,7 +9,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate demo test test-browser lint format messages check reset-db bench clean
+PROD_ENV = DJANGO_SETTINGS_MODULE=xuefa.settings.production \
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xuefa} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	SECRET_KEY=$${SECRET_KEY:-$$(cat .secret_key)} \
+	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false
+
+.PHONY: help install run serve-prod migrate demo test test-browser lint format messages check reset-db bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -31,6 +38,17 @@ demo: migrate ## Load the demo organisation and content (idempotent)
 
 run: demo ## Install, migrate, load demo data and serve http://127.0.0.1:8000
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+.secret_key:
+	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@chmod 600 $@
+
+serve-prod: install .secret_key ## Serve with production settings, PostgreSQL, Redis and gunicorn (plain HTTP, local)
+	@createdb -h 127.0.0.1 -U postgres xuefa 2>/dev/null || true
+	$(PROD_ENV) $(MANAGE) migrate --noinput
+	$(PROD_ENV) $(MANAGE) collectstatic --noinput -v0
+	$(PROD_ENV) $(MANAGE) load_demo_data
+	$(PROD_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: install ## Run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
