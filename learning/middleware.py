@@ -1,9 +1,16 @@
 """Account rules applied to every request of a signed-in user."""
 
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .roles import is_back_office
 
@@ -72,3 +79,53 @@ class AdminAccessMiddleware:
         ):
             raise PermissionDenied
         return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Idle and absolute limits on a signed-in session. The last-activity time is
+    written at most once a minute, so busy pages (exam autosave, study heartbeats)
+    do not write the session on every request."""
+
+    STARTED = "xuefa_session_started"
+    LAST_SEEN = "xuefa_session_last_seen"
+    TOUCH_EVERY = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response = self.check(request)
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+    def check(self, request):
+        now = int(time.time())
+        session = request.session
+        started = session.get(self.STARTED)
+        last_seen = session.get(self.LAST_SEEN, started)
+        if started is None:
+            session[self.STARTED] = session[self.LAST_SEEN] = now
+            return None
+        idle = now - last_seen > settings.XUEFA_SESSION_IDLE_SECONDS
+        too_old = now - started > settings.XUEFA_SESSION_ABSOLUTE_SECONDS
+        if idle or too_old:
+            logout(request)
+            message = _("Your session has expired. Please sign in again.")
+            if _wants_json(request):
+                return JsonResponse({"error": message, "signed_out": True}, status=401)
+            messages.info(request, message)
+            return redirect_to_login(request.get_full_path())
+        if now - last_seen >= self.TOUCH_EVERY:
+            session[self.LAST_SEEN] = now
+        return None
+
+
+def _wants_json(request):
+    return (
+        request.headers.get("x-requested-with") == "XMLHttpRequest"
+        or "application/json" in request.headers.get("accept", "")
+        or request.content_type == "application/json"
+    )
