@@ -22,6 +22,10 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="account_reset_password"),
     ),
     path("admin/", include(wagtailadmin_urls)),
+    path(
+        "_util/login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include(wagtaildocs_urls)),

@@ -191,6 +191,15 @@ def test_wagtail_admin_login_is_not_a_way_around(client, official):
     assert not signed_in(client)
 
 
+def test_wagtail_private_page_login_is_not_a_way_around(client, official):
+    response = client.post(
+        "/_util/login/", {"username": official.user.username, "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert not signed_in(client)
+
+
 def test_admin_login_page_leads_to_allauth(client):
     response = client.get("/admin/login/?next=/admin/pages/")
     assert response.status_code == 302

@@ -1,0 +1,145 @@
+"""Every URL the project serves has an access rule here, and every rule is checked
+for every role. A new view without a rule fails `test_every_url_has_a_rule`, so
+nobody adds an endpoint without deciding who may use it."""
+
+import re
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+import pytest
+
+from learning import roles
+from tests.factories import OfficialFactory, UserFactory
+
+ROLES = ("anonymous", "official", "organizer", "hr", "superuser")
+
+# Specs: who may open a route with a plain GET.
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any signed-in user; anonymous visitors go to sign in
+BACK_OFFICE = "back_office"  # Wagtail admin: officials 403, anonymous to sign in
+HR_ONLY = "hr_only"  # admin screens for HR (and superusers) only
+ACCOUNT = "account"  # allauth's pages: never a server error, whoever asks
+NOT_GET = "not_get"  # POST-only endpoints: a GET is refused for everyone
+TOKEN = "token"  # screens: authenticated by a secret token in the URL
+
+RULES = [
+    (r"^healthz$", PUBLIC),
+    (r"^$", SIGNED_IN),
+    (r"^i18n/setlang/$", NOT_GET),
+    (r"^accounts/", ACCOUNT),
+    (r"^admin/logout/$", ACCOUNT),
+    (r"^admin/(jsi18n|sprite)", PUBLIC),  # translations and icons for the admin UI
+    (r"^admin/password_reset/", ACCOUNT),
+    (r"^admin/roster/", HR_ONLY),
+    (r"^admin/", BACK_OFFICE),
+    # Wagtail's front-end login for private pages leads to allauth's.
+    (r"^_util/login/$", ACCOUNT),
+    (r"^_util/authenticate_with_password/", NOT_GET),
+    (r"^documents/authenticate_with_password/", NOT_GET),
+    (r"^documents/", SIGNED_IN),
+    # Wagtail serves the page tree last; pages check sign-in themselves.
+    (r"^\(\(\?:\[\\w\\-\]\+/\)\*\)$", SIGNED_IN),
+]
+
+
+def _routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            yield route.replace("^", "").replace("\\Z", "").replace("$", ""), pattern
+
+
+ROUTES = sorted({route: pattern for route, pattern in _routes()}.items())
+
+
+def rule_for(route):
+    for regex, spec in RULES:
+        if re.search(regex, route):
+            return spec
+    return None
+
+
+def test_every_url_has_a_rule():
+    missing = [route for route, _ in ROUTES if rule_for(route) is None]
+    assert not missing, f"URLs without an access rule in tests/test_permission_matrix.py: {missing}"
+
+
+def _plain(route):
+    return "<" not in route and "(" not in route and "[" not in route and "*" not in route
+
+
+# Logout pages go last: they end the session the other checks use.
+PLAIN_ROUTES = sorted(
+    ((route, rule_for(route)) for route, _ in ROUTES if _plain(route)),
+    key=lambda item: "logout" in item[0],
+)
+
+
+@pytest.fixture
+def client_for(client, db):
+    def make(role):
+        if role == "superuser":
+            client.force_login(UserFactory(is_superuser=True, is_staff=True))
+        elif role == "official":
+            client.force_login(OfficialFactory().user)
+        elif role in ("organizer", "hr"):
+            group = roles.ORGANIZER if role == "organizer" else roles.HR
+            client.force_login(
+                OfficialFactory(user=UserFactory(roles=[roles.OFFICIAL, group])).user
+            )
+        return client
+
+    return make
+
+
+def _to_login(response):
+    return response.status_code == 302 and "/login/" in response["Location"]
+
+
+def check(spec, role, response, route=""):
+    status = response.status_code
+    assert status < 500
+    if spec == PUBLIC:
+        # Officials are kept out of everything under /admin/, its assets included.
+        in_admin = route.startswith("admin/")
+        assert status in (200, 301, 302, 304, 404) or (in_admin and status == 403)
+    elif spec == SIGNED_IN:
+        assert _to_login(response) if role == "anonymous" else not _to_login(response)
+    elif spec == BACK_OFFICE:
+        if role == "anonymous":
+            assert _to_login(response) or status in (401, 403)
+        elif role == "official":
+            assert status == 403
+    elif spec == HR_ONLY:
+        if role == "anonymous":
+            assert _to_login(response)
+        elif role == "official":
+            assert status == 403
+        elif role == "organizer":
+            assert status in (302, 403) and not _to_login(response)
+        else:
+            assert status in (200, 405)
+    elif spec == NOT_GET:
+        assert status in (302, 400, 403, 404, 405)
+    elif spec == TOKEN:
+        assert status == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_every_plain_url_answers_each_role_as_its_rule_says(client_for, role):
+    client = client_for(role)
+    checked = 0
+    for route, spec in PLAIN_ROUTES:
+        if spec == BACK_OFFICE and role in ("organizer", "hr", "superuser"):
+            continue  # Wagtail's own permission checks; our screens are HR_ONLY etc.
+        response = client.get("/" + route)
+        try:
+            check(spec, role, response, route)
+        except AssertionError as error:
+            raise AssertionError(f"/{route} as {role}: {response.status_code} ({spec})") from error
+        checked += 1
+    assert checked > 20
