@@ -1,10 +1,33 @@
 """Site pages and publicity content."""
 
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, PublishingPanel
 from wagtail.fields import RichTextField
-from wagtail.models import Page
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    Page,
+    RevisionMixin,
+    WorkflowMixin,
+)
+
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+
+from .fields import WeekdaysField
 
 
 class HomePage(Page):
@@ -24,3 +47,370 @@ class HomePage(Page):
         from .views import home
 
         return home(request)
+
+
+# --- Publicity screens (电子屏) ---------------------------------------------------------------
+
+
+def new_screen_token():
+    """A URL-safe secret that is the screen's only credential."""
+    return secrets.token_urlsafe(32)
+
+
+class PublicityItemQuerySet(models.QuerySet):
+    def valid_on(self, day):
+        """Items whose validity dates include `day` (open ends are unlimited)."""
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        )
+
+
+class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+    """One thing a screen shows: a poster (法治宣传挂图), a video, a text card (明白纸)
+    or a quotation of a law article. Only the published version is ever played, and
+    only between its valid-from and valid-to dates."""
+
+    class Kind(models.TextChoices):
+        POSTER = "poster", _("Poster")
+        VIDEO = "video", _("Video")
+        TEXT_CARD = "text_card", _("Text card")
+        QUOTATION = "quotation", _("Law article quotation")
+
+    MAX_POINTS = 6
+
+    title = models.CharField(_("title"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.POSTER)
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("poster image"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    video = models.ForeignKey(
+        "wagtaildocs.Document",
+        verbose_name=_("video file"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("An MP4 file uploaded to the documents library."),
+    )
+    headline = models.CharField(
+        _("headline"),
+        max_length=60,
+        blank=True,
+        help_text=_("Text cards: the large heading. Quotations: the law's name."),
+    )
+    points = models.TextField(
+        _("points"),
+        blank=True,
+        help_text=_("Text cards: one short point per line, at most six."),
+    )
+    quote = models.TextField(_("quoted article"), blank=True)
+    citation = models.CharField(
+        _("citation"),
+        max_length=120,
+        blank=True,
+        help_text=_("Where the quotation comes from, e.g. the law and article number."),
+    )
+    duration = models.PositiveSmallIntegerField(
+        _("default duration (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(3), MaxValueValidator(3600)],
+        help_text=_("Empty: 15 seconds, or a video's own length."),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="publicity_item")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="publicity_item",
+        for_concrete_model=False,
+    )
+
+    objects = PublicityItemQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("kind"),
+        FieldPanel("image"),
+        FieldPanel("video"),
+        FieldPanel("headline"),
+        FieldPanel("points"),
+        FieldPanel("quote"),
+        FieldPanel("citation"),
+        FieldPanel("duration"),
+        FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_to")], heading=_("Validity")),
+        PublishingPanel(),
+    ]
+
+    class Meta:
+        verbose_name = _("publicity item")
+        verbose_name_plural = _("publicity items")
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    @property
+    def point_list(self):
+        return [line.strip() for line in self.points.splitlines() if line.strip()]
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.kind == self.Kind.POSTER and not self.image_id:
+            errors["image"] = _("A poster needs an image.")
+        if self.kind == self.Kind.VIDEO and not self.video_id:
+            errors["video"] = _("A video item needs a video file.")
+        if self.kind == self.Kind.VIDEO and self.video_id:
+            name = (self.video.file.name if self.video else "").lower()
+            if not name.endswith((".mp4", ".webm")):
+                errors["video"] = _("The video must be an MP4 or WebM file.")
+        if self.kind == self.Kind.TEXT_CARD:
+            if not self.headline:
+                errors["headline"] = _("A text card needs a headline.")
+            if not self.point_list:
+                errors["points"] = _("A text card needs at least one point.")
+            elif len(self.point_list) > self.MAX_POINTS:
+                errors["points"] = _("A text card holds at most six points.")
+        if self.kind == self.Kind.QUOTATION:
+            if not self.quote:
+                errors["quote"] = _("A quotation needs the quoted text.")
+            if not self.citation:
+                errors["citation"] = _("A quotation needs its citation.")
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            errors["valid_to"] = _("The end date must not be before the start date.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ScheduleWindow(models.Model):
+    """Optional days of the week and time of day, shared by playlist entries and
+    screen assignments. Empty days mean every day; empty times mean all day; a
+    window whose end is before its start runs past midnight."""
+
+    days = WeekdaysField(_("days of the week"), help_text=_("None ticked: every day."))
+    starts_at = models.TimeField(_("from"), null=True, blank=True)
+    ends_at = models.TimeField(_("until"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.starts_at == self.ends_at:
+            raise ValidationError({"ends_at": _("The window must not start and end together.")})
+
+
+class Playlist(ClusterableModel):
+    """Items played in order. The default playlist plays on any screen at any time
+    nothing else is scheduled (Xibo's default layout)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    is_default = models.BooleanField(
+        _("default playlist"),
+        default=False,
+        help_text=_("Played on every screen whenever nothing else is scheduled."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("is_default"),
+        InlinePanel("entries", heading=_("Items"), label=_("Item")),
+    ]
+
+    class Meta:
+        verbose_name = _("playlist")
+        verbose_name_plural = _("playlists")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="content_single_default_playlist",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if (
+            self.is_default
+            and Playlist.objects.filter(is_default=True).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError({"is_default": _("Another playlist is already the default.")})
+
+
+class PlaylistEntry(Orderable, ScheduleWindow):
+    """An item's place in a playlist, with its own duration and time window."""
+
+    playlist = ParentalKey(Playlist, on_delete=models.CASCADE, related_name="entries")
+    item = models.ForeignKey(
+        PublicityItem,
+        verbose_name=_("publicity item"),
+        on_delete=models.CASCADE,
+        related_name="playlist_entries",
+    )
+    duration = models.PositiveSmallIntegerField(
+        _("duration (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(3), MaxValueValidator(3600)],
+        help_text=_("Empty: the item's default duration."),
+    )
+
+    panels = [
+        FieldPanel("item"),
+        FieldPanel("duration"),
+        FieldPanel("days"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("playlist item")
+        verbose_name_plural = _("playlist items")
+
+    def __str__(self):
+        return f"{self.playlist} · {self.item}"
+
+
+class ScreenQuerySet(models.QuerySet):
+    def offline(self, now=None):
+        """Screens not seen within XUEFA_SCREEN_OFFLINE_AFTER seconds (or never)."""
+        cutoff = (now or timezone.now()) - timedelta(seconds=settings.XUEFA_SCREEN_OFFLINE_AFTER)
+        return self.filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=cutoff))
+
+
+class Screen(ClusterableModel):
+    """A display in a lobby or canteen. It is not a user: its secret token in the
+    player URL is its only credential, so rotating the token revokes the old URL."""
+
+    class Orientation(models.TextChoices):
+        LANDSCAPE = "landscape", _("Landscape (1920×1080)")
+        PORTRAIT = "portrait", _("Portrait (1080×1920)")
+
+    name = models.CharField(_("name"), max_length=80)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    orientation = models.CharField(
+        _("orientation"),
+        max_length=16,
+        choices=Orientation.choices,
+        default=Orientation.LANDSCAPE,
+    )
+    token = models.CharField(
+        _("secret token"), max_length=64, unique=True, default=new_screen_token, editable=False
+    )
+    token_rotated_at = models.DateTimeField(_("token issued"), default=timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False)
+    last_item = models.ForeignKey(
+        PublicityItem,
+        verbose_name=_("last reported item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_item_at = models.DateTimeField(
+        _("last reported at"), null=True, blank=True, editable=False
+    )
+
+    objects = ScreenQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("location"),
+        FieldPanel("orientation"),
+        InlinePanel("playlist_assignments", heading=_("Playlists"), label=_("Playlist")),
+    ]
+
+    class Meta:
+        verbose_name = _("screen")
+        verbose_name_plural = _("screens")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_player_url(self):
+        return reverse("content:screen_player", kwargs={"token": self.token})
+
+    def rotate_token(self):
+        """Issue a new secret; the old player URL answers 404 from now on."""
+        self.token = new_screen_token()
+        self.token_rotated_at = timezone.now()
+        self.save(update_fields=["token", "token_rotated_at"])
+
+    def is_offline(self, now=None):
+        if self.last_seen_at is None:
+            return True
+        now = now or timezone.now()
+        return now - self.last_seen_at > timedelta(seconds=settings.XUEFA_SCREEN_OFFLINE_AFTER)
+
+
+class ScreenPlaylist(Orderable, ScheduleWindow):
+    """A playlist assigned to a screen. When several assignments are active, the
+    highest priority wins; ties go to the one listed first."""
+
+    screen = ParentalKey(Screen, on_delete=models.CASCADE, related_name="playlist_assignments")
+    playlist = models.ForeignKey(
+        Playlist,
+        verbose_name=_("playlist"),
+        on_delete=models.CASCADE,
+        related_name="screen_assignments",
+    )
+    priority = models.SmallIntegerField(
+        _("priority"), default=0, help_text=_("Higher numbers win when schedules overlap.")
+    )
+
+    panels = [
+        FieldPanel("playlist"),
+        FieldPanel("priority"),
+        FieldPanel("days"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("screen playlist")
+        verbose_name_plural = _("screen playlists")
+
+    def __str__(self):
+        return f"{self.screen} · {self.playlist}"
+
+
+class ScheduleStamp(models.Model):
+    """One row whose number changes whenever anything a screen shows changes, so
+    every app process can tell in one query whether its cached playlist is stale."""
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("schedule stamp")
+        verbose_name_plural = _("schedule stamps")
+
+    def __str__(self):
+        return str(self.value)
+
+    @classmethod
+    def bump(cls):
+        """A fresh random value rather than a counter, so that a value is never
+        reused, even after a rolled-back transaction."""
+        value = secrets.randbits(62)
+        if not cls.objects.filter(pk=1).update(value=value):
+            cls.objects.update_or_create(pk=1, defaults={"value": value})

@@ -1,12 +1,22 @@
+import json
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponseNotFound, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from learning.dashboard import panels_for
 
-from .models import HomePage
+from . import screens
+from .models import HomePage, Screen
 
 
 @login_required
@@ -37,3 +47,101 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# --- Publicity screen player ------------------------------------------------------------------
+# A screen is not a user: the secret token in the URL is its credential. Unknown and
+# rotated tokens get the same bare 404, so the answer reveals nothing.
+
+
+def _screen_not_found():
+    return HttpResponseNotFound(b"Not Found", content_type="text/plain")
+
+
+def _private(response):
+    response["Cache-Control"] = "no-cache, private"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_GET
+def screen_player(request, token):
+    """The full-screen player page; it fetches everything else itself."""
+    state = screens.screen_for_token(token)
+    if state is None:
+        return _screen_not_found()
+    screens.record_poll(state)
+    screen = Screen.objects.only("name", "orientation").get(pk=state.pk)
+    config = {
+        "playlistUrl": reverse("content:screen_playlist", kwargs={"token": token}),
+        "playsUrl": reverse("content:screen_plays", kwargs={"token": token}),
+        "workerUrl": reverse("content:screen_worker", kwargs={"token": token}),
+        "storageKey": f"xuefa-screen-{state.pk}",
+    }
+    return _private(
+        render(request, "content/screen_player.html", {"screen": screen, "config": config})
+    )
+
+
+@require_GET
+def screen_playlist(request, token):
+    """The playlist document. Players poll it with If-None-Match; an unchanged playlist
+    costs one query and a 304. `?playing=<item id>` reports the item on show."""
+    state = screens.screen_for_token(token)
+    if state is None:
+        return _screen_not_found()
+    document = screens.playlist_document(state)
+    playing = request.GET.get("playing", "")
+    playing = int(playing) if playing.isdigit() and int(playing) in document.item_ids else None
+    screens.record_poll(state, playing=playing)
+    if document.etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(document.body, content_type="application/json")
+    response["ETag"] = document.etag
+    return _private(response)
+
+
+# The report is authenticated by the secret token in its URL, not by cookies: CSRF
+# protection guards cookie-authenticated requests, and a forged cross-site request
+# could only do what anyone holding the token can already do. The player sends it
+# without cookies (credentials: "omit"), so there is no CSRF cookie to pair a token with.
+@csrf_exempt
+@require_POST
+def screen_plays(request, token):
+    """Plays a player made while it could not reach the server, sent on reconnecting."""
+    state = screens.screen_for_token(token)
+    if state is None:
+        return _screen_not_found()
+    if len(request.body) > 256 * 1024:
+        return JsonResponse({"error": _("The report is too large.")}, status=413)
+    try:
+        plays = screens.parse_plays(json.loads(request.body or b"null"))
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": _("The report could not be read.")}, status=400)
+    accepted = screens.record_plays(state, plays)
+    return _private(JsonResponse({"accepted": accepted}))
+
+
+@require_GET
+def screen_worker(request, token):
+    """The service worker, served from below the player URL so that its scope covers
+    the player page and its playlist: it keeps the screen playing offline."""
+    state = screens.screen_for_token(token)
+    if state is None:
+        return _screen_not_found()
+    player_url = reverse("content:screen_player", kwargs={"token": token})
+    context = {
+        "assets_json": json.dumps(
+            [static("content/screen_player.css"), static("content/screen_player.js")]
+        ),
+        "player_url_json": json.dumps(player_url),
+        "playlist_url_json": json.dumps(
+            reverse("content:screen_playlist", kwargs={"token": token})
+        ),
+        "media_url": settings.MEDIA_URL,
+    }
+    response = render(request, "content/screen_worker.js", context, content_type="text/javascript")
+    response["Service-Worker-Allowed"] = player_url
+    return _private(response)

@@ -59,3 +59,63 @@ def organisation_demo_data():
         (10, "Departments created", demo.load_departments),
         (20, "Officials created", demo.load_people),
     ]
+
+
+# --- Learning: lectures, study plans, collective study (issue 3) -----------------
+
+
+def _register_learning_snippets():
+    from wagtail.snippets.models import register_snippet
+
+    from .study_admin import LearningViewSetGroup
+
+    register_snippet(LearningViewSetGroup)
+
+
+_register_learning_snippets()
+
+
+@hooks.register("register_role_permissions")
+def learning_role_permissions():
+    organizer = {
+        f"learning.{action}_{model}"
+        for action in ("add", "change", "delete", "view")
+        for model in ("lawtopic", "speaker", "studyplan", "collectivestudysession")
+    }
+    return {
+        roles.ORGANIZER: organizer,
+        roles.HR: {
+            "learning.view_studyplan",
+            "learning.add_studyplan",
+            "learning.change_studyplan",
+            "learning.view_collectivestudysession",
+        },
+        roles.OFFICIAL: set(),
+    }
+
+
+@hooks.register("register_plan_requirements")
+def lecture_plan_requirements():
+    from .completion import LectureRequirements
+
+    return LectureRequirements()
+
+
+@hooks.register("register_dashboard_panels")
+def study_dashboard_panels(request):
+    from .study_dashboard import StudyPanel
+
+    return [StudyPanel(request)]
+
+
+@hooks.register("register_demo_data")
+def learning_demo_data():
+    from . import demo_lectures
+
+    return [
+        (30, "Law topics and speakers", demo_lectures.load_topics_and_speakers),
+        (32, "Lectures published", demo_lectures.load_lectures),
+        (34, "Study plans", demo_lectures.load_study_plans),
+        (36, "Collective study sessions", demo_lectures.load_study_sessions),
+        (38, "Study records", demo_lectures.load_study_progress),
+    ]

@@ -29,6 +29,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include(wagtaildocs_urls)),
+    path("exams/", include("exams.urls")),
+    path("observations/", include("exams.observation_urls")),
+    # Study record (/me/record/) and the study heartbeat; no pattern at the root.
+    path("", include("learning.urls")),
 ]
 
 if settings.DEBUG:
@@ -36,4 +40,7 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    path("screens/", include("content.urls")),
+    path("", include(wagtail_urls)),
+]

@@ -21,6 +21,7 @@ HR_ONLY = "hr_only"  # admin screens for HR (and superusers) only
 ACCOUNT = "account"  # allauth's pages: never a server error, whoever asks
 NOT_GET = "not_get"  # POST-only endpoints: a GET is refused for everyone
 TOKEN = "token"  # screens: authenticated by a secret token in the URL
+OWNER = "owner"  # one official's own object: others get 404, anonymous visitors sign in
 
 RULES = [
     (r"^healthz$", PUBLIC),
@@ -36,6 +37,15 @@ RULES = [
     (r"^_util/login/$", ACCOUNT),
     (r"^_util/authenticate_with_password/", NOT_GET),
     (r"^documents/authenticate_with_password/", NOT_GET),
+    (r"^me/record/$", SIGNED_IN),
+    (r"^study/<int:lecture_id>/heartbeat/$", NOT_GET),
+    (r"^exams/$", SIGNED_IN),
+    (r"^exams/notebook/$", SIGNED_IN),
+    (r"^exams/<", OWNER),
+    (r"^observations/$", SIGNED_IN),
+    (r"^observations/checkin/<str:token>/$", OWNER),
+    (r"^observations/<", OWNER),
+    (r"^screens/<str:token>/", TOKEN),
     (r"^documents/", SIGNED_IN),
     # Wagtail serves the page tree last; pages check sign-in themselves.
     (r"^\(\(\?:\[\\w\\-\]\+/\)\*\)$", SIGNED_IN),
@@ -123,9 +133,15 @@ def check(spec, role, response, route=""):
         else:
             assert status in (200, 405)
     elif spec == NOT_GET:
-        assert status in (302, 400, 403, 404, 405)
+        assert status in (302, 400, 401, 403, 404, 405)
     elif spec == TOKEN:
-        assert status == 404
+        # 405 for a method the player never accepts says nothing about the token.
+        assert status in (404, 405)
+    elif spec == OWNER:
+        if role == "anonymous":
+            assert _to_login(response) or status in (400, 404)
+        else:
+            assert status in (302, 400, 403, 404, 405) and not _to_login(response)
 
 
 @pytest.mark.django_db
@@ -143,3 +159,33 @@ def test_every_plain_url_answers_each_role_as_its_rule_says(client_for, role):
             raise AssertionError(f"/{route} as {role}: {response.status_code} ({spec})") from error
         checked += 1
     assert checked > 20
+
+
+CONVERTERS = {"int": "999999", "str": "no-such-thing", "slug": "no-such-thing", "path": "x"}
+
+
+def _fill(route):
+    return re.sub(r"<(?:(\w+):)?\w+>", lambda m: CONVERTERS[m.group(1) or "str"], route)
+
+
+# Our own routes with parameters, filled with ids and tokens that name nothing, or
+# someone else's: nobody may reach an object that is not theirs by changing an id.
+PARAM_ROUTES = [
+    (route, rule_for(route))
+    for route, _ in ROUTES
+    if "<" in route and rule_for(route) in (OWNER, TOKEN, NOT_GET)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_routes_with_parameters_never_show_what_is_not_yours(client_for, role):
+    client = client_for(role)
+    assert PARAM_ROUTES
+    for route, spec in PARAM_ROUTES:
+        url = "/" + _fill(route)
+        for response in (client.get(url), client.post(url, {})):
+            try:
+                check(spec, role, response, route)
+            except AssertionError as error:
+                raise AssertionError(f"{url} as {role}: {response.status_code} ({spec})") from error

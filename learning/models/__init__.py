@@ -1,4 +1,24 @@
+from .lectures import LectureIndexPage, LecturePage, LectureSeriesPage
 from .organisation import Department, Official, User
+from .study import (
+    CollectiveStudySession,
+    SessionAttendance,
+    StudyPlan,
+    StudyRecord,
+)
 from .topics import LawTopic, Speaker
 
-__all__ = ["Department", "LawTopic", "Official", "Speaker", "User"]
+__all__ = [
+    "CollectiveStudySession",
+    "Department",
+    "LawTopic",
+    "LectureIndexPage",
+    "LecturePage",
+    "LectureSeriesPage",
+    "Official",
+    "SessionAttendance",
+    "Speaker",
+    "StudyPlan",
+    "StudyRecord",
+    "User",
+]

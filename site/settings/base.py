@@ -211,6 +211,24 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest roster or question-bank workbook accepted for import.
 XUEFA_MAX_IMPORT_BYTES = 5 * 1024 * 1024
+# Publicity screens: how often players poll for playlist changes, how seldom a poll
+# writes the screen's last-seen time (cheap polling), and after how long without a
+# poll the admin marks a screen offline (all in seconds).
+XUEFA_SCREEN_POLL_SECONDS = int(os.environ.get("XUEFA_SCREEN_POLL_SECONDS", "30"))
+XUEFA_SCREEN_SEEN_INTERVAL = int(os.environ.get("XUEFA_SCREEN_SEEN_INTERVAL", "60"))
+XUEFA_SCREEN_OFFLINE_AFTER = int(os.environ.get("XUEFA_SCREEN_OFFLINE_AFTER", "300"))
+# Exams (exams app): seconds after an attempt's deadline during which answer saves
+# already in flight are still accepted; and whether a multiple-choice answer that picks
+# only some correct options (and no wrong one) earns part of the points.
+XUEFA_EXAM_GRACE_SECONDS = int(os.environ.get("XUEFA_EXAM_GRACE_SECONDS", "30"))
+XUEFA_EXAM_PARTIAL_CREDIT = env_bool("XUEFA_EXAM_PARTIAL_CREDIT", False)
+# Learning (learning app): a lecture page sends a study heartbeat every
+# XUEFA_HEARTBEAT_SECONDS while visible; one heartbeat credits at most that plus
+# XUEFA_HEARTBEAT_MARGIN_SECONDS (network delay). Lecture listings show
+# XUEFA_LECTURES_PER_PAGE lectures per page.
+XUEFA_HEARTBEAT_SECONDS = int(os.environ.get("XUEFA_HEARTBEAT_SECONDS", "30"))
+XUEFA_HEARTBEAT_MARGIN_SECONDS = int(os.environ.get("XUEFA_HEARTBEAT_MARGIN_SECONDS", "5"))
+XUEFA_LECTURES_PER_PAGE = 20
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xuefa@localhost")
@@ -237,6 +255,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "txt", "zip", "mp4"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 200 * 1024 * 1024
+# Lecture videos and slides uploaded as documents open in the browser (a <video>
+# plays an MP4 inline) instead of downloading; other types download as attachments.
+WAGTAILDOCS_INLINE_CONTENT_TYPES = ["application/pdf", "text/plain", "video/mp4", "video/webm"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 64_000_000
 

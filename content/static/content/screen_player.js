@@ -1,0 +1,457 @@
+/* Xuefa publicity screen player.
+ *
+ * Plays the screen's playlist full screen, item after item, cross-fading without a
+ * blank frame and preparing the next item while the current one shows. It polls the
+ * playlist with If-None-Match and applies a changed playlist at the next item
+ * boundary. The last playlist is kept in localStorage and, with the media, in the
+ * service worker's caches, so the screen keeps playing (even after a reload) while
+ * the server is unreachable; plays made meanwhile are reported on reconnecting.
+ */
+(function () {
+    "use strict";
+
+    var config = JSON.parse(document.getElementById("screen-config").textContent);
+    var stage = document.getElementById("stage");
+    var slots = Array.prototype.slice.call(stage.querySelectorAll(".slide"));
+    var FADE_MS = 800;
+    var RETRY_MS = 5000;
+    var MEDIA_CACHE = "xuefa-screen-media";
+    var PLAYLIST_KEY = config.storageKey + ":playlist";
+    var PLAYS_KEY = config.storageKey + ":plays";
+
+    var doc = null; // the playlist being played
+    var pending = null; // a newer playlist, applied at the next item boundary
+    var etag = null;
+    var index = -1;
+    var shown = null; // {item, slot, media}
+    var prepared = null; // {item, slot, ready, doc}
+    var online = true;
+    var itemTimer = null;
+    var pollTimer = null;
+
+    function readStore(key, fallback) {
+        try {
+            var raw = window.localStorage.getItem(key);
+            return raw ? JSON.parse(raw) : fallback;
+        } catch (e) {
+            return fallback;
+        }
+    }
+
+    function writeStore(key, value) {
+        try {
+            window.localStorage.setItem(key, JSON.stringify(value));
+        } catch (e) {
+            /* Storage full or disabled: the player still runs from memory. */
+        }
+    }
+
+    function setStatus(value) {
+        online = value;
+        document.documentElement.setAttribute("data-online", value ? "yes" : "no");
+    }
+
+    /* ---- playlist ------------------------------------------------------------ */
+
+    function receive(newDoc, newEtag) {
+        etag = newEtag;
+        writeStore(PLAYLIST_KEY, {etag: newEtag, doc: newDoc});
+        cacheMedia(newDoc.media || []);
+        if (doc === null) {
+            doc = newDoc;
+            playNext();
+        } else {
+            pending = newDoc;
+        }
+    }
+
+    function cacheMedia(urls) {
+        if (!("caches" in window)) {
+            return;
+        }
+        window.caches.open(MEDIA_CACHE).then(function (cache) {
+            urls.forEach(function (url) {
+                cache.match(url).then(function (hit) {
+                    if (!hit) {
+                        cache.add(url).catch(function () {});
+                    }
+                });
+            });
+            cache.keys().then(function (requests) {
+                requests.forEach(function (request) {
+                    var path = new URL(request.url).pathname;
+                    if (urls.indexOf(path) === -1 && urls.indexOf(request.url) === -1) {
+                        cache.delete(request);
+                    }
+                });
+            });
+        }).catch(function () {});
+    }
+
+    function playlistUrl() {
+        var url = config.playlistUrl;
+        if (shown && online) {
+            url += "?playing=" + encodeURIComponent(shown.item.id);
+        }
+        return url;
+    }
+
+    function poll() {
+        var headers = {};
+        if (etag) {
+            headers["If-None-Match"] = etag;
+        }
+        return fetch(playlistUrl(), {headers: headers, cache: "no-store", credentials: "omit"})
+            .then(function (response) {
+                if (response.headers.get("X-Xuefa-Offline")) {
+                    setStatus(false);
+                    return null;
+                }
+                if (response.status === 404) {
+                    return revoked();
+                }
+                if (response.status === 304) {
+                    setStatus(true);
+                    return reportPlays();
+                }
+                if (!response.ok) {
+                    setStatus(false);
+                    return null;
+                }
+                var newEtag = response.headers.get("ETag");
+                return response.json().then(function (newDoc) {
+                    setStatus(true);
+                    receive(newDoc, newEtag);
+                    return reportPlays();
+                });
+            })
+            .catch(function () {
+                setStatus(false);
+            })
+            .then(function () {
+                var seconds = (doc && doc.poll_seconds) || 30;
+                window.clearTimeout(pollTimer);
+                pollTimer = window.setTimeout(poll, seconds * 1000);
+            });
+    }
+
+    /* The token was rotated or the screen removed: forget everything. */
+    function revoked() {
+        window.localStorage.removeItem(PLAYLIST_KEY);
+        window.localStorage.removeItem(PLAYS_KEY);
+        var done = [];
+        if ("caches" in window) {
+            done.push(window.caches.keys().then(function (names) {
+                return Promise.all(names.filter(function (name) {
+                    return name.indexOf("xuefa-screen") === 0;
+                }).map(function (name) {
+                    return window.caches.delete(name);
+                }));
+            }));
+        }
+        if ("serviceWorker" in navigator) {
+            done.push(navigator.serviceWorker.getRegistrations().then(function (regs) {
+                return Promise.all(regs.map(function (reg) {
+                    return reg.unregister();
+                }));
+            }));
+        }
+        return Promise.all(done).then(function () {
+            window.location.reload();
+        });
+    }
+
+    /* ---- plays --------------------------------------------------------------- */
+
+    function notePlay(item) {
+        if (online) {
+            return; /* reported by the next poll's ?playing= */
+        }
+        var plays = readStore(PLAYS_KEY, []);
+        plays.push({item: item.id, at: new Date().toISOString()});
+        writeStore(PLAYS_KEY, plays.slice(-1000));
+    }
+
+    function reportPlays() {
+        var plays = readStore(PLAYS_KEY, []);
+        if (!plays.length) {
+            return null;
+        }
+        return fetch(config.playsUrl, {
+            method: "POST",
+            headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({plays: plays}),
+            credentials: "omit",
+        }).then(function (response) {
+            if (response.ok) {
+                var left = readStore(PLAYS_KEY, []).slice(plays.length);
+                writeStore(PLAYS_KEY, left);
+                document.documentElement.setAttribute("data-plays-reported", String(plays.length));
+            }
+        }).catch(function () {});
+    }
+
+    /* ---- slides -------------------------------------------------------------- */
+
+    function element(tag, className, text) {
+        var node = document.createElement(tag);
+        if (className) {
+            node.className = className;
+        }
+        if (text !== undefined) {
+            node.textContent = text;
+        }
+        return node;
+    }
+
+    function waitFor(target, eventName, ms) {
+        return new Promise(function (resolve, reject) {
+            var timer = window.setTimeout(function () {
+                reject(new Error("timeout"));
+            }, ms);
+            target.addEventListener(eventName, function () {
+                window.clearTimeout(timer);
+                resolve();
+            }, {once: true});
+            target.addEventListener("error", function () {
+                window.clearTimeout(timer);
+                reject(new Error("error"));
+            }, {once: true});
+        });
+    }
+
+    function build(item, slot) {
+        var entry = {item: item, slot: slot, media: null, objectUrl: null};
+        var content;
+        if (item.kind === "poster") {
+            content = new Image();
+            content.alt = item.title;
+            content.src = item.image;
+            entry.ready = content.decode ? content.decode() : waitFor(content, "load", 15000);
+        } else if (item.kind === "video") {
+            content = element("video");
+            content.muted = true;
+            content.playsInline = true;
+            content.preload = "auto";
+            entry.media = content;
+            entry.ready = fetch(item.video, {credentials: "omit"})
+                .then(function (response) {
+                    if (!response.ok) {
+                        throw new Error("video " + response.status);
+                    }
+                    return response.blob();
+                })
+                .then(function (blob) {
+                    entry.objectUrl = URL.createObjectURL(blob);
+                    content.src = entry.objectUrl;
+                    return waitFor(content, "canplay", 30000);
+                });
+        } else if (item.kind === "text_card") {
+            content = element("div", "slide-card");
+            content.appendChild(element("h1", "", item.headline));
+            var list = element("ol");
+            (item.points || []).forEach(function (point) {
+                list.appendChild(element("li", "", point));
+            });
+            content.appendChild(list);
+            entry.ready = Promise.resolve();
+        } else {
+            content = element("div", "slide-quote");
+            if (item.headline) {
+                content.appendChild(element("p", "law", item.headline));
+            }
+            content.appendChild(element("blockquote", "", item.quote));
+            content.appendChild(element("cite", "", item.citation));
+            entry.ready = Promise.resolve();
+        }
+        clearSlot(slot);
+        slot.appendChild(content);
+        slot.setAttribute("data-item", String(item.id));
+        slot.setAttribute("data-title", item.title);
+        return entry;
+    }
+
+    function clearSlot(slot) {
+        var video = slot.querySelector("video");
+        if (video) {
+            video.pause();
+            if (video.src.indexOf("blob:") === 0) {
+                URL.revokeObjectURL(video.src);
+            }
+        }
+        slot.replaceChildren();
+        slot.removeAttribute("data-item");
+        slot.removeAttribute("data-title");
+    }
+
+    function freeSlot() {
+        return slots.filter(function (slot) {
+            return !shown || slot !== shown.slot;
+        })[0];
+    }
+
+    function showMessage(templateId) {
+        window.clearTimeout(itemTimer);
+        var slot = freeSlot();
+        clearSlot(slot);
+        slot.appendChild(document.getElementById(templateId).content.cloneNode(true));
+        crossFade({item: null, slot: slot, media: null});
+        shown = null;
+        prepared = null;
+        index = -1;
+    }
+
+    /* The incoming slide fades in above the outgoing one; only when it is fully
+       opaque does the outgoing one disappear, so no frame is ever blank. */
+    function crossFade(entry) {
+        var previous = shown;
+        var slot = entry.slot;
+        void slot.offsetWidth;
+        slot.classList.add("is-entering");
+        window.setTimeout(function () {
+            slot.classList.remove("is-entering");
+            slot.classList.add("is-shown");
+            slots.forEach(function (other) {
+                if (other !== slot) {
+                    other.style.transition = "none";
+                    other.classList.remove("is-shown");
+                    void other.offsetWidth;
+                    other.style.transition = "";
+                    if (!previous || other === previous.slot) {
+                        clearSlot(other);
+                    }
+                }
+            });
+            prepareNext();
+        }, FADE_MS);
+    }
+
+    function sameItem(a, b) {
+        return JSON.stringify(a) === JSON.stringify(b);
+    }
+
+    function nextIndex() {
+        return (index + 1) % doc.items.length;
+    }
+
+    function prepareNext() {
+        if (!doc || pending || !doc.items.length || !shown) {
+            return;
+        }
+        var item = doc.items[nextIndex()];
+        if (sameItem(item, shown.item)) {
+            return;
+        }
+        prepared = build(item, freeSlot());
+        prepared.doc = doc;
+        prepared.ready.catch(function () {});
+    }
+
+    function applyPending() {
+        if (!pending) {
+            return;
+        }
+        var currentEntry = shown ? shown.item.entry : null;
+        doc = pending;
+        pending = null;
+        prepared = null;
+        index = -1;
+        for (var i = 0; i < doc.items.length; i += 1) {
+            if (doc.items[i].entry === currentEntry) {
+                index = i;
+            }
+        }
+        document.documentElement.className = "screen-" + doc.screen.orientation;
+    }
+
+    function playNext() {
+        window.clearTimeout(itemTimer);
+        applyPending();
+        if (!doc.items.length) {
+            showMessage("empty-message");
+            itemTimer = window.setTimeout(playNext, RETRY_MS);
+            return;
+        }
+        var position = nextIndex();
+        var item = doc.items[position];
+        if (shown && sameItem(item, shown.item)) {
+            /* A single-item playlist: keep showing it. */
+            index = position;
+            notePlay(item);
+            schedule(shown);
+            return;
+        }
+        var entry = prepared && prepared.doc === doc && prepared.item.entry === item.entry
+            ? prepared
+            : build(item, freeSlot());
+        prepared = null;
+        entry.ready.then(function () {
+            index = position;
+            crossFade(entry);
+            shown = entry;
+            stage.setAttribute("data-current", String(item.id));
+            if (entry.media) {
+                entry.media.currentTime = 0;
+                entry.media.play().catch(function () {});
+            }
+            notePlay(item);
+            schedule(entry);
+        }, function () {
+            /* Media that cannot be loaded (e.g. offline and never cached): skip it. */
+            index = position;
+            clearSlot(entry.slot);
+            itemTimer = window.setTimeout(playNext, 1000);
+        });
+    }
+
+    function schedule(entry) {
+        var seconds = entry.item.duration;
+        if (seconds) {
+            itemTimer = window.setTimeout(playNext, seconds * 1000);
+        } else if (entry.media) {
+            entry.media.addEventListener("ended", playNext, {once: true});
+            itemTimer = window.setTimeout(playNext, 15 * 60 * 1000);
+        } else {
+            itemTimer = window.setTimeout(playNext, 15000);
+        }
+    }
+
+    /* ---- start --------------------------------------------------------------- */
+
+    function start() {
+        if ("serviceWorker" in navigator) {
+            navigator.serviceWorker.register(config.workerUrl).catch(function () {});
+        }
+        var saved = readStore(PLAYLIST_KEY, null);
+        fetch(config.playlistUrl, {cache: "no-store", credentials: "omit"})
+            .then(function (response) {
+                if (response.status === 404) {
+                    return revoked();
+                }
+                if (!response.ok) {
+                    throw new Error("status " + response.status);
+                }
+                setStatus(!response.headers.get("X-Xuefa-Offline"));
+                var newEtag = response.headers.get("ETag");
+                return response.json().then(function (newDoc) {
+                    receive(newDoc, newEtag);
+                });
+            })
+            .catch(function () {
+                setStatus(false);
+                if (saved && saved.doc) {
+                    etag = saved.etag;
+                    doc = saved.doc;
+                    playNext();
+                } else {
+                    showMessage("offline-message");
+                }
+            })
+            .then(function () {
+                var seconds = (doc && doc.poll_seconds) || 30;
+                pollTimer = window.setTimeout(poll, seconds * 1000);
+            });
+    }
+
+    start();
+})();

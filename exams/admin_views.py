@@ -1,0 +1,167 @@
+"""Back-office screens for organizers (HR may look): question bank import and export,
+session statistics with their xlsx export, and closing a session early."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import FormView, TemplateView, View
+
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from . import question_io, statistics
+from .models import ExamSession
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(content, filename):
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class PermissionRequiredMixin:
+    permission = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class QuestionUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Question bank file (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX}),
+    )
+
+    def clean_file(self):
+        from django.conf import settings
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.XUEFA_MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
+                % {
+                    "size": round(upload.size / 1048576, 1),
+                    "limit": round(settings.XUEFA_MAX_IMPORT_BYTES / 1048576, 1),
+                }
+            )
+        return upload
+
+
+class QuestionImportView(PermissionRequiredMixin, WagtailAdminTemplateMixin, FormView):
+    """Upload a workbook: every problem is listed, or what was created and updated."""
+
+    permission = "exams.add_question"
+    page_title = gettext_lazy("Import questions")
+    header_icon = "upload"
+    template_name = "exams/admin/question_import.html"
+    form_class = QuestionUploadForm
+
+    def get_breadcrumbs_items(self):
+        return [
+            *super().get_breadcrumbs_items(),
+            {"url": reverse("wagtailsnippets_exams_question:list"), "label": _("Questions")},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def form_valid(self, form):
+        try:
+            result = question_io.import_xlsx(form.cleaned_data["file"].read())
+        except question_io.ImportRefused as refused:
+            return self.render_to_response(self.get_context_data(form=form, errors=refused.errors))
+        messages.success(
+            self.request,
+            _("Imported: %(created)s new questions, %(updated)s updated.")
+            % {"created": result.created, "updated": result.updated},
+        )
+        return redirect("wagtailsnippets_exams_question:list")
+
+
+class QuestionTemplateView(PermissionRequiredMixin, View):
+    permission = "exams.view_question"
+
+    def get(self, request):
+        return xlsx_response(question_io.template_xlsx(), "question-template.xlsx")
+
+
+class QuestionExportView(PermissionRequiredMixin, View):
+    permission = "exams.view_question"
+
+    def get(self, request):
+        stamp = timezone.localdate().isoformat()
+        return xlsx_response(question_io.export_xlsx(), f"questions-{stamp}.xlsx")
+
+
+class SessionStatisticsView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Score distribution and item analysis for one session."""
+
+    permission = "exams.view_exam_statistics"
+    header_icon = "table"
+    template_name = "exams/admin/statistics.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.session = get_object_or_404(ExamSession, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return _("Statistics: %(session)s") % {"session": self.session.title}
+
+    def get_breadcrumbs_items(self):
+        return [
+            *super().get_breadcrumbs_items(),
+            {"url": reverse("wagtailsnippets_exams_examsession:list"), "label": _("Sessions")},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        data = statistics.session_statistics(self.session)
+        largest = max([count for _label, count in data.distribution] + [1])
+        return super().get_context_data(
+            session=self.session,
+            stats=data,
+            bars=[
+                (label, count, round(100 * count / largest)) for label, count in data.distribution
+            ],
+            can_close=self.request.user.has_perm("exams.change_examsession")
+            and not self.session.is_closed(),
+            **kwargs,
+        )
+
+
+class SessionStatisticsExportView(PermissionRequiredMixin, View):
+    permission = "exams.view_exam_statistics"
+
+    def get(self, request, pk):
+        session = get_object_or_404(ExamSession, pk=pk)
+        return xlsx_response(statistics.statistics_xlsx(session), f"exam-{session.pk}-stats.xlsx")
+
+
+class SessionCloseView(PermissionRequiredMixin, View):
+    """Close an open session now: nobody can start after this moment; attempts in
+    progress get the close time as their deadline, keep the grace period for saves in
+    flight, and are then submitted automatically (on access or by the periodic task)."""
+
+    permission = "exams.change_examsession"
+
+    def post(self, request, pk):
+        session = get_object_or_404(ExamSession, pk=pk)
+        now = timezone.now()
+        if session.is_closed(now) or session.opens_at >= now:
+            messages.error(request, _("Only an open session can be closed."))
+        else:
+            from .models import Attempt
+
+            ExamSession.objects.filter(pk=session.pk).update(closes_at=now)
+            Attempt.objects.in_progress().filter(session=session, deadline__gt=now).update(
+                deadline=now
+            )
+            messages.success(request, _("The session is closed."))
+        return redirect("exams_admin:statistics", pk=session.pk)

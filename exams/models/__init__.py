@@ -1,0 +1,47 @@
+from .attempts import Answer, Attempt, AttemptState, Band
+from .notebook import NotebookEntry
+from .observations import (
+    Attendance,
+    AttendanceChange,
+    CourtObservation,
+    PlanObservation,
+    Reflection,
+)
+from .papers import Paper, PaperMode, PaperQuestion, PaperRule
+from .plans import PlanExam
+from .questions import Difficulty, Question, QuestionType
+from .sessions import (
+    ExamSession,
+    Grading,
+    ReviewPolicy,
+    SessionCandidate,
+    SessionKind,
+    SessionOverride,
+)
+
+__all__ = [
+    "Answer",
+    "Attendance",
+    "AttendanceChange",
+    "CourtObservation",
+    "PlanObservation",
+    "Reflection",
+    "Attempt",
+    "AttemptState",
+    "Band",
+    "Difficulty",
+    "ExamSession",
+    "Grading",
+    "NotebookEntry",
+    "Paper",
+    "PaperMode",
+    "PaperQuestion",
+    "PaperRule",
+    "PlanExam",
+    "Question",
+    "QuestionType",
+    "ReviewPolicy",
+    "SessionCandidate",
+    "SessionKind",
+    "SessionOverride",
+]

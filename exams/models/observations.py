@@ -1,0 +1,453 @@
+"""Court observations (庭审观摩): events at a court that officials are invited to or
+register for, their attendance (checked in by QR code or marked by an organizer, every
+change audited), reflections (观后感) and the study plans that require them."""
+
+import datetime
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.models import Orderable
+from wagtail.search import index
+
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+
+from learning.models import Department, Official
+
+REFLECTION_EXTENSIONS = ["pdf", "doc", "docx", "txt", "jpg", "jpeg", "png"]
+REFLECTION_MAX_BYTES = 10 * 1024 * 1024
+
+
+class CaseType(models.TextChoices):
+    ADMINISTRATIVE = "administrative", _("Administrative litigation")
+    CIVIL = "civil", _("Civil")
+    CRIMINAL = "criminal", _("Criminal")
+    OTHER = "other", _("Other")
+
+
+class AttendeeField(models.TextChoices):
+    """Columns beyond name that the court's security may ask for on the attendee list."""
+
+    STAFF_NUMBER = "staff_number", _("Staff number")
+    DEPARTMENT = "department", _("Department")
+    POSITION = "position", _("Position")
+    MOBILE = "mobile", _("Mobile")
+
+
+def default_attendee_fields():
+    return [AttendeeField.DEPARTMENT.value, AttendeeField.POSITION.value]
+
+
+class MultipleChoiceJSONField(models.JSONField):
+    """A list of choices stored as JSON, edited as checkboxes (works on SQLite and
+    PostgreSQL alike, unlike ArrayField)."""
+
+    def __init__(self, *args, item_choices=(), **kwargs):
+        self.item_choices = list(item_choices)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["item_choices"] = self.item_choices
+        return name, path, args, kwargs
+
+    def formfield(self, **kwargs):
+        return forms.MultipleChoiceField(
+            label=capfirst(self.verbose_name),
+            help_text=self.help_text,
+            choices=self.item_choices,
+            required=not self.blank,
+            widget=forms.CheckboxSelectMultiple,
+        )
+
+
+class CourtObservationQuerySet(models.QuerySet):
+    def upcoming(self, now=None):
+        return self.filter(ends_at__gte=now or timezone.now(), closed_at__isnull=True)
+
+    def past(self, now=None):
+        return self.filter(Q(ends_at__lt=now or timezone.now()) | Q(closed_at__isnull=False))
+
+    def visible_to(self, official):
+        """Observations an official may see: open for registration, or on their list."""
+        mine = Attendance.objects.filter(observation=OuterRef("pk"), official=official)
+        return self.filter(Q(open_registration=True) | Exists(mine))
+
+
+class CourtObservation(index.Indexed, ClusterableModel):
+    """A court hearing officials attend (庭审观摩). Invited officials and departments
+    get an attendance row each (`sync_invitations`); with open registration anyone may
+    register until the deadline while seats remain. Business rules live in
+    exams.observations."""
+
+    title = models.CharField(_("title"), max_length=200)
+    court = models.CharField(_("court"), max_length=100)
+    courtroom = models.CharField(_("courtroom"), max_length=100, blank=True)
+    case_type = models.CharField(
+        _("case type"), max_length=16, choices=CaseType.choices, default=CaseType.ADMINISTRATIVE
+    )
+    case_summary = models.TextField(_("case summary"), blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    meeting_point = models.CharField(
+        _("meeting point"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where attendees gather before entering the court, and when."),
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_("Seats in the public gallery for us; invitees and registrants take one each."),
+    )
+    credit_minutes = models.PositiveSmallIntegerField(_("credit minutes"), default=120)
+    registration_deadline = models.DateTimeField(_("registration deadline"))
+    open_registration = models.BooleanField(
+        _("open registration"),
+        default=True,
+        help_text=_("Any official may register; otherwise only invitees can."),
+    )
+    invited_officials = ParentalManyToManyField(
+        Official, verbose_name=_("invited officials"), blank=True, related_name="+"
+    )
+    invited_departments = ParentalManyToManyField(
+        Department,
+        verbose_name=_("invited departments"),
+        blank=True,
+        related_name="+",
+        help_text=_("Every official in these departments (and below) is invited."),
+    )
+    late_after_minutes = models.PositiveSmallIntegerField(
+        _("late after (minutes)"),
+        default=10,
+        help_text=_("A check-in this many minutes after the start counts as late."),
+    )
+    reflection_required = models.BooleanField(_("reflection required for credit"), default=False)
+    reflection_due_days = models.PositiveSmallIntegerField(
+        _("reflection due (days)"),
+        default=7,
+        help_text=_("Reflections can be submitted until this many days after the end."),
+    )
+    attendee_list_fields = MultipleChoiceJSONField(
+        _("attendee list columns"),
+        item_choices=AttendeeField.choices,
+        default=default_attendee_fields,
+        blank=True,
+        help_text=_("What the court's security needs besides names."),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+
+    objects = CourtObservationQuerySet.as_manager()
+
+    panels = [
+        FieldPanel("title"),
+        FieldRowPanel([FieldPanel("court"), FieldPanel("courtroom")]),
+        FieldPanel("case_type"),
+        FieldPanel("case_summary"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+        FieldPanel("meeting_point"),
+        FieldRowPanel(
+            [FieldPanel("capacity"), FieldPanel("credit_minutes"), FieldPanel("late_after_minutes")]
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("registration_deadline"),
+                FieldPanel("open_registration"),
+                FieldPanel("invited_departments"),
+                FieldPanel("invited_officials"),
+            ],
+            heading=_("Invitations and registration"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("reflection_required"), FieldPanel("reflection_due_days")],
+            heading=_("Reflection"),
+        ),
+        FieldPanel("attendee_list_fields"),
+    ]
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("court"),
+        index.FilterField("starts_at"),
+        index.FilterField("case_type"),
+    ]
+
+    class Meta:
+        verbose_name = _("court observation")
+        verbose_name_plural = _("court observations")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="observation_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="observation_capacity_min"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must be after the start.")})
+        unknown = set(self.attendee_list_fields or []) - set(AttendeeField.values)
+        if unknown:
+            raise ValidationError({"attendee_list_fields": _("Unknown attendee list column.")})
+
+    def save(self, **kwargs):
+        super().save(**kwargs)
+        self.sync_invitations()
+
+    def invited_official_ids(self):
+        """Officials invited one by one or through a department (and its sub-departments)."""
+        ids = {o.pk for o in self.invited_officials.all()}
+        departments = list(self.invited_departments.all())
+        if departments:
+            in_departments = Q()
+            for department in departments:
+                in_departments |= Q(department__path__startswith=department.path)
+            ids.update(Official.objects.filter(in_departments).values_list("pk", flat=True))
+        return ids
+
+    def sync_invitations(self):
+        """Give every invitee an attendance row; drop rows of people no longer invited who
+        have done nothing yet (still merely invited)."""
+        invited = self.invited_official_ids()
+        existing = dict(self.attendance.values_list("official_id", "status"))
+        stale = [
+            pk for pk, status in existing.items() if status == Status.INVITED and pk not in invited
+        ]
+        if stale:
+            self.attendance.filter(official_id__in=stale, status=Status.INVITED).delete()
+        Attendance.objects.bulk_create(
+            [
+                Attendance(observation=self, official_id=pk, status=Status.INVITED)
+                for pk in invited - existing.keys()
+            ],
+            ignore_conflicts=True,
+        )
+
+    @property
+    def is_closed(self):
+        return self.closed_at is not None
+
+    @property
+    def late_after(self):
+        return self.starts_at + datetime.timedelta(minutes=self.late_after_minutes)
+
+    @property
+    def reflection_due(self):
+        return self.ends_at + datetime.timedelta(days=self.reflection_due_days)
+
+    @property
+    def seats_left(self):
+        """Free seats; uses the `seats_taken` annotation when the queryset has one."""
+        taken = getattr(self, "seats_taken", None)
+        if taken is None:
+            taken = self.attendance.holding_seats().count()
+        return max(0, self.capacity - taken)
+
+    def registration_is_open(self, now=None):
+        return not self.is_closed and (now or timezone.now()) <= self.registration_deadline
+
+    def attendee_field_labels(self):
+        return [(value, AttendeeField(value).label) for value in self.attendee_list_fields or []]
+
+
+class Status(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    REGISTERED = "registered", _("Registered")
+    PRESENT = "present", _("Present")
+    LATE = "late", _("Late")
+    EXCUSED = "excused", _("Excused")
+    ABSENT = "absent", _("Absent")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Statuses that hold a seat, expected at the court, that check-in may turn into
+# present/late, that count as attended, and that an organizer may set by hand.
+SEAT_STATUSES = (Status.INVITED, Status.REGISTERED, Status.PRESENT, Status.LATE)
+EXPECTED_STATUSES = (Status.INVITED, Status.REGISTERED)
+ATTENDED_STATUSES = (Status.PRESENT, Status.LATE)
+MARKABLE_STATUSES = (Status.PRESENT, Status.LATE, Status.EXCUSED, Status.ABSENT)
+
+
+class AttendanceQuerySet(models.QuerySet):
+    def attended(self):
+        return self.filter(status__in=ATTENDED_STATUSES)
+
+    def holding_seats(self):
+        return self.filter(status__in=SEAT_STATUSES)
+
+
+class Attendance(models.Model):
+    """One official at one observation: invited, registered, then present, late,
+    excused or absent (or withdrawn). Only exams.observations changes the status, and
+    it writes an AttendanceChange for each change."""
+
+    observation = models.ForeignKey(
+        CourtObservation,
+        on_delete=models.CASCADE,
+        related_name="attendance",
+        verbose_name=_("court observation"),
+    )
+    official = models.ForeignKey(
+        Official,
+        on_delete=models.CASCADE,
+        related_name="observation_attendance",
+        verbose_name=_("official"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED
+    )
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+
+    objects = AttendanceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["observation", "official__department__path", "official__staff_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["observation", "official"], name="unique_observation_attendance"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]),
+                name="observation_attendance_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True)
+                | ~Q(status__in=[s.value for s in (*EXPECTED_STATUSES, Status.WITHDRAWN)]),
+                name="observation_checked_in_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["official", "status"])]
+
+    def __str__(self):
+        return f"{self.observation} · {self.official}"
+
+    @property
+    def attended(self):
+        return self.status in ATTENDED_STATUSES
+
+
+class ChangeSource(models.TextChoices):
+    SELF = "self", _("Official (self service)")
+    CHECK_IN = "check_in", _("QR check-in")
+    ORGANIZER = "organizer", _("Organizer")
+    CLOSE = "close", _("Closing the event")
+
+
+class AttendanceChange(models.Model):
+    """Audit trail: who changed an attendance status, when, from what to what, and how."""
+
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.CASCADE, related_name="changes", verbose_name=_("attendance")
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        "learning.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    old_status = models.CharField(
+        _("old status"), max_length=16, choices=Status.choices, blank=True
+    )
+    new_status = models.CharField(_("new status"), max_length=16, choices=Status.choices)
+    source = models.CharField(_("how"), max_length=16, choices=ChangeSource.choices)
+
+    class Meta:
+        verbose_name = _("attendance change")
+        verbose_name_plural = _("attendance changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.attendance} {self.old_status}→{self.new_status}"
+
+
+def validate_reflection_size(file):
+    if file.size > REFLECTION_MAX_BYTES:
+        raise ValidationError(
+            _("The file is too large (at most %(mb)d MB).")
+            % {"mb": REFLECTION_MAX_BYTES // (1024 * 1024)}
+        )
+
+
+def reflection_upload_to(instance, filename):
+    return f"observations/reflections/{uuid.uuid4().hex}/{filename}"
+
+
+class Reflection(models.Model):
+    """An attendee's reflection (观后感): text and an optional file. Only its author and
+    organizers see it; the file is served through a view that checks who asks."""
+
+    attendance = models.OneToOneField(
+        Attendance,
+        on_delete=models.CASCADE,
+        related_name="reflection",
+        verbose_name=_("attendance"),
+    )
+    text = models.TextField(_("reflection"))
+    file = models.FileField(
+        _("file"),
+        upload_to=reflection_upload_to,
+        blank=True,
+        validators=[
+            FileExtensionValidator(REFLECTION_EXTENSIONS),
+            validate_reflection_size,
+        ],
+        help_text=_("Optional: PDF, Word, text or image, at most 10 MB."),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reflection")
+        verbose_name_plural = _("reflections")
+
+    def __str__(self):
+        return str(self.attendance)
+
+
+class PlanObservation(Orderable):
+    """A court observation a study plan requires (attended, with the reflection when the
+    observation asks for one). Lives here so the learning app never imports exams."""
+
+    plan = ParentalKey(
+        "learning.StudyPlan",
+        on_delete=models.CASCADE,
+        related_name="required_observations",
+        verbose_name=_("study plan"),
+    )
+    observation = models.ForeignKey(
+        CourtObservation,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("court observation"),
+    )
+
+    panels = [FieldPanel("observation")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("required court observation")
+        verbose_name_plural = _("required court observations")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "observation"], name="unique_plan_observation")
+        ]
+
+    def __str__(self):
+        return f"{self.plan} · {self.observation}"

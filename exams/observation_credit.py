@@ -1,0 +1,72 @@
+"""Court observations in the annual study plan: a plan lists required observations
+(`PlanObservation`, edited inline on the plan through this provider's panels), and an
+official has done one when they attended (present or late) and, where the observation
+requires it, submitted a reflection by the end of the year."""
+
+from collections import defaultdict
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from wagtail.admin.panels import InlinePanel
+
+from learning.completion import RequirementItem, RequirementProvider
+from learning.models.study import year_bounds
+
+from .models import Attendance, PlanObservation, Reflection
+from .models.observations import ATTENDED_STATUSES
+
+
+def item_key(observation_id):
+    return f"exams.observation:{observation_id}"
+
+
+class ObservationRequirements(RequirementProvider):
+    def required_items(self, plans):
+        items = defaultdict(list)
+        links = (
+            PlanObservation.objects.filter(plan_id__in=[plan.pk for plan in plans])
+            .select_related("observation")
+            .order_by("observation__starts_at", "observation_id")
+        )
+        for link in links:
+            observation = link.observation
+            items[link.plan_id].append(
+                RequirementItem(
+                    item_key(observation.pk), "observation", observation.title, observation
+                )
+            )
+        return items
+
+    def done_keys(self, official_ids, year, items):
+        observation_ids = {item.obj.pk for item in items if item.kind == "observation"}
+        done = defaultdict(set)
+        if not observation_ids:
+            return done
+        _start, end = year_bounds(year)
+        reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
+        rows = (
+            Attendance.objects.filter(
+                official_id__in=official_ids,
+                observation_id__in=observation_ids,
+                status__in=ATTENDED_STATUSES,
+                observation__starts_at__lt=end,
+            )
+            .annotate(reflected=Exists(reflected))
+            .values_list(
+                "official_id", "observation_id", "observation__reflection_required", "reflected"
+            )
+        )
+        for official_id, observation_id, reflection_required, has_reflection in rows:
+            if has_reflection or not reflection_required:
+                done[official_id].add(item_key(observation_id))
+        return done
+
+    def panels(self):
+        return [
+            InlinePanel(
+                "required_observations",
+                label=_("Required court observations"),
+                heading=_("Required court observations"),
+            )
+        ]

@@ -1,0 +1,39 @@
+"""The court observation panel on the official's dashboard: my next observation and
+reflections still to write."""
+
+from django.utils import timezone
+
+from learning.credits import official_for
+from learning.dashboard import DashboardPanel
+
+from .models import Attendance
+from .models.observations import ATTENDED_STATUSES, EXPECTED_STATUSES
+
+
+class ObservationPanel(DashboardPanel):
+    order = 40
+    template_name = "exams/observations/includes/dashboard_panel.html"
+
+    def is_shown(self):
+        return official_for(self.request.user) is not None
+
+    def get_context_data(self, parent_context=None):
+        official = official_for(self.request.user)
+        now = timezone.now()
+        mine = Attendance.objects.filter(official=official).select_related("observation")
+        upcoming = (
+            mine.filter(
+                status__in=EXPECTED_STATUSES,
+                observation__ends_at__gte=now,
+                observation__closed_at__isnull=True,
+            )
+            .order_by("observation__starts_at")
+            .first()
+        )
+        # Attended observations whose reflection is still open and not yet written;
+        # filtering on the due date happens in Python on at most a few rows.
+        candidates = mine.filter(status__in=ATTENDED_STATUSES, reflection__isnull=True).order_by(
+            "-observation__starts_at"
+        )[:10]
+        due = [a for a in candidates if now <= a.observation.reflection_due][:3]
+        return {"next_attendance": upcoming, "reflections_due": due}

@@ -1,0 +1,246 @@
+"""Court observations for officials (/observations/): upcoming and past observations,
+registering and withdrawing, checking in by scanning the QR code at the venue, and
+writing a reflection. Officials only ever reach their own attendance and reflection:
+no view takes an official or attendance id."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from learning.credits import official_for
+
+from . import observations
+from .models import Attendance, CourtObservation, Reflection
+from .models.observations import (
+    ATTENDED_STATUSES,
+    EXPECTED_STATUSES,
+    REFLECTION_EXTENSIONS,
+    SEAT_STATUSES,
+)
+
+PENDING_CHECKIN_KEY = "observation_checkin"
+
+
+def _official_or_403(request):
+    official = official_for(request.user)
+    if official is None:
+        raise PermissionDenied
+    return official
+
+
+def _with_my_attendance(queryset, official):
+    return queryset.annotate(
+        seats_taken=Count("attendance", filter=Q(attendance__status__in=SEAT_STATUSES))
+    ).prefetch_related(
+        Prefetch(
+            "attendance",
+            queryset=Attendance.objects.filter(official=official).select_related("reflection"),
+            to_attr="mine",
+        )
+    )
+
+
+@login_required
+def index(request):
+    """Upcoming observations I may attend, and the ones I was on the list for."""
+    official = _official_or_403(request)
+    now = timezone.now()
+    upcoming = _with_my_attendance(
+        CourtObservation.objects.upcoming(now).visible_to(official).order_by("starts_at"), official
+    )
+    past = (
+        Attendance.objects.filter(official=official)
+        .filter(Q(observation__ends_at__lt=now) | Q(observation__closed_at__isnull=False))
+        .select_related("observation", "reflection")
+        .order_by("-observation__starts_at")[:50]
+    )
+    return render(
+        request,
+        "exams/observations/index.html",
+        {"upcoming": upcoming, "past": past, "now": now},
+    )
+
+
+def _visible_observation(official, pk):
+    queryset = _with_my_attendance(CourtObservation.objects.visible_to(official), official)
+    return get_object_or_404(queryset, pk=pk)
+
+
+@login_required
+def detail(request, pk):
+    official = _official_or_403(request)
+    observation = _visible_observation(official, pk)
+    attendance = observation.mine[0] if observation.mine else None
+    now = timezone.now()
+    registration_open = observation.registration_is_open(now)
+    status = attendance.status if attendance else ""
+    return render(
+        request,
+        "exams/observations/detail.html",
+        {
+            "observation": observation,
+            "attendance": attendance,
+            "seats_left": observation.seats_left,
+            "can_register": registration_open
+            and status not in ("registered", *ATTENDED_STATUSES)
+            and (attendance is not None or observation.open_registration),
+            "can_withdraw": registration_open and status in EXPECTED_STATUSES,
+            "can_reflect": attendance is not None and observations.can_reflect(attendance, now),
+        },
+    )
+
+
+@login_required
+@require_POST
+def register(request, pk):
+    official = _official_or_403(request)
+    observation = _visible_observation(official, pk)
+    try:
+        observations.register(official, observation)
+    except observations.ObservationRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("You are registered. See you at the court."))
+    return redirect("observations:detail", pk=observation.pk)
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    official = _official_or_403(request)
+    observation = _visible_observation(official, pk)
+    try:
+        observations.withdraw(official, observation)
+    except observations.ObservationRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("You have withdrawn."))
+    return redirect("observations:detail", pk=observation.pk)
+
+
+@never_cache
+def checkin(request, token):
+    """Opened by scanning the QR code at the venue. The scan itself proves presence,
+    so it checks in at once (it only ever affects the signed-in official). Someone
+    not signed in has the scan time remembered in the session, signs in, and comes
+    back here; the check-in then counts from the scan, within a few minutes."""
+    now = timezone.now()
+    if not request.user.is_authenticated:
+        try:
+            observations.verify_token(token, at=now)
+        except observations.ObservationRefused as refusal:
+            return _checkin_page(request, error=str(refusal), status=400)
+        request.session[PENDING_CHECKIN_KEY] = {"token": token, "at": now.isoformat()}
+        return redirect_to_login(request.get_full_path())
+    official = official_for(request.user)
+    if official is None:
+        return _checkin_page(request, error=_("Only officials can check in."), status=403)
+    scanned_at = now
+    pending = request.session.pop(PENDING_CHECKIN_KEY, None)
+    if pending and pending.get("token") == token:
+        at = datetime.datetime.fromisoformat(pending["at"])
+        if now - at <= datetime.timedelta(seconds=observations.sign_in_grace_seconds()):
+            scanned_at = at
+    try:
+        attendance = observations.check_in(official, token, now=now, scanned_at=scanned_at)
+    except observations.ObservationRefused as refusal:
+        return _checkin_page(request, error=str(refusal), status=400)
+    return _checkin_page(request, attendance=attendance)
+
+
+def _checkin_page(request, attendance=None, error="", status=200):
+    return render(
+        request,
+        "exams/observations/checkin.html",
+        {
+            "attendance": attendance,
+            "observation": getattr(attendance, "observation", None),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+class ReflectionForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your reflection"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=20000,
+    )
+    file = forms.FileField(
+        label=_("File (optional)"),
+        required=False,
+        help_text=_("PDF, Word, text or image, at most 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(f".{ext}" for ext in REFLECTION_EXTENSIONS)}
+        ),
+    )
+
+
+@login_required
+def reflection(request, pk):
+    """My reflection on an observation I attended: write it, or revise it until due."""
+    official = _official_or_403(request)
+    attendance = get_object_or_404(
+        Attendance.objects.select_related("observation"), observation_id=pk, official=official
+    )
+    existing = Reflection.objects.filter(attendance=attendance).first()
+    now = timezone.now()
+    can_submit = observations.can_reflect(attendance, now)
+    if request.method == "POST":
+        if not can_submit:
+            messages.error(request, _("You cannot submit a reflection for this observation."))
+            return redirect("observations:reflection", pk=pk)
+        form = ReflectionForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                observations.submit_reflection(
+                    attendance, form.cleaned_data["text"], form.cleaned_data["file"], now=now
+                )
+            except observations.ObservationRefused as refusal:
+                form.add_error(None, str(refusal))
+            except forms.ValidationError as error:
+                form.add_error("file", error.message_dict.get("file", error.messages))
+            else:
+                messages.success(request, _("Your reflection has been saved."))
+                return redirect("observations:reflection", pk=pk)
+    else:
+        form = ReflectionForm(initial={"text": existing.text if existing else ""})
+    return render(
+        request,
+        "exams/observations/reflection.html",
+        {
+            "observation": attendance.observation,
+            "attendance": attendance,
+            "reflection": existing,
+            "form": form,
+            "can_submit": can_submit,
+        },
+    )
+
+
+@login_required
+def reflection_file(request, pk):
+    """The file attached to my own reflection."""
+    official = _official_or_403(request)
+    reflection = get_object_or_404(
+        Reflection, attendance__observation_id=pk, attendance__official=official
+    )
+    if not reflection.file:
+        raise Http404
+    return FileResponse(
+        reflection.file.open("rb"),
+        as_attachment=True,
+        filename=reflection.file.name.rsplit("/", 1)[-1],
+    )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:pk>/", views.session_detail, name="session"),
+    path("<int:pk>/start/", views.start, name="start"),
+    path("<int:session_pk>/attempts/<int:pk>/", views.attempt_page, name="attempt"),
+    path("<int:session_pk>/attempts/<int:pk>/answer/", views.save, name="save"),
+    path("<int:session_pk>/attempts/<int:pk>/submit/", views.submit, name="submit"),
+    path("<int:session_pk>/attempts/<int:pk>/result/", views.result, name="result"),
+    path(
+        "<int:session_pk>/attempts/<int:pk>/certificate.pdf",
+        views.certificate,
+        name="certificate",
+    ),
+    path("notebook/", views.notebook_page, name="notebook"),
+]

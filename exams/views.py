@@ -1,0 +1,213 @@
+"""Official-facing exam pages. Every view works on the signed-in official's own
+sessions and attempts; anything else is a 404. Rules live in attempts.py."""
+
+import contextlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import attempts as engine
+from . import notebook
+from .assignments import my_session, my_sessions
+from .certificates import certificate_pdf
+from .models import Attempt, ExamSession, SessionKind
+
+NOTEBOOK_PRACTICE_SIZE = 20
+
+
+def _official(request):
+    official = getattr(request.user, "official", None)
+    if official is None:
+        raise Http404
+    return official
+
+
+def _my_attempt(request, session_pk, pk):
+    return get_object_or_404(
+        Attempt.objects.select_related("session", "official__user"),
+        pk=pk,
+        session_id=session_pk,
+        official=_official(request),
+    )
+
+
+@login_required
+def index(request):
+    """My exams: only sessions assigned to me, with where I stand in each."""
+    official = getattr(request.user, "official", None)
+    rows = my_sessions(official) if official else []
+    expired = [r.in_progress for r in rows if r.in_progress and engine.is_expired(r.in_progress)]
+    if expired:
+        # Opening the list is an access: expired attempts are submitted first.
+        for attempt in expired:
+            engine.expire_if_due(attempt)
+        rows = my_sessions(official)
+    return render(request, "exams/index.html", {"rows": rows})
+
+
+@login_required
+def session_detail(request, pk):
+    official = _official(request)
+    session = get_object_or_404(ExamSession.objects.select_related("paper"), pk=pk)
+    for attempt in Attempt.objects.in_progress().filter(session=session, official=official):
+        engine.expire_if_due(attempt)
+    row = my_session(official, session)
+    if row is None:
+        raise Http404
+    now = timezone.now()
+    # Attempts left may be used to improve a passing score (best attempt counts).
+    can_start = (
+        row.in_progress is None
+        and row.terms.opens_at <= now < row.terms.closes_at
+        and row.attempts_left > 0
+    )
+    return render(
+        request, "exams/session.html", {"row": row, "session": session, "can_start": can_start}
+    )
+
+
+@login_required
+@require_POST
+def start(request, pk):
+    official = _official(request)
+    session = get_object_or_404(ExamSession, pk=pk)
+    try:
+        attempt = engine.start_attempt(session, official)
+    except engine.ExamError as error:
+        messages.error(request, str(error))
+        return redirect("exams:session", pk=session.pk)
+    return redirect("exams:attempt", session_pk=session.pk, pk=attempt.pk)
+
+
+@never_cache
+@login_required
+def attempt_page(request, session_pk, pk):
+    attempt = _my_attempt(request, session_pk, pk)
+    if engine.expire_if_due(attempt):
+        return redirect("exams:result", session_pk=session_pk, pk=pk)
+    answers = list(attempt.answers.order_by("position"))
+    return render(
+        request,
+        "exams/attempt.html",
+        {
+            "attempt": attempt,
+            "session": attempt.session,
+            "answers": answers,
+            "remaining": engine.remaining_seconds(attempt),
+            "answered": sum(1 for a in answers if a.response),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def save(request, session_pk, pk):
+    """Autosave one answer (JSON). Answers keys only for practice sessions, which
+    give feedback as the person goes."""
+    try:
+        position = int(request.POST.get("position", ""))
+    except ValueError:
+        return JsonResponse({"ok": False, "error": _("Missing question number.")}, status=400)
+    try:
+        answer = engine.save_answer(
+            pk,
+            None,
+            position,
+            request.POST.get("response", ""),
+            session_id=session_pk,
+            user_id=request.user.pk,
+        )
+    except Attempt.DoesNotExist:
+        raise Http404 from None
+    except engine.AttemptClosed as error:
+        return JsonResponse({"ok": False, "closed": True, "error": str(error)}, status=409)
+    except engine.ExamError as error:
+        return JsonResponse({"ok": False, "error": str(error)}, status=400)
+    attempt = answer.attempt
+    data = {
+        "ok": True,
+        "position": answer.position,
+        "response": answer.response,
+        "saved_at": answer.saved_at.isoformat(),
+        "remaining": engine.remaining_seconds(attempt),
+    }
+    if attempt.session.is_practice and answer.response:
+        correct = answer.response == answer.snapshot["answer"]
+        data["feedback"] = {
+            "correct": correct,
+            "answer": answer.display_letters(answer.snapshot["answer"]),
+            "explanation": answer.snapshot.get("explanation", ""),
+            "legal_basis": answer.snapshot.get("legal_basis", ""),
+        }
+    return JsonResponse(data)
+
+
+@never_cache
+@login_required
+@require_POST
+def submit(request, session_pk, pk):
+    """Submit: first save what the form carries (so a page without JavaScript, or
+    with unsent changes, loses nothing), then grade exactly once."""
+    attempt = _my_attempt(request, session_pk, pk)
+    if not engine.expire_if_due(attempt):
+        for answer in attempt.answers.only("position"):
+            key = f"q{answer.position}"
+            if key in request.POST:
+                response = "".join(request.POST.getlist(key))
+                with contextlib.suppress(engine.ExamError):
+                    engine.save_answer(attempt.pk, attempt.official, answer.position, response)
+        attempt, _graded = engine.submit_attempt(attempt)
+    return redirect("exams:result", session_pk=session_pk, pk=pk)
+
+
+@never_cache
+@login_required
+def result(request, session_pk, pk):
+    attempt = _my_attempt(request, session_pk, pk)
+    if not engine.expire_if_due(attempt):
+        return redirect("exams:attempt", session_pk=session_pk, pk=pk)
+    review = engine.can_review(attempt)
+    answers = list(attempt.answers.order_by("position")) if review else []
+    return render(
+        request,
+        "exams/result.html",
+        {"attempt": attempt, "session": attempt.session, "review": review, "answers": answers},
+    )
+
+
+@login_required
+def certificate(request, session_pk, pk):
+    """The pre-appointment result certificate, for the candidate's own attempt."""
+    attempt = _my_attempt(request, session_pk, pk)
+    if attempt.session.kind != SessionKind.PRE_APPOINTMENT or not attempt.is_finished:
+        raise Http404
+    response = HttpResponse(certificate_pdf(attempt), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{attempt.pk}.pdf"'
+    return response
+
+
+@login_required
+def notebook_page(request):
+    """My wrong-answer notebook, with a practice form over the open entries."""
+    official = _official(request)
+    entries = notebook.entries_for(official)[:NOTEBOOK_PRACTICE_SIZE]
+    results = {}
+    if request.method == "POST":
+        for entry in entries:
+            response = "".join(request.POST.getlist(f"e{entry.pk}"))
+            if response:
+                results[entry.pk] = notebook.check(entry, response)
+    rows = [(entry, results.get(entry.pk)) for entry in entries]
+    cleared = len(notebook.entries_for(official, cleared=True))
+    return render(
+        request,
+        "exams/notebook.html",
+        {"rows": rows, "checked": request.method == "POST", "cleared": cleared},
+    )

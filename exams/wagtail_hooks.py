@@ -1,0 +1,217 @@
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from wagtail import hooks
+from wagtail.admin.panels import ObjectList
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from learning import roles
+
+from .forms import PaperForm
+from .models import Attempt, ExamSession, Paper, Question
+from .observation_hooks import *  # noqa: F401,F403
+
+
+class QuestionIndexView(SnippetIndexView):
+    @property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        if self.request.user.has_perm("exams.add_question"):
+            buttons.append(
+                Button(_("Import from Excel"), url=reverse("exams_admin:question_import"),
+                       icon_name="upload", priority=50)
+            )  # fmt: skip
+        buttons.append(
+            Button(_("Export to Excel"), url=reverse("exams_admin:question_export"),
+                   icon_name="download", priority=60)
+        )  # fmt: skip
+        buttons.append(
+            Button(_("Download the template"), url=reverse("exams_admin:question_template"),
+                   icon_name="download", priority=70)
+        )  # fmt: skip
+        return buttons
+
+
+class QuestionViewSet(SnippetViewSet):
+    model = Question
+    icon = "help"
+    menu_label = _("Question bank")
+    index_view_class = QuestionIndexView
+    list_display = ["key", "__str__", "type", "topic", "difficulty", BooleanColumn("active")]
+    list_filter = ["type", "topic", "difficulty", "active"]
+    list_per_page = 50
+    ordering = ["topic__sort_order", "key"]
+
+
+class PaperViewSet(SnippetViewSet):
+    model = Paper
+    icon = "doc-full"
+    menu_label = _("Papers")
+    list_display = ["title", "mode", "updated_at"]
+    list_filter = ["mode"]
+    edit_handler = ObjectList(Paper.panels, base_form_class=PaperForm)
+
+
+class SessionIndexView(SnippetIndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        if self.request.user.has_perm("exams.view_exam_statistics"):
+            buttons.append(
+                MenuItem(_("Statistics"), url=reverse("exams_admin:statistics", args=[instance.pk]),
+                         icon_name="table", priority=15)
+            )  # fmt: skip
+        return buttons
+
+
+class ExamSessionViewSet(SnippetViewSet):
+    model = ExamSession
+    icon = "date"
+    menu_label = _("Exam sessions")
+    index_view_class = SessionIndexView
+    list_display = ["title", "kind", "year", "opens_at", "closes_at"]
+    list_filter = ["kind", "year"]
+
+
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """Attempts are written by the engine only; the back office can look, not touch."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "change", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+class AttemptViewSet(ModelViewSet):
+    model = Attempt
+    name = "exams_attempts"
+    icon = "tasks"
+    menu_label = _("Results")
+    add_to_admin_menu = False
+    url_prefix = "exams/attempts"
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_display = ["official", "session", "number", "state", "score", "band", "passed"]
+    list_filter = ["session", "state", "band", "passed"]
+    list_export = [
+        "session",
+        "official",
+        "number",
+        "state",
+        "started_at",
+        "submitted_at",
+        "score",
+        "max_score",
+        "percent",
+        "band",
+        "passed",
+        "verification_code",
+    ]
+    export_filename = "exam-results"
+    search_fields = ["verification_code", "official__user__name", "official__staff_number"]
+    inspect_view_fields = [
+        "session",
+        "official",
+        "number",
+        "state",
+        "started_at",
+        "deadline",
+        "submitted_at",
+        "score",
+        "max_score",
+        "percent",
+        "band",
+        "passed",
+        "verification_code",
+    ]
+
+    # Only the listing, its export and the inspect view are routed; the form is never used.
+    form_fields = ["state"]
+    read_only_views = {"index", "index_results", "inspect"}
+
+    def get_urlpatterns(self):
+        return [p for p in super().get_urlpatterns() if p.name in self.read_only_views]
+
+    def get_queryset(self, request):
+        return Attempt.objects.select_related("session", "official__user")
+
+
+class ExamsViewSetGroup(SnippetViewSetGroup):
+    menu_label = _("Exams")
+    menu_icon = "form"
+    menu_order = 250
+    items = (QuestionViewSet, PaperViewSet, ExamSessionViewSet, AttemptViewSet)
+
+
+register_permission_policy(Attempt, ReadOnlyPermissionPolicy(Attempt))
+register_snippet(ExamsViewSetGroup)
+
+
+@hooks.register("register_admin_urls")
+def exams_admin_urls():
+    from . import admin_views as v
+
+    urls = [
+        path("questions/import/", v.QuestionImportView.as_view(), name="question_import"),
+        path("questions/export/", v.QuestionExportView.as_view(), name="question_export"),
+        path("questions/template/", v.QuestionTemplateView.as_view(), name="question_template"),
+        path("sessions/<int:pk>/statistics/", v.SessionStatisticsView.as_view(), name="statistics"),
+        path(
+            "sessions/<int:pk>/statistics.xlsx",
+            v.SessionStatisticsExportView.as_view(),
+            name="statistics_export",
+        ),
+        path("sessions/<int:pk>/close/", v.SessionCloseView.as_view(), name="close"),
+    ]
+    return [path("exams-tools/", include((urls, "exams_admin"), namespace="exams_admin"))]
+
+
+EXAM_MODELS = ("question", "paper", "examsession")
+
+
+@hooks.register("register_role_permissions")
+def exams_role_permissions():
+    organizer = {f"exams.{action}_{model}" for model in EXAM_MODELS
+                 for action in ("add", "change", "delete", "view")}  # fmt: skip
+    viewer = {f"exams.view_{model}" for model in EXAM_MODELS}
+    results = {"exams.view_attempt", "exams.view_exam_statistics"}
+    return {
+        roles.ORGANIZER: organizer | results | {"wagtailadmin.access_admin"},
+        roles.HR: viewer | results | {"wagtailadmin.access_admin"},
+        roles.OFFICIAL: set(),
+    }
+
+
+@hooks.register("register_dashboard_panels")
+def exams_dashboard_panels(request):
+    from .dashboard import ExamsPanel
+
+    return [ExamsPanel(request)]
+
+
+@hooks.register("register_demo_data")
+def exams_demo_data():
+    from . import demo
+
+    return [
+        (50, "Exam questions", demo.load_questions),
+        (55, "Exam papers and sessions", demo.load_sessions),
+        (60, "Exam attempts", demo.load_attempts),
+    ]
+
+
+@hooks.register("register_plan_requirements")
+def exam_plan_requirements():
+    from .plan_requirements import ExamRequirements
+
+    return ExamRequirements()

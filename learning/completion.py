@@ -1,0 +1,299 @@
+"""Whether officials have done what their study plans require for a year.
+
+`evaluate(officials, year)` is the single source every report, the study record
+page and the dashboard use. It works for one official or thousands with a bounded
+number of queries: a few for the plans, one per requirement provider per chunk of
+officials, and two for credit time.
+
+Requirements beyond credit hours come from providers registered with the Wagtail
+hook `register_plan_requirements`. This app registers the lecture and series
+provider; the exams app registers exams and court observations the same way, so
+this module never imports it. A provider subclasses `RequirementProvider`:
+
+    @hooks.register("register_plan_requirements")
+    def exam_requirements():
+        return ExamRequirementProvider()
+
+and implements `required_items(plans)` -> {plan.pk: [RequirementItem, ...]} and
+`done_keys(official_ids, year, items)` -> {official_id: {item.key, ...}}, where
+`items` are only the provider's own items that these officials need; it may
+add edit panels (e.g. an InlinePanel of its own ParentalKey model pointing at
+learning.StudyPlan) through `panels()`.
+"""
+
+import dataclasses
+from collections import defaultdict
+
+from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from wagtail import hooks
+
+from .models import (
+    LecturePage,
+    Official,
+    SessionAttendance,
+    StudyPlan,
+    StudyRecord,
+)
+from .models.study import Audience, year_bounds
+
+CHUNK_SIZE = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class RequirementItem:
+    """One required thing. `key` is unique across providers ("lecture:12",
+    "exams.session:3"); `obj` is the object itself, for links in templates."""
+
+    key: str
+    kind: str
+    label: str
+    obj: object = dataclasses.field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+KIND_LABELS = {
+    "lecture": _("Lecture"),
+    "series": _("Series"),
+    "exam": _("Exam"),
+    "observation": _("Court observation"),
+}
+
+
+class RequirementProvider:
+    """Base class for what a study plan can require besides credit hours."""
+
+    def required_items(self, plans):
+        """{plan.pk: [RequirementItem]} for the given plans (a bounded number of queries)."""
+        raise NotImplementedError
+
+    def done_keys(self, official_ids, year, items):
+        """{official_id: {key}} of the `items` (this provider's) each official has done
+        by the end of `year` (a bounded number of queries for any number of officials)."""
+        raise NotImplementedError
+
+    def panels(self):
+        """Extra Wagtail edit panels for the study plan form."""
+        return []
+
+
+class LectureRequirements(RequirementProvider):
+    """Required lectures (completed by the end of the year, or attended at a collective
+    study session that presented them) and series (every live lecture in it done)."""
+
+    def required_items(self, plans):
+        plan_ids = [plan.pk for plan in plans]
+        items = defaultdict(list)
+        lecture_links = StudyPlan.required_lectures.through.objects.filter(
+            studyplan_id__in=plan_ids, lecturepage__live=True
+        ).select_related("lecturepage")
+        for link in lecture_links.order_by("lecturepage__date", "lecturepage_id"):
+            lecture = link.lecturepage
+            items[link.studyplan_id].append(
+                RequirementItem(f"lecture:{lecture.pk}", "lecture", lecture.title, lecture)
+            )
+        series_links = StudyPlan.required_series.through.objects.filter(
+            studyplan_id__in=plan_ids, lectureseriespage__live=True
+        ).select_related("lectureseriespage")
+        for link in series_links.order_by("lectureseriespage__title"):
+            series = link.lectureseriespage
+            items[link.studyplan_id].append(
+                RequirementItem(f"series:{series.pk}", "series", series.title, series)
+            )
+        return items
+
+    def done_keys(self, official_ids, year, items):
+        lecture_ids = {item.obj.pk for item in items if item.kind == "lecture"}
+        series = [item.obj for item in items if item.kind == "series"]
+        series_lectures = defaultdict(set)
+        if series:
+            in_series = Q()
+            for s in series:
+                in_series |= Q(path__startswith=s.path, depth=s.depth + 1)
+            for pk, path in LecturePage.objects.live().filter(in_series).values_list("pk", "path"):
+                for s in series:
+                    if path.startswith(s.path):
+                        series_lectures[s.pk].add(pk)
+                        lecture_ids.add(pk)
+        done = defaultdict(set)
+        if not lecture_ids:
+            return done
+        _start, end = year_bounds(year)
+        completed = defaultdict(set)
+        for official_id, lecture_id in StudyRecord.objects.filter(
+            official_id__in=official_ids, lecture_id__in=lecture_ids, completed_at__lt=end
+        ).values_list("official_id", "lecture_id"):
+            completed[official_id].add(lecture_id)
+        for official_id, lecture_id in SessionAttendance.objects.filter(
+            official_id__in=official_ids,
+            session__lecture_id__in=lecture_ids,
+            session__date__lt=end.date(),
+        ).values_list("official_id", "session__lecture_id"):
+            completed[official_id].add(lecture_id)
+        for official_id, lectures in completed.items():
+            done[official_id].update(f"lecture:{pk}" for pk in lectures)
+            for s in series:
+                if series_lectures[s.pk] and series_lectures[s.pk] <= lectures:
+                    done[official_id].add(f"series:{s.pk}")
+        return done
+
+
+def providers():
+    """Every registered requirement provider, in hook order."""
+    found = []
+    for hook in hooks.get_hooks("register_plan_requirements"):
+        result = hook()
+        found.extend(result if isinstance(result, list | tuple) else [result])
+    return found
+
+
+@dataclasses.dataclass
+class Completion:
+    """An official's standing against the year's plans: credit and each required item."""
+
+    official_id: int
+    year: int
+    plans: list
+    required_seconds: int = 0
+    lecture_seconds: int = 0
+    session_seconds: int = 0
+    done: list = dataclasses.field(default_factory=list)
+    missing: list = dataclasses.field(default_factory=list)
+
+    @property
+    def has_plan(self):
+        return bool(self.plans)
+
+    @property
+    def credited_seconds(self):
+        return self.lecture_seconds + self.session_seconds
+
+    @property
+    def credited_hours(self):
+        return round(self.credited_seconds / 3600, 1)
+
+    @property
+    def required_hours(self):
+        return round(self.required_seconds / 3600, 1)
+
+    @property
+    def credit_met(self):
+        return self.credited_seconds >= self.required_seconds
+
+    @property
+    def credit_percent(self):
+        if not self.required_seconds:
+            return 100
+        return min(100, int(100 * self.credited_seconds / self.required_seconds))
+
+    @property
+    def is_complete(self):
+        return self.credit_met and not self.missing
+
+
+def _applies(plan, is_leader, department_path):
+    if plan.audience == Audience.ALL:
+        return True
+    if plan.audience == Audience.LEADERS:
+        return is_leader
+    return any(department_path.startswith(d.path) for d in plan.departments.all())
+
+
+def evaluate(officials, year, plans=None):
+    """{official.pk: Completion} for `officials` (Official instances, primary keys or a
+    queryset) against the plans of `year` (`plans`: the caller's plans_for_year(year)).
+    Query count depends on the number of providers and chunks of CHUNK_SIZE officials,
+    never on the number of officials or on the plans' contents."""
+    if hasattr(officials, "values_list"):
+        official_ids = list(officials.values_list("pk", flat=True))
+    else:
+        official_ids = [getattr(o, "pk", o) for o in officials]
+    if plans is None:
+        plans = plans_for_year(year)
+    active_providers = providers() if plans else []
+    plan_items = defaultdict(list)
+    own_items = []  # per provider: the items it declared, the only ones it is asked about
+    for provider in active_providers:
+        mine = set()
+        for plan_id, items in provider.required_items(plans).items():
+            plan_items[plan_id].extend(items)
+            mine.update(items)
+        own_items.append(mine)
+
+    results = {}
+    start, end = year_bounds(year)
+    for offset in range(0, len(official_ids), CHUNK_SIZE):
+        chunk = official_ids[offset : offset + CHUNK_SIZE]
+        if plans:
+            profiles = Official.objects.filter(pk__in=chunk).values_list(
+                "pk", "is_leader", "department__path"
+            )
+        else:  # nothing is required of anyone: no need to know who they are
+            profiles = [(pk, False, "") for pk in chunk]
+        needed = {}
+        for pk, is_leader, path in profiles:
+            mine = [plan for plan in plans if _applies(plan, is_leader, path)]
+            items = list(dict.fromkeys(i for plan in mine for i in plan_items[plan.pk]))
+            needed[pk] = items
+            results[pk] = Completion(
+                official_id=pk,
+                year=year,
+                plans=mine,
+                required_seconds=max((plan.required_seconds for plan in mine), default=0),
+            )
+        all_items = set().union(*needed.values()) if needed else set()
+        done = defaultdict(set)
+        for provider, mine in zip(active_providers, own_items, strict=True):
+            asked = all_items & mine
+            if asked:
+                for pk, keys in provider.done_keys(list(needed), year, asked).items():
+                    done[pk].update(keys)
+        for pk, seconds in (
+            StudyRecord.objects.filter(official_id__in=chunk)
+            .active_in_year(year)
+            .values("official_id")
+            .annotate(total=Sum("credited_seconds"))
+            .values_list("official_id", "total")
+        ):
+            if pk in results:
+                results[pk].lecture_seconds = seconds or 0
+        for pk, minutes in (
+            SessionAttendance.objects.filter(
+                official_id__in=chunk, session__date__gte=start.date(), session__date__lt=end.date()
+            )
+            .values("official_id")
+            .annotate(total=Sum("session__credit_minutes"))
+            .values_list("official_id", "total")
+        ):
+            if pk in results:
+                results[pk].session_seconds = (minutes or 0) * 60
+        for pk, items in needed.items():
+            results[pk].done = [i for i in items if i.key in done[pk]]
+            results[pk].missing = [i for i in items if i.key not in done[pk]]
+    return results
+
+
+def plans_for_year(year):
+    """The year's study plans with what `evaluate` needs of them (two queries)."""
+    return list(StudyPlan.objects.for_year(year).prefetch_related("departments"))
+
+
+def completion_for(official, year, plans=None):
+    """One official's Completion for a year (see `evaluate`)."""
+    return evaluate([official], year, plans)[official.pk]
+
+
+__all__ = [
+    "Completion",
+    "LectureRequirements",
+    "RequirementItem",
+    "RequirementProvider",
+    "completion_for",
+    "evaluate",
+    "plans_for_year",
+    "providers",
+]

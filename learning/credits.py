@@ -1,0 +1,173 @@
+"""Study credit measured on the server (学时).
+
+While a lecture page is open and visible it sends a heartbeat every
+XUEFA_HEARTBEAT_SECONDS. Each heartbeat credits the real time since the previous one,
+capped at the interval plus XUEFA_HEARTBEAT_MARGIN_SECONDS. All of an official's tabs
+and devices share one anchor (`StudyRecord.last_heartbeat_at`), moved with a
+compare-and-set UPDATE, so concurrent heartbeats never credit the same interval twice
+and a script posting faster than real time gains nothing: the total credited can never
+exceed the wall-clock time since the official opened the lecture."""
+
+import dataclasses
+import datetime
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import StudyRecord
+
+START = "start"
+BEAT = "beat"
+ENDED = "ended"
+EVENTS = (START, BEAT, ENDED)
+
+_MAX_ATTEMPTS = 5
+
+
+class StudyRefused(Exception):
+    """The heartbeat cannot be credited; `str(exc)` is a translated reason."""
+
+
+def heartbeat_seconds():
+    return int(settings.XUEFA_HEARTBEAT_SECONDS)
+
+
+def max_credit_seconds():
+    """The most one heartbeat can credit: the interval plus a margin for network delay."""
+    return heartbeat_seconds() + int(settings.XUEFA_HEARTBEAT_MARGIN_SECONDS)
+
+
+@dataclasses.dataclass
+class Heartbeat:
+    record: StudyRecord
+    added_seconds: int = 0
+    completed_now: bool = False
+
+
+def official_for(user):
+    """The user's Official profile, or None for anonymous users and non-officials."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.official
+    except user.__class__.official.RelatedObjectDoesNotExist:
+        return None
+
+
+def study_state(user, lecture):
+    """(official_id, record) for showing a lecture page, in one query: whether the
+    user earns credit here and their record so far (None when not started). The
+    record carries only what the page shows."""
+    if not user.is_authenticated:
+        return None, None
+    from django.db.models import OuterRef, Subquery
+
+    from .models import Official
+
+    records = StudyRecord.objects.filter(official=OuterRef("pk"), lecture_id=lecture.pk)
+    row = (
+        Official.objects.filter(user_id=user.pk)
+        .annotate(
+            record_id=Subquery(records.values("pk")[:1]),
+            credited=Subquery(records.values("credited_seconds")[:1]),
+            completed=Subquery(records.values("completed_at")[:1]),
+        )
+        .values_list("pk", "record_id", "credited", "completed")
+        .first()
+    )
+    if row is None:
+        return None, None
+    official_id, record_id, credited, completed = row
+    if record_id is None:
+        return official_id, None
+    return official_id, StudyRecord(
+        pk=record_id,
+        official_id=official_id,
+        lecture_id=lecture.pk,
+        credited_seconds=credited,
+        completed_at=completed,
+    )
+
+
+def record_for(user, lecture):
+    """The official's record for a lecture, or None (not started, not an official)."""
+    official = official_for(user)
+    if official is None:
+        return None
+    return StudyRecord.objects.filter(official=official, lecture_id=lecture.pk).first()
+
+
+def _completes(lecture, credited, event):
+    if credited >= lecture.credit_seconds:
+        return True
+    return bool(event == ENDED and lecture.video_minutes and credited >= lecture.video_minutes * 60)
+
+
+def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None):
+    """Credit one heartbeat of `user` studying `lecture` and return a Heartbeat.
+
+    `start` (page opened or shown again) only sets the anchor, unless another tab is
+    already beating; `beat` credits min(elapsed, cap); `ended` (the video finished) is a
+    beat that also completes the lecture once the credited time covers the video length.
+    Raises StudyRefused for anonymous users, non-officials and lectures that are not live.
+    `record`, when the caller already loaded the user's record for the lecture, saves
+    the queries that look up the official and the record.
+    """
+    if record is not None and user.is_authenticated and record.official.user_id == user.pk:
+        official = record.official
+    else:
+        official, record = official_for(user), None
+    if official is None:
+        raise StudyRefused(_("Only signed-in officials earn study credit."))
+    if not lecture.live:
+        raise StudyRefused(_("This lecture is not published."))
+    if event not in EVENTS:
+        raise StudyRefused(_("Unknown study event."))
+    now = now or timezone.now()
+    cap = datetime.timedelta(seconds=max_credit_seconds())
+
+    if record is None:
+        record, _created = StudyRecord.objects.get_or_create(
+            official=official, lecture_id=lecture.pk, defaults={"started_at": now}
+        )
+    for _attempt in range(_MAX_ATTEMPTS):
+        last = record.last_heartbeat_at
+        same_anchor = StudyRecord.objects.filter(pk=record.pk, last_heartbeat_at=last)
+        if last is None:
+            same_anchor = StudyRecord.objects.filter(pk=record.pk, last_heartbeat_at__isnull=True)
+        if last is None or (event == START and now - last > cap):
+            if same_anchor.update(last_heartbeat_at=max(now, record.started_at)):
+                record.last_heartbeat_at = max(now, record.started_at)
+                return Heartbeat(record)
+        elif event == START or now <= last:
+            # Another tab is already beating, or this request is late: nothing to credit.
+            return Heartbeat(record)
+        else:
+            elapsed = now - last
+            added = int(min(elapsed, cap).total_seconds())
+            # Keep the fraction of a second not credited by advancing the anchor by
+            # exactly what was credited; after a gap longer than the cap, restart at now.
+            anchor = last + datetime.timedelta(seconds=added) if elapsed <= cap else now
+            total = min(record.credited_seconds + added, lecture.credit_seconds)
+            added = total - record.credited_seconds
+            completed_at = record.completed_at
+            if completed_at is None and _completes(lecture, total, event):
+                completed_at = now
+            if added == 0 and completed_at == record.completed_at and anchor == last:
+                return Heartbeat(record)
+            updated = same_anchor.update(
+                last_heartbeat_at=anchor,
+                credited_seconds=F("credited_seconds") + added,
+                completed_at=completed_at,
+            )
+            if updated:
+                completed_now = record.completed_at is None and completed_at is not None
+                record.last_heartbeat_at = anchor
+                record.credited_seconds = total
+                record.completed_at = completed_at
+                return Heartbeat(record, added, completed_now)
+        # Another heartbeat moved the anchor first: read it again and re-measure.
+        record.refresh_from_db()
+    return Heartbeat(record)

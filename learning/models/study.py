@@ -1,0 +1,300 @@
+"""What officials study and must study: per-lecture study records measured on the
+server, annual study plans, and collective study sessions (集体学法)."""
+
+import datetime
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.search import index
+
+from modelcluster.fields import ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+
+from .organisation import Department, Official
+from .topics import LawTopic, Speaker
+
+
+def year_bounds(year):
+    """[start, end) of a calendar year in the site's time zone."""
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.datetime(year, 1, 1, tzinfo=tz),
+        datetime.datetime(year + 1, 1, 1, tzinfo=tz),
+    )
+
+
+class StudyRecordQuerySet(models.QuerySet):
+    def completed(self):
+        return self.filter(completed_at__isnull=False)
+
+    def in_progress(self):
+        return self.filter(completed_at__isnull=True, credited_seconds__gt=0)
+
+    def active_in_year(self, year):
+        """Records last studied in the year: their credited time counts for it."""
+        start, end = year_bounds(year)
+        return self.filter(last_heartbeat_at__gte=start, last_heartbeat_at__lt=end)
+
+
+class StudyRecord(models.Model):
+    """One official's study of one lecture. `credited_seconds` only grows through
+    learning.credits, which bounds it by real time; `last_heartbeat_at` is the
+    anchor each heartbeat is measured from, shared by all the official's tabs."""
+
+    official = models.ForeignKey(
+        Official,
+        on_delete=models.CASCADE,
+        related_name="study_records",
+        verbose_name=_("official"),
+    )
+    lecture = models.ForeignKey(
+        "learning.LecturePage",
+        on_delete=models.CASCADE,
+        related_name="study_records",
+        verbose_name=_("lecture"),
+    )
+    credited_seconds = models.PositiveIntegerField(_("credited seconds"), default=0)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    last_heartbeat_at = models.DateTimeField(_("last heartbeat at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = StudyRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("study record")
+        verbose_name_plural = _("study records")
+        constraints = [
+            models.UniqueConstraint(fields=["official", "lecture"], name="unique_study_record"),
+            models.CheckConstraint(
+                condition=Q(credited_seconds__gte=0), name="study_record_credit_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(completed_at__gte=F("started_at")),
+                name="study_record_completed_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_heartbeat_at__isnull=True)
+                | Q(last_heartbeat_at__gte=F("started_at")),
+                name="study_record_heartbeat_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["official", "last_heartbeat_at"])]
+
+    def __str__(self):
+        return f"{self.official} · {self.lecture_id}"
+
+    @property
+    def is_completed(self):
+        return self.completed_at is not None
+
+    @property
+    def credited_minutes(self):
+        return self.credited_seconds // 60
+
+    @property
+    def credited_duration(self):
+        """Credited time for people: minutes and seconds."""
+        minutes, seconds = divmod(self.credited_seconds, 60)
+        return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": seconds}
+
+
+class Audience(models.TextChoices):
+    ALL = "all", _("All officials")
+    LEADERS = "leaders", _("Leaders only")
+    DEPARTMENTS = "departments", _("Chosen departments")
+
+
+class StudyPlanQuerySet(models.QuerySet):
+    def for_year(self, year):
+        return self.filter(year=year)
+
+
+class StudyPlan(index.Indexed, ClusterableModel):
+    """The year's study requirements for an audience (all officials, leaders, or
+    chosen departments): credit hours, required lectures and series, and whatever
+    other apps add through the `register_plan_requirements` hook (exams, court
+    observations). learning.completion evaluates officials against it."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("title"), max_length=100)
+    audience = models.CharField(
+        _("audience"), max_length=16, choices=Audience.choices, default=Audience.ALL
+    )
+    departments = ParentalManyToManyField(
+        Department,
+        verbose_name=_("departments"),
+        blank=True,
+        related_name="study_plans",
+        help_text=_("Only for the audience 'chosen departments'; includes sub-departments."),
+    )
+    required_credit_hours = models.DecimalField(
+        _("required credit hours"), max_digits=5, decimal_places=1, default=0
+    )
+    required_lectures = ParentalManyToManyField(
+        "learning.LecturePage",
+        verbose_name=_("required lectures"),
+        blank=True,
+        related_name="required_by_plans",
+    )
+    required_series = ParentalManyToManyField(
+        "learning.LectureSeriesPage",
+        verbose_name=_("required series"),
+        blank=True,
+        related_name="required_by_plans",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = StudyPlanQuerySet.as_manager()
+
+    panels = [
+        FieldRowPanel([FieldPanel("year"), FieldPanel("title")]),
+        MultiFieldPanel([FieldPanel("audience"), FieldPanel("departments")], heading=_("Audience")),
+        FieldPanel("required_credit_hours"),
+        FieldPanel("required_lectures"),
+        FieldPanel("required_series"),
+        FieldPanel("notes"),
+    ]
+    search_fields = [index.SearchField("title"), index.FilterField("year")]
+
+    class Meta:
+        verbose_name = _("study plan")
+        verbose_name_plural = _("study plans")
+        ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "title"], name="unique_study_plan_title"),
+            models.CheckConstraint(
+                condition=Q(required_credit_hours__gte=0), name="study_plan_hours_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year} {self.title}"
+
+    @property
+    def required_seconds(self):
+        return int(self.required_credit_hours * 3600)
+
+
+class Meeting(models.TextChoices):
+    EXECUTIVE = "executive", _("District executive meeting")
+    PARTY_GROUP = "party_group", _("Party group meeting")
+    ALL_STAFF = "all_staff", _("All-staff meeting")
+    OTHER = "other", _("Other meeting")
+
+
+class CollectiveStudySession(index.Indexed, ClusterableModel):
+    """A study item at a meeting (集体学法): everyone who attended gets its credit
+    minutes. Attendees are picked one by one or as whole departments; saving the
+    session records the attendance of each official (`SessionAttendance`), so a
+    later transfer between departments does not rewrite history."""
+
+    date = models.DateField(_("date"), default=timezone.localdate)
+    meeting = models.CharField(
+        _("meeting"), max_length=16, choices=Meeting.choices, default=Meeting.EXECUTIVE
+    )
+    title = models.CharField(_("study item"), max_length=200)
+    topics = ParentalManyToManyField(LawTopic, verbose_name=_("law topics"), blank=True)
+    lecturer = models.ForeignKey(
+        Speaker,
+        verbose_name=_("lecturer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="study_sessions",
+    )
+    lecture = models.ForeignKey(
+        "learning.LecturePage",
+        verbose_name=_("lecture page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="study_sessions",
+    )
+    credit_minutes = models.PositiveSmallIntegerField(_("credit minutes"), default=60)
+    attendees = ParentalManyToManyField(
+        Official, verbose_name=_("attendees"), blank=True, related_name="+"
+    )
+    departments = ParentalManyToManyField(
+        Department,
+        verbose_name=_("attending departments"),
+        blank=True,
+        related_name="+",
+        help_text=_("Every official in these departments (and below) attended."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    panels = [
+        FieldRowPanel([FieldPanel("date"), FieldPanel("meeting")]),
+        FieldPanel("title"),
+        FieldPanel("topics"),
+        FieldRowPanel([FieldPanel("lecturer"), FieldPanel("credit_minutes")]),
+        FieldPanel("lecture"),
+        MultiFieldPanel(
+            [FieldPanel("departments"), FieldPanel("attendees")], heading=_("Attendance")
+        ),
+        FieldPanel("notes"),
+    ]
+    search_fields = [index.SearchField("title"), index.FilterField("date")]
+
+    class Meta:
+        verbose_name = _("collective study session")
+        verbose_name_plural = _("collective study sessions")
+        ordering = ["-date", "title"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.title}"
+
+    def save(self, **kwargs):
+        super().save(**kwargs)
+        self.sync_attendance()
+
+    def sync_attendance(self):
+        """Record one attendance per official picked directly or through a department."""
+        official_ids = {o.pk for o in self.attendees.all()}
+        departments = list(self.departments.all())
+        if departments:
+            in_departments = Q()
+            for department in departments:
+                in_departments |= Q(department__path__startswith=department.path)
+            official_ids.update(
+                Official.objects.filter(in_departments).values_list("pk", flat=True)
+            )
+        existing = set(self.attendance.values_list("official_id", flat=True))
+        self.attendance.filter(official_id__in=existing - official_ids).delete()
+        SessionAttendance.objects.bulk_create(
+            [SessionAttendance(session=self, official_id=pk) for pk in official_ids - existing],
+            ignore_conflicts=True,
+        )
+
+
+class SessionAttendance(models.Model):
+    """An official's attendance at a collective study session: credit for the year."""
+
+    session = models.ForeignKey(
+        CollectiveStudySession,
+        on_delete=models.CASCADE,
+        related_name="attendance",
+        verbose_name=_("session"),
+    )
+    official = models.ForeignKey(
+        Official,
+        on_delete=models.CASCADE,
+        related_name="session_attendance",
+        verbose_name=_("official"),
+    )
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "official"], name="unique_session_attendance"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.session} · {self.official}"

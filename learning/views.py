@@ -1,0 +1,136 @@
+"""Views for officials: the study heartbeat and their own study record."""
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import ExtractYear
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import credits
+from .completion import completion_for
+from .models import LecturePage, SessionAttendance, StudyRecord
+
+
+@never_cache
+@require_POST
+def heartbeat(request, lecture_id):
+    """Credit study time for the lecture page the official has open (see credits.py).
+    Answers JSON; refusals carry a translated `error`."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Please sign in again.")}, status=401)
+    # Every heartbeat after the first finds the record, official and lecture in one query.
+    record = (
+        StudyRecord.objects.select_related("official", "lecture")
+        .defer("lecture__body", "lecture__search_text")
+        .filter(official__user_id=request.user.pk, lecture_id=lecture_id, lecture__live=True)
+        .first()
+    )
+    if record is not None:
+        lecture = record.lecture
+    else:
+        lecture = (
+            LecturePage.objects.live()
+            .filter(pk=lecture_id)
+            .only("pk", "live", "credit_minutes", "video_minutes")
+            .first()
+        )
+    if lecture is None:
+        return JsonResponse({"error": _("This lecture is not published.")}, status=404)
+    try:
+        beat = credits.credit_heartbeat(
+            request.user, lecture, request.POST.get("event", "beat"), record=record
+        )
+    except credits.StudyRefused as refusal:
+        status = 403 if credits.official_for(request.user) is None else 400
+        return JsonResponse({"error": str(refusal)}, status=status)
+    record = beat.record
+    return JsonResponse(
+        {
+            "credited_seconds": record.credited_seconds,
+            "credit_seconds": lecture.credit_seconds,
+            "added_seconds": beat.added_seconds,
+            "completed": record.completed_at is not None,
+            "interval": credits.heartbeat_seconds(),
+        }
+    )
+
+
+@login_required
+def record(request):
+    """My study record (学法档案): this year's credit against the plan, the required
+    items done and missing, my lectures, and history by year. Officials only ever
+    see their own record; the view takes no official id."""
+    official = credits.official_for(request.user)
+    if official is None:
+        raise PermissionDenied
+    year = timezone.localdate().year
+    requested = request.GET.get("year", "")
+    if requested:
+        if not requested.isdigit() or not 2000 <= int(requested) <= year:
+            raise Http404
+        year = int(requested)
+    completion = completion_for(official, year)
+    records = (
+        StudyRecord.objects.filter(official=official)
+        .select_related("lecture")
+        .order_by("-last_heartbeat_at", "-pk")
+    )
+    start = datetime.date(year, 1, 1)
+    end = datetime.date(year + 1, 1, 1)
+    sessions = (
+        SessionAttendance.objects.filter(
+            official=official, session__date__gte=start, session__date__lt=end
+        )
+        .select_related("session", "session__lecturer")
+        .order_by("-session__date")
+    )
+    history = _history(official)
+    return render(
+        request,
+        "learning/record.html",
+        {
+            "official": official,
+            "year": year,
+            "completion": completion,
+            "year_records": [r for r in records.active_in_year(year)[:200]],
+            "sessions": sessions[:200],
+            "history": history,
+        },
+    )
+
+
+def _history(official):
+    """Per year: lectures completed, lecture seconds, sessions attended and their minutes."""
+    years = {}
+    lecture_rows = (
+        StudyRecord.objects.filter(official=official, last_heartbeat_at__isnull=False)
+        .annotate(year=ExtractYear("last_heartbeat_at"))
+        .values("year")
+        .annotate(
+            seconds=Sum("credited_seconds"),
+            completed=Count("pk", filter=Q(completed_at__isnull=False)),
+        )
+    )
+    for row in lecture_rows:
+        years.setdefault(row["year"], {"year": row["year"], "seconds": 0, "completed": 0})
+        years[row["year"]].update(seconds=row["seconds"] or 0, completed=row["completed"])
+    session_rows = (
+        SessionAttendance.objects.filter(official=official)
+        .annotate(year=ExtractYear("session__date"))
+        .values("year")
+        .annotate(minutes=Sum("session__credit_minutes"), sessions=Count("pk"))
+    )
+    for row in session_rows:
+        entry = years.setdefault(row["year"], {"year": row["year"], "seconds": 0, "completed": 0})
+        entry["seconds"] += (row["minutes"] or 0) * 60
+        entry["sessions"] = row["sessions"]
+    for entry in years.values():
+        entry["hours"] = round(entry["seconds"] / 3600, 1)
+    return sorted(years.values(), key=lambda e: e["year"], reverse=True)
