@@ -210,12 +210,11 @@ class CourtObservation(index.Indexed, ClusterableModel):
     def invited_official_ids(self):
         """Officials invited one by one or through a department (and its sub-departments)."""
         ids = {o.pk for o in self.invited_officials.all()}
-        departments = list(self.invited_departments.all())
-        if departments:
-            in_departments = Q()
-            for department in departments:
-                in_departments |= Q(department__path__startswith=department.path)
-            ids.update(Official.objects.filter(in_departments).values_list("pk", flat=True))
+        ids.update(
+            Official.objects.in_any_department(self.invited_departments.all()).values_list(
+                "pk", flat=True
+            )
+        )
         return ids
 
     def sync_invitations(self):

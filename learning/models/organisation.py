@@ -87,6 +87,16 @@ class OfficialQuerySet(models.QuerySet):
     def in_department(self, department):
         return self.filter(department__path__startswith=department.path)
 
+    def in_any_department(self, departments):
+        """Officials of any of these departments or the departments below them."""
+        departments = list(departments)
+        if not departments:
+            return self.none()
+        condition = models.Q()
+        for department in departments:
+            condition |= models.Q(department__path__startswith=department.path)
+        return self.filter(condition)
+
     def leaders(self):
         return self.filter(is_leader=True)
 

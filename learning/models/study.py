@@ -255,14 +255,9 @@ class CollectiveStudySession(index.Indexed, ClusterableModel):
     def sync_attendance(self):
         """Record one attendance per official picked directly or through a department."""
         official_ids = {o.pk for o in self.attendees.all()}
-        departments = list(self.departments.all())
-        if departments:
-            in_departments = Q()
-            for department in departments:
-                in_departments |= Q(department__path__startswith=department.path)
-            official_ids.update(
-                Official.objects.filter(in_departments).values_list("pk", flat=True)
-            )
+        official_ids.update(
+            Official.objects.in_any_department(self.departments.all()).values_list("pk", flat=True)
+        )
         existing = set(self.attendance.values_list("official_id", flat=True))
         self.attendance.filter(official_id__in=existing - official_ids).delete()
         SessionAttendance.objects.bulk_create(
