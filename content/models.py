@@ -206,6 +206,11 @@ class ScheduleWindow(models.Model):
     starts_at = models.TimeField(_("from"), null=True, blank=True)
     ends_at = models.TimeField(_("until"), null=True, blank=True)
 
+    window_panels = [
+        FieldPanel("days"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+    ]
+
     class Meta:
         abstract = True
 
@@ -275,12 +280,7 @@ class PlaylistEntry(Orderable, ScheduleWindow):
         help_text=_("Empty: the item's default duration."),
     )
 
-    panels = [
-        FieldPanel("item"),
-        FieldPanel("duration"),
-        FieldPanel("days"),
-        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
-    ]
+    panels = [FieldPanel("item"), FieldPanel("duration"), *ScheduleWindow.window_panels]
 
     class Meta(Orderable.Meta):
         verbose_name = _("playlist item")
@@ -379,12 +379,7 @@ class ScreenPlaylist(Orderable, ScheduleWindow):
         _("priority"), default=0, help_text=_("Higher numbers win when schedules overlap.")
     )
 
-    panels = [
-        FieldPanel("playlist"),
-        FieldPanel("priority"),
-        FieldPanel("days"),
-        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
-    ]
+    panels = [FieldPanel("playlist"), FieldPanel("priority"), *ScheduleWindow.window_panels]
 
     class Meta(Orderable.Meta):
         verbose_name = _("screen playlist")
