@@ -29,6 +29,7 @@ def organisation_role_permissions():
             "wagtailadmin.access_admin",
             "learning.view_department",
             "learning.view_official",
+            "learning.view_reports",
         },
         roles.HR: {
             "wagtailadmin.access_admin",

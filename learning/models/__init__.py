@@ -1,5 +1,5 @@
 from .lectures import LectureIndexPage, LecturePage, LectureSeriesPage
-from .organisation import Department, Official, User
+from .organisation import Department, Official, ReportScope, User
 from .study import (
     CollectiveStudySession,
     SessionAttendance,
@@ -16,6 +16,7 @@ __all__ = [
     "LecturePage",
     "LectureSeriesPage",
     "Official",
+    "ReportScope",
     "SessionAttendance",
     "Speaker",
     "StudyPlan",

@@ -139,3 +139,26 @@ class Official(models.Model):
     @property
     def name(self):
         return self.user.get_full_name()
+
+
+class ReportScope(models.Model):
+    """Limits a back-office user's reports to one department subtree (for example the
+    HR office of a bureau). Users without a scope see the whole organisation."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="report_scope", verbose_name=_("user")
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="report_scopes",
+        verbose_name=_("department"),
+        help_text=_("The user's reports show only this department and the ones below it."),
+    )
+
+    class Meta:
+        verbose_name = _("report scope")
+        verbose_name_plural = _("report scopes")
+
+    def __str__(self):
+        return f"{self.user} → {self.department}"
