@@ -18,6 +18,7 @@ from learning import roles
 from .forms import PaperForm
 from .models import Attempt, ExamSession, Paper, Question
 from .observation_hooks import *  # noqa: F401,F403
+from .reports import completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
 
 
 class QuestionIndexView(SnippetIndexView):
