@@ -27,7 +27,10 @@ def certificate_pdf(attempt):
     font = _font()
     session = attempt.session
     official = attempt.official
-    candidate = SessionCandidate.objects.filter(session=session, official=official).first()
+    # A make-up's candidates are named on the pre-appointment session it makes up.
+    candidate = SessionCandidate.objects.filter(
+        session_id=session.makes_up_id or session.pk, official=official
+    ).first()
     post = candidate.intended_post if candidate and candidate.intended_post else "—"
     submitted = timezone.localtime(attempt.submitted_at or attempt.started_at)
     rows = [

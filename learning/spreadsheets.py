@@ -38,7 +38,8 @@ def add_sheet(workbook, title, headers, rows, *, number_formats=None):
     header row and `rows` (iterables of cell values). `number_formats` maps a
     0-based column index to an Excel number format (e.g. "0.0", "0%")."""
     first = workbook.worksheets[0] if len(workbook.worksheets) == 1 else None
-    if first is not None and first.max_row == 1 and first["A1"].value is None:
+    # Reading first["A1"] would create the cell and push append() to row 2.
+    if first is not None and not first._cells:
         sheet = first
         sheet.title = str(title)[:31]
     else:

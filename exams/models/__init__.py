@@ -10,6 +10,7 @@ from .observations import (
 from .papers import Paper, PaperMode, PaperQuestion, PaperRule
 from .plans import PlanExam
 from .questions import Difficulty, Question, QuestionType
+from .reminders import Reminder, ReminderStatus
 from .sessions import (
     ExamSession,
     Grading,
@@ -40,6 +41,8 @@ __all__ = [
     "PlanExam",
     "Question",
     "QuestionType",
+    "Reminder",
+    "ReminderStatus",
     "ReviewPolicy",
     "SessionCandidate",
     "SessionKind",
