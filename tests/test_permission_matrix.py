@@ -22,6 +22,7 @@ ACCOUNT = "account"  # allauth's pages: never a server error, whoever asks
 NOT_GET = "not_get"  # POST-only endpoints: a GET is refused for everyone
 TOKEN = "token"  # screens: authenticated by a secret token in the URL
 OWNER = "owner"  # one official's own object: others get 404, anonymous visitors sign in
+REPORTS = "reports"  # admin reports: HR, organizers and superusers; officials 403
 
 RULES = [
     (r"^healthz$", PUBLIC),
@@ -32,6 +33,8 @@ RULES = [
     (r"^admin/(jsi18n|sprite)", PUBLIC),  # translations and icons for the admin UI
     (r"^admin/password_reset/", ACCOUNT),
     (r"^admin/roster/", HR_ONLY),
+    (r"^admin/reports/behind/remind/$", NOT_GET),
+    (r"^admin/reports/(behind|register|year-end)", REPORTS),
     (r"^admin/", BACK_OFFICE),
     # Wagtail's front-end login for private pages leads to allauth's.
     (r"^_util/login/$", ACCOUNT),
@@ -132,6 +135,13 @@ def check(spec, role, response, route=""):
             assert status in (302, 403) and not _to_login(response)
         else:
             assert status in (200, 405)
+    elif spec == REPORTS:
+        if role == "anonymous":
+            assert _to_login(response)
+        elif role == "official":
+            assert status == 403
+        else:
+            assert status == 200
     elif spec == NOT_GET:
         assert status in (302, 400, 401, 403, 404, 405)
     elif spec == TOKEN:

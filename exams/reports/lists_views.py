@@ -254,6 +254,7 @@ class YearEndView(ReportPageMixin, TemplateView):
             form=form,
             figures=figures,
             summary=yearend.summary_rows(figures) if figures else [],
+            exam_headers=yearend.exam_headers(),
             **kwargs,
         )
 
@@ -272,6 +273,7 @@ class YearEndPrintView(ReportAccessMixin, View):
             {
                 "figures": figures,
                 "summary": yearend.summary_rows(figures),
+                "exam_headers": yearend.exam_headers(),
                 "printed_at": timezone.localtime(),
             },
         )
