@@ -56,3 +56,10 @@ def reminder_role_permissions():
     """HR and organizers remind officials who are behind and see who was reminded."""
     reminders = {"wagtailadmin.access_admin", "exams.add_reminder", "exams.view_reminder"}
     return {roles.ORGANIZER: reminders, roles.HR: set(reminders), roles.OFFICIAL: set()}
+
+
+@hooks.register("register_demo_data")
+def reminder_demo_data():
+    from .reminder_demo import load_reminders
+
+    return [(90, "Reminders", load_reminders)]
