@@ -379,3 +379,17 @@ def test_reminding_many_costs_the_same_queries(
         client.post(REMIND, {"year": YEAR, "everyone": "1"})
     assert len(mail.outbox) == size
     assert Reminder.objects.count() == size
+
+
+def test_demo_reminders_are_recorded_once(world):
+    from exams.reports.reminder_demo import load_reminders
+
+    report_fixtures.hr(username="hr")
+    assert load_reminders() == 3
+    assert load_reminders() == 0
+    assert set(Reminder.objects.values_list("official__user__name", flat=True)) == {
+        "张三",
+        "李四",
+        "王五",
+    }
+    assert not mail.outbox
