@@ -151,6 +151,14 @@ def behind(user, year, department=None, kind="", leaders=False, q=""):
     return BehindList(year, behind_ids, {pk: completions[pk] for pk in behind_ids})
 
 
+def still_behind(official_ids, year):
+    """The BehindList of these officials who are still behind in `year` (reminders
+    sent later, in a background task, check again)."""
+    completions = evaluate(list(official_ids), year, plans_for_year(year))
+    ids = [pk for pk in official_ids if pk in completions and is_behind(completions[pk])]
+    return BehindList(year, ids, {pk: completions[pk] for pk in ids})
+
+
 def from_form(form):
     data = form.cleaned_data
     return behind(

@@ -16,6 +16,8 @@ from django.views.generic import TemplateView, View
 
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from django_tasks import TaskResultStatus
+
 from learning.spreadsheets import table_xlsx, xlsx_response
 
 from ..certificates import certificate_pdf
@@ -141,37 +143,50 @@ class BehindRemindView(ReportAccessMixin, View):
             if remind.cleaned_data["everyone"]
             else [pk for pk in found.official_ids if pk in set(remind.cleaned_data["officials"])]
         )
-        result = reminders.send_reminders(
-            found.rows(chosen), found.year, request.user, force=remind.cleaned_data["force"]
+        outcome = reminders.send_reminders_task.enqueue(
+            chosen, found.year, request.user.pk, remind.cleaned_data["force"]
         )
-        _report(request, result)
+        if outcome.status == TaskResultStatus.SUCCESSFUL:
+            _report(request, outcome.return_value)
+        elif outcome.status == TaskResultStatus.FAILED:
+            messages.error(request, _("Sending the reminders failed; please try again."))
+        else:
+            messages.info(
+                request,
+                ngettext(
+                    "The reminder to %(count)d official is being sent.",
+                    "Reminders to %(count)d officials are being sent.",
+                    len(chosen),
+                )
+                % {"count": len(chosen)},
+            )
         return redirect(back)
 
 
 def _report(request, result):
-    if result.sent:
+    """Messages for ReminderResult.names(): counts, and who could not be reached."""
+    if result["sent"]:
         messages.success(
             request,
             ngettext(
                 "Reminder sent to %(count)d official.",
                 "Reminders sent to %(count)d officials.",
-                len(result.sent),
+                len(result["sent"]),
             )
-            % {"count": len(result.sent)},
+            % {"count": len(result["sent"])},
         )
-    if result.no_email:
+    if result["no_email"]:
         messages.warning(
             request,
             _("Not reachable (no e-mail address): %(names)s.")
-            % {"names": "、".join(o.name for o in result.no_email)},
+            % {"names": "、".join(result["no_email"])},
         )
-    if result.failed:
+    if result["failed"]:
         messages.error(
             request,
-            _("Sending failed for: %(names)s.")
-            % {"names": "、".join(o.name for o in result.failed)},
+            _("Sending failed for: %(names)s.") % {"names": "、".join(result["failed"])},
         )
-    if result.recently_reminded:
+    if result["recently_reminded"]:
         messages.info(
             request,
             ngettext(
@@ -179,9 +194,9 @@ def _report(request, result):
                 "skipped; tick “Send again” to remind them anyway.",
                 "%(count)d officials were already reminded in the last 24 hours and were "
                 "skipped; tick “Send again” to remind them anyway.",
-                len(result.recently_reminded),
+                len(result["recently_reminded"]),
             )
-            % {"count": len(result.recently_reminded)},
+            % {"count": len(result["recently_reminded"])},
         )
 
 

@@ -14,6 +14,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from django_tasks import task
+
+from learning.models import User
+
 from ..models import Reminder, ReminderStatus
 
 RESEND_AFTER = timedelta(hours=24)
@@ -25,6 +29,13 @@ class ReminderResult:
     no_email: list = dataclasses.field(default_factory=list)
     failed: list = dataclasses.field(default_factory=list)
     recently_reminded: list = dataclasses.field(default_factory=list)
+
+    def names(self):
+        """{outcome: [official's name]}, JSON-friendly for a task's return value."""
+        return {
+            field.name: [official.name for official in getattr(self, field.name)]
+            for field in dataclasses.fields(self)
+        }
 
 
 def record_url():
@@ -113,3 +124,14 @@ def _record(official, year, sender, now, missing_text, email, status):
         email=email,
         status=status,
     )
+
+
+@task()
+def send_reminders_task(official_ids, year, sender_id, force=False):
+    """Remind these officials (those still behind) in the background, so reminding
+    hundreds does not hold up a request. Returns ReminderResult.names()."""
+    from . import behind
+
+    found = behind.still_behind(official_ids, year)
+    sender = User.objects.filter(pk=sender_id).first()
+    return send_reminders(found.rows(), year, sender, force=force).names()

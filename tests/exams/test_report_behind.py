@@ -341,6 +341,28 @@ def test_failed_sending_is_recorded(world, hr_user, client, settings):
     assert len(mail.outbox) == 1
 
 
+def test_reminders_queued_on_a_background_backend(world, hr_user, client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    client.force_login(hr_user)
+    response = remind(client, world["zhang"], world["li"])
+    assert not mail.outbox and not Reminder.objects.exists()
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["正在向 2 名干部发送提醒。"]
+
+
+def test_a_crashing_task_is_reported(world, hr_user, client, monkeypatch):
+    from exams.reports import reminders
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(reminders, "send_reminders", crash)
+    client.force_login(hr_user)
+    response = remind(client, world["zhang"])
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["提醒发送失败，请重试。"]
+
+
 def test_remind_is_post_only(world, hr_user, client):
     client.force_login(hr_user)
     assert client.get(REMIND, {"year": YEAR, "officials": world["zhang"].pk}).status_code == 405
@@ -375,7 +397,7 @@ def test_reminding_many_costs_the_same_queries(
 ):
     _bulk_world(size)
     client.force_login(hr_user)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(35):
         client.post(REMIND, {"year": YEAR, "everyone": "1"})
     assert len(mail.outbox) == size
     assert Reminder.objects.count() == size
