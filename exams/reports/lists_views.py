@@ -138,11 +138,9 @@ class BehindRemindView(ReportAccessMixin, View):
             ]:
                 messages.error(request, error)
             return redirect(back)
-        chosen = (
-            found.official_ids
-            if remind.cleaned_data["everyone"]
-            else [pk for pk in found.official_ids if pk in set(remind.cleaned_data["officials"])]
-        )
+        picked = set(remind.cleaned_data["officials"])
+        everyone = remind.cleaned_data["everyone"]
+        chosen = [pk for pk in found.official_ids if everyone or pk in picked]
         outcome = reminders.send_reminders_task.enqueue(
             chosen, found.year, request.user.pk, remind.cleaned_data["force"]
         )
