@@ -64,7 +64,9 @@ def studied(year, bank):
     plan.save()
     PlanExam.objects.create(plan=plan, session=exam)
     complete(official, lecture, when=timezone.now() - datetime.timedelta(days=1))
-    make_session(attendees=[official], title="集体学习宪法", date=timezone.localdate(), credit_minutes=60)
+    make_session(
+        attendees=[official], title="集体学习宪法", date=timezone.localdate(), credit_minutes=60
+    )
     attempt = engine.start_attempt(exam, official)
     for answer in attempt.answers.all():
         engine.save_answer(attempt.pk, official, answer.position, answer.snapshot["answer"])
@@ -134,7 +136,9 @@ def test_department_records_take_a_bounded_number_of_queries(
     office = studied.department
     few = records_pdf(type(studied).objects.in_department(office), year)
     for number in range(12):
-        OfficialFactory(department=office, user=UserFactory(name=f"同事{number}", roles=["Official"]))
+        OfficialFactory(
+            department=office, user=UserFactory(name=f"同事{number}", roles=["Official"])
+        )
     officials = type(studied).objects.in_department(office)
     with django_assert_max_num_queries(25):
         content = records_pdf(officials, year)
