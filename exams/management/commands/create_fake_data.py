@@ -61,12 +61,21 @@ BUREAUS = [
     "南湖街道办事处", "北山镇人民政府", "临江镇人民政府",
 ]  # fmt: skip
 OFFICES = ["办公室", "法制科", "人事科", "财务科", "综合科", "执法大队", "督查科", "政策研究室"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉鹏飞斌宇浩凯健俊帆帅旭宁龙林欣怡佳琪雪梅海燕晓东春晖立新振华思远若曦嘉怡子涵"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文辉鹏飞斌宇浩"
+    "凯健俊帆帅旭宁龙林欣怡佳琪雪梅海燕晓东春晖立新振华思远若曦嘉怡子涵"
+)
 POSITIONS = [("科员", "一级科员"), ("副科长", "四级主任科员"), ("科长", "二级主任科员"),
              ("副局长", "副处级"), ("局长", "正处级"), ("办事员", "二级科员")]  # fmt: skip
-LECTURE_TITLES = ["宪法学习专题", "民法典婚姻家庭编解读", "行政复议法修订要点", "行政处罚法实务",
-                  "政府信息公开条例", "优化营商环境条例", "安全生产法解读", "保守国家秘密法"]  # fmt: skip
+LECTURE_TITLES = [
+    "宪法学习专题", "民法典婚姻家庭编解读", "行政复议法修订要点", "行政处罚法实务",
+    "政府信息公开条例", "优化营商环境条例", "安全生产法解读", "保守国家秘密法",
+]  # fmt: skip
 
 
 def _batches(items, size=BATCH_SIZE):
@@ -92,7 +101,7 @@ class Command(BaseCommand):
             )
         if User.objects.filter(username__startswith=USERNAME_PREFIX).exists():
             raise CommandError(f"Accounts named {USERNAME_PREFIX}… already exist.")
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 - fake data, not secrets
         self.year = year or timezone.localdate().year
         tz = timezone.get_current_timezone()
         self.start = datetime.datetime(self.year, 1, 1, 8, tzinfo=tz)
@@ -290,7 +299,7 @@ class Command(BaseCommand):
         rows = []
         count = 0
         for session in sessions:
-            for bureau_path, ids in members.items():
+            for ids in members.values():
                 if self.random.random() < 0.5:
                     rows.extend(SessionAttendance(session=session, official_id=pk) for pk in ids)
                 if len(rows) >= BATCH_SIZE:
