@@ -132,7 +132,11 @@ def build_study_records(job, progress):
         raise ExportError(_("Too many officials for one PDF; choose a smaller department."))
     progress(0, count)
     content = records_pdf(officials, year, progress=progress)
-    return f"{_('Study records')}-{department.name}-{year}.pdf", content
+    name = _("Study records %(department)s %(year)s") % {
+        "department": department.name,
+        "year": year,
+    }
+    return f"{name}.pdf", content
 
 
 def build_completion(job, progress):
@@ -151,8 +155,9 @@ def build_completion(job, progress):
         rank=params.get("rank", ""),
     )
     content = report_xlsx(report, progress=progress)
-    where = department.name if department else _("all")
-    return f"{_('Completion report')}-{where}-{year}.xlsx", content
+    where = department.name if department else _("whole organisation")
+    name = _("Completion report %(department)s %(year)s") % {"department": where, "year": year}
+    return f"{name}.xlsx", content
 
 
 FORMS = {"completion": CompletionExportForm, "study_records": StudyRecordsExportForm}

@@ -406,7 +406,8 @@ def record_pdf(official, year):
 
 
 def record_filename(official, year):
-    return f"{_('Study record')}-{official.name}-{year}.pdf"
+    name = _("Study record %(name)s %(year)s") % {"name": official.name, "year": year}
+    return f"{name}.pdf"
 
 
 def valid_year(value, today=None):
