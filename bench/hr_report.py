@@ -42,10 +42,13 @@ def timed(label, function, *args, **kwargs):
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = function(*args, **kwargs)
-        seconds = time.perf_counter() - started
-    print(f"  {label:<34} {seconds:8.2f} s  {len(captured.captured_queries):6d} queries")
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"  {label:<40} {seconds:7.2f} s wall {cpu:7.2f} s CPU (this process) "
+        f"{len(captured.captured_queries):6d} queries"
+    )
     return result, seconds, len(captured.captured_queries)
 
 
@@ -75,11 +78,12 @@ def main():
     from learning.models import Department, Official
 
     year = args.year or timezone.localdate().year
-    print(f"== HR report bench on PostgreSQL database {args.db} ({os.cpu_count()} cores)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"== HR report bench on PostgreSQL {args.db}: {os.cpu_count()} cores, load {load}")
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     if fresh or not Department.objects.filter(name="虚拟区人民政府", depth=1).exists():
-        call_command("create_fake_data", officials=args.officials, year=year)
+        call_command("create_fake_data", officials=args.officials, year=year, verbosity=2)
         print(f"  fake data created in {time.perf_counter() - started:.1f} s (with migrations)")
     else:
         print("  reusing the fake data already in the database")

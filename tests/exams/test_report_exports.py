@@ -285,3 +285,44 @@ def test_my_exports_is_in_the_reports_menu(hr_client):
     page = hr_client.get(reverse("exams_exports:index"))
     assert page.status_code == 200
     assert reverse("exams_exports:index") in page.content.decode()
+
+
+def test_completion_kind_calls_the_report_with_the_scoped_parameters(
+    monkeypatch, hr_user, django_capture_on_commit_callbacks
+):
+    """The completion builder imports exams.reports.completion lazily; a stand-in
+    module records what it is asked for."""
+    import sys
+    import types
+
+    calls = {}
+
+    def build_report(year, *, user, department=None, leaders_only=False, position="", rank=""):
+        calls["report"] = (year, user, department, leaders_only, position, rank)
+        return "the report"
+
+    def report_xlsx(report, progress=None):
+        calls["xlsx"] = report
+        progress(1, 1)
+        return b"PK-xlsx"
+
+    stand_in = types.ModuleType("exams.reports.completion")
+    stand_in.build_report, stand_in.report_xlsx = build_report, report_xlsx
+    monkeypatch.setitem(sys.modules, "exams.reports.completion", stand_in)
+    bureau = DepartmentFactory(name="教育局")
+    ReportScope.objects.create(user=hr_user, department=bureau)
+    year = timezone.localdate().year
+    with django_capture_on_commit_callbacks(execute=True):
+        job = exports.request_export(
+            hr_user,
+            "completion",
+            {"year": str(year), "leaders_only": "on", "position": " 科长 ", "rank": ""},
+        )
+    job.refresh_from_db()
+    assert job.status == ExportStatus.DONE, job.error
+    # No department asked for: the HR user's scope is used, never the whole organisation.
+    assert calls["report"] == (year, hr_user, bureau, True, "科长", "")
+    assert calls["xlsx"] == "the report"
+    assert job.filename == f"学法完成情况-教育局-{year}.xlsx"
+    with pytest.raises(ValidationError):
+        exports.request_export(hr_user, "completion", {"year": "1990"})
