@@ -12,6 +12,7 @@ plus export under 5 s.
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,14 @@ def timed(label, function, *args, **kwargs):
         f"  {label:<40} {seconds:7.2f} s wall {cpu:7.2f} s CPU (this process) "
         f"{len(captured.captured_queries):6d} queries"
     )
+    slowest = {}
+    for query in captured.captured_queries:
+        shape = re.sub(r"\d+", "N", query["sql"])
+        shape = re.sub(r"(N, )+N", "…", shape)[:110]
+        total, count = slowest.get(shape, (0.0, 0))
+        slowest[shape] = (total + float(query["time"]), count + 1)
+    for shape, (total, count) in sorted(slowest.items(), key=lambda i: -i[1][0])[:4]:
+        print(f"      {total:6.2f} s in {count:4d} × {shape}")
     return result, seconds, len(captured.captured_queries)
 
 
