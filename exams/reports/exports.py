@@ -177,15 +177,16 @@ def run_job(job_id):
             if export_kind is None:
                 raise ExportError(_("This kind of export is no longer available."))
             filename, content = export_kind.builder(job, Progress(job))
+            extension = os.path.splitext(filename)[1].lower()[:10]
+            job.file.save(f"export-{job.pk}{extension}", ContentFile(content), save=False)
         except ExportError as error:
             return _fail(job, str(error))
         except Exception:
             logger.exception("Export job %s (%s) failed", job.pk, job.kind)
             return _fail(
-                job, _("The export failed unexpectedly. Try again later or tell the administrator.")
+                job,
+                _("The export failed unexpectedly. Try again later or tell the administrator."),
             )
-        extension = os.path.splitext(filename)[1].lower()[:10]
-        job.file.save(f"export-{job.pk}{extension}", ContentFile(content), save=False)
         job.filename = filename[:200]
         job.status = ExportStatus.DONE
         job.done = job.total = max(job.total, job.done)
