@@ -98,6 +98,8 @@ def test_record_shows_the_year_in_chinese(studied, year):
 def test_an_official_downloads_only_their_own_record(client, studied, year):
     other = OfficialFactory(user=UserFactory(name="诸葛亮", roles=["Official"]))
     client.force_login(studied.user)
+    page = client.get(reverse("learning:record")).content.decode()
+    assert f'href="{reverse("exams:record_pdf")}?year={year}"' in page
     response = client.get(reverse("exams:record_pdf"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
