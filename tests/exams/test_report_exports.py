@@ -281,10 +281,17 @@ def test_study_records_kind_checks_scope_and_size(hr_user):
     assert "司法局" in refused.value.messages[0]
 
 
-def test_my_exports_is_in_the_reports_menu(hr_client):
-    page = hr_client.get(reverse("exams_exports:index"))
-    assert page.status_code == 200
-    assert reverse("exams_exports:index") in page.content.decode()
+def test_my_exports_is_in_the_reports_menu_of_report_viewers(client, hr_user):
+    from django.contrib.auth.models import Permission
+
+    url = reverse("exams_exports:index")
+    client.force_login(hr_user)
+    assert url in client.get(reverse("wagtailadmin_home")).content.decode()
+    editor = UserFactory()
+    editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(editor)
+    assert url not in client.get(reverse("wagtailadmin_home")).content.decode()
+    assert client.get(url).status_code in (302, 403)
 
 
 def test_completion_kind_calls_the_report_with_the_scoped_parameters(
