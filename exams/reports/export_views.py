@@ -87,6 +87,9 @@ class MyExportsView(ReportAccessMixin, WagtailAdminTemplateMixin, TemplateView):
     header_icon = "download"
     template_name = "exams/reports/exports.html"
 
+    def get_breadcrumbs_items(self):
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.page_title}]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         jobs = list(ExportJob.objects.of(self.request.user)[:LISTED_JOBS])
