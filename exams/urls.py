@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .reports import export_views
 
 app_name = "exams"
 
@@ -18,4 +19,5 @@ urlpatterns = [
         name="certificate",
     ),
     path("notebook/", views.notebook_page, name="notebook"),
+    path("record.pdf", export_views.my_record_pdf, name="record_pdf"),
 ]

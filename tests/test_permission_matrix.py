@@ -35,6 +35,11 @@ RULES = [
     (r"^admin/roster/", HR_ONLY),
     (r"^admin/reports/behind/remind/$", NOT_GET),
     (r"^admin/reports/(behind|register|year-end)", REPORTS),
+    (r"^admin/reports/exports/request/$", NOT_GET),
+    # An export's file (its requester's only) and an official's study record (within
+    # the viewer's report scope): made-up ids name nothing.
+    (r"^admin/reports/exports/<int:pk>/download/$", OWNER),
+    (r"^admin/reports/exports/records/<int:official_id>\.pdf$", OWNER),
     (r"^admin/", BACK_OFFICE),
     # Wagtail's front-end login for private pages leads to allauth's.
     (r"^_util/login/$", ACCOUNT),
@@ -44,6 +49,7 @@ RULES = [
     (r"^study/<int:lecture_id>/heartbeat/$", NOT_GET),
     (r"^exams/$", SIGNED_IN),
     (r"^exams/notebook/$", SIGNED_IN),
+    (r"^exams/record\.pdf$", SIGNED_IN),  # the signed-in official's own study record
     (r"^exams/<", OWNER),
     (r"^observations/$", SIGNED_IN),
     (r"^observations/checkin/<str:token>/$", OWNER),

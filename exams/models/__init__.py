@@ -1,4 +1,5 @@
 from .attempts import Answer, Attempt, AttemptState, Band
+from .exports import ExportJob, ExportStatus
 from .notebook import NotebookEntry
 from .observations import (
     Attendance,
@@ -32,6 +33,8 @@ __all__ = [
     "Band",
     "Difficulty",
     "ExamSession",
+    "ExportJob",
+    "ExportStatus",
     "Grading",
     "NotebookEntry",
     "Paper",
