@@ -272,10 +272,10 @@ def _applies(plan, is_leader, department_path):
     return any(department_path.startswith(d.path) for d in plan.departments.all())
 
 
-def evaluate(officials, year, plans=None):
+def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
     """{official.pk: Completion} for `officials` (Official instances, primary keys or a
     queryset) against the plans of `year` (`plans`: the caller's plans_for_year(year)).
-    Query count depends on the number of providers and chunks of CHUNK_SIZE officials,
+    Query count depends on the number of providers and chunks of `chunk_size` officials,
     never on the number of officials or on the plans' contents."""
     if hasattr(officials, "values_list"):
         official_ids = list(officials.values_list("pk", flat=True))
@@ -296,8 +296,8 @@ def evaluate(officials, year, plans=None):
 
     results = {}
     start, end = year_bounds(year)
-    for offset in range(0, len(official_ids), CHUNK_SIZE):
-        chunk = official_ids[offset : offset + CHUNK_SIZE]
+    for offset in range(0, len(official_ids), chunk_size):
+        chunk = official_ids[offset : offset + chunk_size]
         exemptions = dict(
             StudyExemption.objects.filter(official_id__in=chunk, year=year).values_list(
                 "official_id", "reason"

@@ -148,16 +148,6 @@ class Official(models.Model):
     def __str__(self):
         return f"{self.user.get_full_name()} ({self.staff_number})"
 
-    @property
-    def name(self):
-        return self.user.get_full_name()
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_department_id = instance.__dict__.get("department_id")
-        return instance
-
     def save(self, *args, **kwargs):
         """Saving a new official or a changed department writes the department history
         (`DepartmentMembership`), whoever saves: the admin, the roster import, a script."""
@@ -175,6 +165,16 @@ class Official(models.Model):
         if adding or (previous is not None and previous != self.department_id):
             DepartmentMembership.record(self, first=adding)
         self._loaded_department_id = self.department_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_department_id = instance.__dict__.get("department_id")
+        return instance
+
+    @property
+    def name(self):
+        return self.user.get_full_name()
 
 
 class DepartmentMembership(models.Model):
