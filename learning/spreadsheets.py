@@ -39,8 +39,9 @@ def add_sheet(workbook, title, headers, rows, *, number_formats=None):
     0-based column index to an Excel number format (e.g. "0.0", "0%")."""
     first = workbook.worksheets[0] if len(workbook.worksheets) == 1 else None
     if first is not None and first.max_row == 1 and first["A1"].value is None:
-        sheet = first
-        sheet.title = str(title)[:31]
+        # Replace the blank sheet: looking at A1 made openpyxl start appending at row 2.
+        workbook.remove(first)
+        sheet = workbook.create_sheet(str(title)[:31], 0)
     else:
         sheet = workbook.create_sheet(str(title)[:31])
     headers = [str(h) for h in headers]

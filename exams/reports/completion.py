@@ -171,12 +171,17 @@ class CompletionReport:
         return [r for r in self.officials if r.department.path.startswith(department.path)]
 
 
-def report_officials(year, *, user, department=None, leaders_only=False, position="", rank=""):
+def report_officials(
+    year, *, user, department=None, leaders_only=False, position="", rank="", only=None
+):
     """[(official, reporting department)] the user may see for the year: active officials
     whose department on the reporting day lies in the user's scope (and under
-    `department`), who had joined by then, filtered by profile. Four queries."""
+    `department`), who had joined by then, filtered by profile (and to the primary
+    keys in `only`, when given). Four queries."""
     day = reporting_day(year)
     officials = Official.objects.active().select_related("user", "department")
+    if only is not None:
+        officials = officials.filter(pk__in=list(only))
     if leaders_only:
         officials = officials.leaders()
     if position:
@@ -197,8 +202,11 @@ def report_officials(year, *, user, department=None, leaders_only=False, positio
     return chosen
 
 
-def build_report(year, *, user, department=None, leaders_only=False, position="", rank=""):
-    """The completion report for `year` as `user` may see it (see the module docstring)."""
+def build_report(
+    year, *, user, department=None, leaders_only=False, position="", rank="", only=None
+):
+    """The completion report for `year` as `user` may see it (see the module docstring);
+    `only`: primary keys of the officials to report on (one official's record)."""
     chosen = report_officials(
         year,
         user=user,
@@ -206,6 +214,7 @@ def build_report(year, *, user, department=None, leaders_only=False, position=""
         leaders_only=leaders_only,
         position=position,
         rank=rank,
+        only=only,
     )
     ids = [official.pk for official, _where in chosen]
     plans = plans_for_year(year)
