@@ -134,11 +134,8 @@ class CompletionDepartmentView(CompletionReportMixin, TemplateView):
     def get_page_title(self):
         return _("Completion report: %(department)s") % {"department": self.department.name}
 
-    def dispatch(self, request, *args, **kwargs):
-        self.department = get_object_or_404(Department, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
-
     def get_context_data(self, **kwargs):
+        self.department = get_object_or_404(Department, pk=self.kwargs["pk"])
         if not can_see_department(self.request.user, self.department):
             raise Http404
         form, options = self.get_filters()

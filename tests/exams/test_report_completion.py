@@ -288,7 +288,7 @@ def test_xlsx_reads_back_with_chinese_headers_and_numbers(year_data, hr_user):
     assert len(people) == 8
     assert people["B2"][7:9] == (3.0, 1.5)
     assert people["B2"][6] == datetime.datetime(2025, 8, 15)
-    assert people["A3"][11] == "未通过" and people["A3"][12] == 40.0
+    assert people["A3"][11] == "不合格" and people["A3"][12] == 40.0
     assert people["X1"][16] == "免学"
     assert calls and calls[-1] == (10, 10)
 
