@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'department membership',
                 'verbose_name_plural': 'department history',
-                'ordering': ['official', 'start'],
+                'ordering': ['official', models.OrderBy(models.F('start'), nulls_first=True), 'pk'],
                 'indexes': [models.Index(fields=['official', 'start'], name='learning_de_officia_79f4be_idx')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('start__isnull', True), ('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='department_membership_ends_after_start')],
             },

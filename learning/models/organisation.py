@@ -201,7 +201,7 @@ class DepartmentMembership(models.Model):
     class Meta:
         verbose_name = _("department membership")
         verbose_name_plural = _("department history")
-        ordering = ["official", "start"]
+        ordering = ["official", models.F("start").asc(nulls_first=True), "pk"]
         indexes = [models.Index(fields=["official", "start"])]
         constraints = [
             models.CheckConstraint(
@@ -249,9 +249,9 @@ def departments_at(officials, day):
         rows = rows.filter(official__in=officials.values("pk"))
     else:
         rows = rows.filter(official_id__in=list(current))
-    for official_id, department_id in rows.order_by("start").values_list(
-        "official_id", "department_id"
-    ):
+    for official_id, department_id in rows.order_by(
+        models.F("start").asc(nulls_first=True), "pk"
+    ).values_list("official_id", "department_id"):
         found[official_id] = department_id  # the latest start on that day wins
     return {pk: found.get(pk, department_id) for pk, department_id in current.items()}
 

@@ -24,7 +24,7 @@ from learning.completion import (
 from learning.models import DepartmentMembership, StudyExemption, departments_at, reporting_day
 from tests.factories import DepartmentFactory, OfficialFactory
 
-from .factories import complete, make_plan
+from .factories import complete, make_plan, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -201,9 +201,9 @@ def test_a_transfer_closes_one_stay_and_opens_the_next():
     official.save()
     today = timezone.localdate()
     stays = list(
-        DepartmentMembership.objects.filter(official=official).values_list(
-            "department_id", "start", "end"
-        )
+        DepartmentMembership.objects.filter(official=official)
+        .order_by("pk")
+        .values_list("department_id", "start", "end")
     )
     assert stays == [(first.pk, None, today), (second.pk, today, None)]
     # A reloaded instance knows its department and records the next transfer too.
@@ -267,3 +267,38 @@ def test_roster_import_writes_the_department_history():
     assert [(m.department, m.end) for m in history] == [(office, today), (bureau, None)]
     newcomer = result.created[0][0]
     assert DepartmentMembership.objects.get(official=newcomer).department == office
+
+
+def test_my_record_shows_observation_credit_and_an_exemption(client):
+    from exams.models import Attendance
+    from tests.exams.observation_factories import CourtObservationFactory
+
+    year = timezone.localdate().year
+    make_plan(year, required_credit_hours=Decimal("2"))
+    official = OfficialFactory()
+    starts = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=1)
+    if starts.year != year:  # the first minute of the year
+        starts = datetime.datetime(year, 1, 1, 0, 0, 30, tzinfo=timezone.get_current_timezone())
+    observation = CourtObservationFactory(
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=2),
+        registration_deadline=starts - datetime.timedelta(days=2),
+        credit_minutes=120,
+    )
+    Attendance.objects.create(
+        observation=observation, official=official, status="present", checked_in_at=starts
+    )
+    client.force_login(official.user)
+    page = client.get("/me/record/")
+    assert page.context["completion"].other_seconds == 2 * HOUR
+    assert page.context["completion"].is_complete
+    assert page.context["history"] == []  # history lists years with study or sessions
+    body = page.content.decode()
+    assert "data-exempt" not in body
+    make_session(attendees=[official], date=starts.date(), credit_minutes=60)
+    page = client.get("/me/record/")
+    assert [(e["year"], e["hours"]) for e in page.context["history"]] == [(year, 3.0)]
+    assert page.context["completion"].credited_hours == 3.0
+    StudyExemption.objects.create(official=official, year=year, reason="借调")
+    body = client.get("/me/record/").content.decode()
+    assert "data-exempt" in body and "借调" in body
