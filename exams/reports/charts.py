@@ -12,7 +12,7 @@ COLOUR = "#b5221b"
 TRACK = "#eee"
 
 
-def _text(value, limit=18):
+def _text(value, limit=16):
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -82,7 +82,10 @@ def histogram(bins, *, title):
             for i, (label, count) in enumerate(bins)
         ),
     )
-    return _svg(width, height, title, columns)
+    baseline = format_html(
+        '<line x1="0" y1="{}" x2="{}" y2="{}" stroke="#333"/>', chart_height, width, chart_height
+    )
+    return _svg(width, height, title, columns + baseline)
 
 
 def _svg(width, height, title, body):

@@ -109,7 +109,8 @@ class CompletionReportView(CompletionReportMixin, TemplateView):
         context.update(
             form=form,
             report=report,
-            query=self.query_string(),
+            # Drill-down links keep the filters but name their own department.
+            query=self.query_string(year=year, department=""),
             xlsx_url=reverse("completion_report:xlsx") + "?" + self.query_string(year=year),
             complete_chart=charts.horizontal_bars(
                 [(row.department.name, row.complete_share) for row in report.rows],

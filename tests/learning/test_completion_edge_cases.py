@@ -302,3 +302,58 @@ def test_my_record_shows_observation_credit_and_an_exemption(client):
     StudyExemption.objects.create(official=official, year=year, reason="借调")
     body = client.get("/me/record/").content.decode()
     assert "data-exempt" in body and "借调" in body
+
+
+def _roster(rows):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "工号", "部门", "入职日期"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_roster_reads_the_optional_joining_date():
+    office = DepartmentFactory(name="办公室")
+    veteran = OfficialFactory(
+        department=office, staff_number="BH0001", joined_on=datetime.date(2019, 3, 1)
+    )
+    result = roster.import_roster(
+        _roster(
+            [
+                ["张三", "BH1001", "办公室", "2025-08-15"],
+                ["李四", "BH1002", "办公室", datetime.datetime(2025, 9, 1)],
+                ["王五", "BH1003", "办公室", "2025年10月8日"],
+                ["赵六", "BH1004", "办公室", None],
+                ["老兵", "BH0001", "办公室", ""],  # blank keeps the recorded date
+            ]
+        )
+    )
+    joined = {o.staff_number: o.joined_on for o, _password in result.created}
+    assert joined == {
+        "BH1001": datetime.date(2025, 8, 15),
+        "BH1002": datetime.date(2025, 9, 1),
+        "BH1003": datetime.date(2025, 10, 8),
+        "BH1004": None,
+    }
+    veteran.refresh_from_db()
+    assert veteran.joined_on == datetime.date(2019, 3, 1)
+    first = DepartmentMembership.objects.get(official__staff_number="BH1001")
+    assert first.start == datetime.date(2025, 8, 15)
+
+
+def test_roster_refuses_a_date_it_cannot_read():
+    DepartmentFactory(name="办公室")
+    with pytest.raises(roster.RosterError) as error:
+        roster.import_roster(
+            _roster(
+                [
+                    ["张三", "BH1001", "办公室", "明年春天"],
+                    ["李四", "BH1002", "办公室", "2025-02-30"],
+                ]
+            )
+        )
+    assert [(p.row, p.column) for p in error.value.problems] == [(2, "入职日期"), (3, "入职日期")]
