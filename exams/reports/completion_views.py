@@ -140,6 +140,7 @@ class CompletionDepartmentView(CompletionReportMixin, TemplateView):
         if not can_see_department(self.request.user, self.department):
             raise Http404
         form, options = self.get_filters()
+        del form.fields["department"]  # the page is the department
         options["department"] = self.department
         year = options.pop("year")
         report = build_report(year, user=self.request.user, **options)
@@ -159,7 +160,7 @@ class CompletionDepartmentView(CompletionReportMixin, TemplateView):
             report=report,
             department=self.department,
             items=list(items.values()),
-            query=self.query_string(year=year),
+            query=self.query_string(year=year, department=""),
         )
         return context
 
