@@ -357,3 +357,24 @@ def test_roster_refuses_a_date_it_cannot_read():
             )
         )
     assert [(p.row, p.column) for p in error.value.problems] == [(2, "入职日期"), (3, "入职日期")]
+
+
+def test_edge_cases_add_no_queries_per_official(lecture, django_assert_num_queries):
+    make_plan(YEAR, lectures=[lecture], required_credit_hours=Decimal("4"))
+    department = DepartmentFactory()
+    few = [OfficialFactory(department=department) for _ in range(3)]
+    many = [
+        OfficialFactory(department=department, joined_on=datetime.date(YEAR, 1 + n % 12, 15))
+        for n in range(24)
+    ]
+    for official in many[::3]:
+        StudyExemption.objects.create(official=official, year=YEAR, reason="病假")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        evaluate(few, YEAR)
+    with django_assert_num_queries(len(small)):
+        results = evaluate([*few, *many], YEAR)
+    assert sum(r.exempt for r in results.values()) == 8
+    assert sum(r.prorated for r in results.values()) == 16  # every joiner not exempted
