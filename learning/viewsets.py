@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.views.generic import CreateView, IndexView
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.users import forms as wagtail_forms
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
@@ -170,6 +170,22 @@ class StudyExemptionIndexView(IndexView):
         return queryset.filter(official__in=_scoped_officials(self.request.user, Official.objects))
 
 
+class _ScopedExemptionMixin:
+    """A user limited to a department subtree reaches only its officials' exemptions."""
+
+    def get_queryset(self):
+        officials = _scoped_officials(self.request.user, Official.objects)
+        return StudyExemption.objects.filter(official__in=officials)
+
+
+class StudyExemptionEditView(_ScopedExemptionMixin, EditView):
+    pass
+
+
+class StudyExemptionDeleteView(_ScopedExemptionMixin, DeleteView):
+    pass
+
+
 class StudyExemptionViewSet(ModelViewSet):
     """Exemptions from a year's study requirements (免学), kept by HR and organizers;
     learning.completion counts an exempted official complete for that year."""
@@ -187,6 +203,8 @@ class StudyExemptionViewSet(ModelViewSet):
     copy_view_enabled = False
     index_view_class = StudyExemptionIndexView
     add_view_class = StudyExemptionCreateView
+    edit_view_class = StudyExemptionEditView
+    delete_view_class = StudyExemptionDeleteView
 
     def get_form_class(self, for_update=False):
         return StudyExemptionForm

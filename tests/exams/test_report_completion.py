@@ -445,3 +445,20 @@ def test_organizer_may_view_but_officials_with_no_role_may_not(year_data, client
     user = UserFactory(roles=[roles.OFFICIAL, roles.ORGANIZER])
     client.force_login(user)
     assert client.get(reverse(INDEX), {"year": YEAR}).status_code == 200
+
+
+def test_scoped_hr_reaches_only_their_subtrees_exemptions(year_data, hr_user, client):
+    ReportScope.objects.create(user=hr_user, department=year_data["b"])
+    client.force_login(hr_user)
+    x1 = year_data["people"]["x1"]  # in A
+    exemption = StudyExemption.objects.get(official=x1)
+    index = client.get(reverse("study_exemptions:index"))
+    assert index.status_code == 200 and "长期病假" not in index.content.decode()
+    assert client.get(reverse("study_exemptions:edit", args=[exemption.pk])).status_code == 404
+    assert client.post(reverse("study_exemptions:delete", args=[exemption.pk])).status_code == 404
+    assert StudyExemption.objects.filter(pk=exemption.pk).exists()
+    # Nor can they exempt someone outside it.
+    response = client.post(
+        reverse("study_exemptions:add"), {"official": x1.pk, "year": YEAR + 1, "reason": "借调"}
+    )
+    assert response.status_code == 200 and response.context["form"].errors["official"]
