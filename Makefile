@@ -48,6 +48,7 @@ serve-prod: install .secret_key ## Serve with production settings, PostgreSQL, R
 	$(PROD_ENV) $(MANAGE) migrate --noinput
 	$(PROD_ENV) $(MANAGE) collectstatic --noinput -v0
 	$(PROD_ENV) $(MANAGE) load_demo_data
+	$(PROD_ENV) $(MANAGE) run_export_jobs --loop & trap "kill $$!" EXIT; \
 	$(PROD_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 test: install ## Run the whole test suite (SQLite unless DATABASE_URL is set)

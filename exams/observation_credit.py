@@ -1,11 +1,12 @@
 """Court observations in the annual study plan: a plan lists required observations
 (`PlanObservation`, edited inline on the plan through this provider's panels), and an
 official has done one when they attended (present or late) and, where the observation
-requires it, submitted a reflection by the end of the year."""
+requires it, submitted a reflection by the end of the year. The same attendance earns
+the observation's credit minutes toward the year's credit hours (`credit_seconds`)."""
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import InlinePanel
@@ -33,7 +34,11 @@ class ObservationRequirements(RequirementProvider):
             observation = link.observation
             items[link.plan_id].append(
                 RequirementItem(
-                    item_key(observation.pk), "observation", observation.title, observation
+                    item_key(observation.pk),
+                    "observation",
+                    observation.title,
+                    observation,
+                    closes_at=observation.starts_at,
                 )
             )
         return items
@@ -61,6 +66,25 @@ class ObservationRequirements(RequirementProvider):
             if has_reflection or not reflection_required:
                 done[official_id].add(item_key(observation_id))
         return done
+
+    def credit_seconds(self, official_ids, year):
+        """Credit minutes of observations in `year` attended (present or late), with the
+        reflection submitted by the year's end where the observation requires one."""
+        start, end = year_bounds(year)
+        reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
+        rows = (
+            Attendance.objects.filter(
+                official_id__in=official_ids,
+                status__in=ATTENDED_STATUSES,
+                observation__starts_at__gte=start,
+                observation__starts_at__lt=end,
+            )
+            .filter(Q(observation__reflection_required=False) | Q(Exists(reflected)))
+            .values("official_id")
+            .annotate(total=Sum("observation__credit_minutes"))
+            .values_list("official_id", "total")
+        )
+        return {official_id: (minutes or 0) * 60 for official_id, minutes in rows}
 
     def panels(self):
         return [

@@ -25,7 +25,13 @@ class ExamRequirements(RequirementProvider):
         for link in links.order_by("sort_order", "pk"):
             session = link.session
             items[link.plan_id].append(
-                RequirementItem(f"{PREFIX}{session.pk}", KIND, session.title, session)
+                RequirementItem(
+                    f"{PREFIX}{session.pk}",
+                    KIND,
+                    session.title,
+                    session,
+                    closes_at=session.closes_at,
+                )
             )
         return items
 

@@ -18,13 +18,32 @@ and implements `required_items(plans)` -> {plan.pk: [RequirementItem, ...]} and
 `done_keys(official_ids, year, items)` -> {official_id: {item.key, ...}}, where
 `items` are only the provider's own items that these officials need; it may
 add edit panels (e.g. an InlinePanel of its own ParentalKey model pointing at
-learning.StudyPlan) through `panels()`.
+learning.StudyPlan) through `panels()`, and credit time of its own (court observations)
+through `credit_seconds(official_ids, year)` -> {official_id: seconds}.
+
+Three rules shape what a year requires of an official:
+
+- Exemption (`StudyExemption` for the year: long sick leave, secondment): nothing is
+  required; the Completion has `exempt=True` and counts as complete. Reports show
+  exempted officials apart and leave them out of the share of officials complete.
+- Joining mid-year (`Official.joined_on` inside the year): the plan's credit hours are
+  prorated by the whole calendar months left after joining (a joiner on the 1st of a
+  month gets that month), rounded up to the next half hour; required items with a
+  window (`RequirementItem.closes_at`: an exam session's close, an observation's
+  hearing) that closed before the joining day are not required of them. Someone who
+  joins after the year has no requirements for it. A blank `joined_on` means the
+  official was there all along.
+- Credit of the year counts wherever it was earned: a transfer between departments
+  changes where reports list the official, never what they have done.
 """
 
 import dataclasses
+import datetime
+import math
 from collections import defaultdict
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
@@ -33,6 +52,7 @@ from .models import (
     LecturePage,
     Official,
     SessionAttendance,
+    StudyExemption,
     StudyPlan,
     StudyRecord,
 )
@@ -44,12 +64,15 @@ CHUNK_SIZE = 500
 @dataclasses.dataclass(frozen=True)
 class RequirementItem:
     """One required thing. `key` is unique across providers ("lecture:12",
-    "exams.session:3"); `obj` is the object itself, for links in templates."""
+    "exams.session:3"); `obj` is the object itself, for links in templates;
+    `closes_at` (aware datetime or None) is when the chance to do it ends, so that
+    it is not required of someone who joined after that."""
 
     key: str
     kind: str
     label: str
     obj: object = dataclasses.field(default=None, compare=False, hash=False, repr=False)
+    closes_at: object = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def kind_label(self):
@@ -75,6 +98,11 @@ class RequirementProvider:
         """{official_id: {key}} of the `items` (this provider's) each official has done
         by the end of `year` (a bounded number of queries for any number of officials)."""
         raise NotImplementedError
+
+    def credit_seconds(self, official_ids, year):
+        """{official_id: seconds} of credit time this provider grants in `year`
+        (a bounded number of queries); most providers grant none."""
+        return {}
 
     def panels(self):
         """Extra Wagtail edit panels for the study plan form."""
@@ -161,16 +189,29 @@ class Completion:
     required_seconds: int = 0
     lecture_seconds: int = 0
     session_seconds: int = 0
+    other_seconds: int = 0  # from providers' credit_seconds (court observations)
     done: list = dataclasses.field(default_factory=list)
     missing: list = dataclasses.field(default_factory=list)
+    exempt: bool = False
+    exemption_reason: str = ""
+    joined_on: datetime.date | None = None  # set when it changed the requirements
+    plan_seconds: int = 0  # the plans' hours before proration for a mid-year joiner
 
     @property
     def has_plan(self):
         return bool(self.plans)
 
     @property
+    def prorated(self):
+        return self.joined_on is not None and self.plan_seconds != self.required_seconds
+
+    @property
     def credited_seconds(self):
-        return self.lecture_seconds + self.session_seconds
+        return self.lecture_seconds + self.session_seconds + self.other_seconds
+
+    @property
+    def other_hours(self):
+        return round(self.other_seconds / 3600, 1)
 
     @property
     def credited_hours(self):
@@ -192,7 +233,35 @@ class Completion:
 
     @property
     def is_complete(self):
-        return self.credit_met and not self.missing
+        return self.exempt or (self.credit_met and not self.missing)
+
+    @property
+    def required_items(self):
+        return [*self.done, *self.missing]
+
+
+def months_left(joined_on, year):
+    """Whole calendar months of `year` left after joining on `joined_on` (12 for
+    someone there since before the year, 0 for someone joining after it)."""
+    if joined_on is None or joined_on.year < year:
+        return 12
+    if joined_on.year > year:
+        return 0
+    return 12 - joined_on.month + (1 if joined_on.day == 1 else 0)
+
+
+def prorated_seconds(seconds, joined_on, year):
+    """A mid-year joiner's share of the plan's credit time, rounded up to half an hour."""
+    months = months_left(joined_on, year)
+    if months >= 12 or not seconds:
+        return seconds
+    half_hours = math.ceil(seconds * months / 12 / 1800 - 1e-9)
+    return min(seconds, half_hours * 1800)
+
+
+def _joined_at(joined_on):
+    tz = timezone.get_current_timezone()
+    return datetime.datetime.combine(joined_on, datetime.time.min, tzinfo=tz)
 
 
 def _applies(plan, is_leader, department_path):
@@ -203,10 +272,10 @@ def _applies(plan, is_leader, department_path):
     return any(department_path.startswith(d.path) for d in plan.departments.all())
 
 
-def evaluate(officials, year, plans=None):
+def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
     """{official.pk: Completion} for `officials` (Official instances, primary keys or a
     queryset) against the plans of `year` (`plans`: the caller's plans_for_year(year)).
-    Query count depends on the number of providers and chunks of CHUNK_SIZE officials,
+    Query count depends on the number of providers and chunks of `chunk_size` officials,
     never on the number of officials or on the plans' contents."""
     if hasattr(officials, "values_list"):
         official_ids = list(officials.values_list("pk", flat=True))
@@ -214,7 +283,8 @@ def evaluate(officials, year, plans=None):
         official_ids = [getattr(o, "pk", o) for o in officials]
     if plans is None:
         plans = plans_for_year(year)
-    active_providers = providers() if plans else []
+    all_providers = providers()
+    active_providers = all_providers if plans else []
     plan_items = defaultdict(list)
     own_items = []  # per provider: the items it declared, the only ones it is asked about
     for provider in active_providers:
@@ -226,25 +296,42 @@ def evaluate(officials, year, plans=None):
 
     results = {}
     start, end = year_bounds(year)
-    for offset in range(0, len(official_ids), CHUNK_SIZE):
-        chunk = official_ids[offset : offset + CHUNK_SIZE]
+    for offset in range(0, len(official_ids), chunk_size):
+        chunk = official_ids[offset : offset + chunk_size]
+        exemptions = dict(
+            StudyExemption.objects.filter(official_id__in=chunk, year=year).values_list(
+                "official_id", "reason"
+            )
+        )
         if plans:
             profiles = Official.objects.filter(pk__in=chunk).values_list(
-                "pk", "is_leader", "department__path"
+                "pk", "is_leader", "department__path", "joined_on"
             )
         else:  # nothing is required of anyone: no need to know who they are
-            profiles = [(pk, False, "") for pk in chunk]
+            profiles = [(pk, False, "", None) for pk in chunk]
         needed = {}
-        for pk, is_leader, path in profiles:
+        for pk, is_leader, path, joined_on in profiles:
             mine = [plan for plan in plans if _applies(plan, is_leader, path)]
-            items = list(dict.fromkeys(i for plan in mine for i in plan_items[plan.pk]))
-            needed[pk] = items
-            results[pk] = Completion(
-                official_id=pk,
-                year=year,
-                plans=mine,
-                required_seconds=max((plan.required_seconds for plan in mine), default=0),
+            plan_seconds = max((plan.required_seconds for plan in mine), default=0)
+            completion = results[pk] = Completion(
+                official_id=pk, year=year, plans=mine, plan_seconds=plan_seconds
             )
+            if pk in exemptions:
+                completion.exempt, completion.exemption_reason = True, exemptions[pk]
+                needed[pk] = []
+                continue
+            items = list(dict.fromkeys(i for plan in mine for i in plan_items[plan.pk]))
+            completion.required_seconds = plan_seconds
+            if mine and joined_on is not None and joined_on > start.date():
+                completion.joined_on = joined_on
+                completion.required_seconds = prorated_seconds(plan_seconds, joined_on, year)
+                joined_at = _joined_at(joined_on)
+                items = [
+                    i
+                    for i in items
+                    if joined_on < end.date() and (i.closes_at is None or i.closes_at > joined_at)
+                ]
+            needed[pk] = items
         all_items = set().union(*needed.values()) if needed else set()
         done = defaultdict(set)
         for provider, mine in zip(active_providers, own_items, strict=True):
@@ -271,6 +358,10 @@ def evaluate(officials, year, plans=None):
         ):
             if pk in results:
                 results[pk].session_seconds = (minutes or 0) * 60
+        for provider in all_providers:
+            for pk, seconds in provider.credit_seconds(chunk, year).items():
+                if pk in results:
+                    results[pk].other_seconds += seconds or 0
         for pk, items in needed.items():
             results[pk].done = [i for i in items if i.key in done[pk]]
             results[pk].missing = [i for i in items if i.key not in done[pk]]
@@ -294,6 +385,8 @@ __all__ = [
     "RequirementProvider",
     "completion_for",
     "evaluate",
+    "months_left",
     "plans_for_year",
+    "prorated_seconds",
     "providers",
 ]

@@ -4,7 +4,9 @@ updates accounts and profiles, matched by staff number.
 A file is imported whole or not at all: every problem in it is collected and
 reported by row and column, and nothing is written while any problem remains."""
 
+import datetime
 import io
+import re
 import secrets
 import string
 import zipfile
@@ -63,6 +65,17 @@ COLUMNS = (
         max_length=254,
         aliases=("电子邮箱", "邮箱", "e-mail", "email"),
     ),
+    # Optional: a date fills Official.joined_on (a mid-year joiner's requirements are
+    # prorated); a blank cell leaves what is recorded alone.
+    Column(
+        "joined_on",
+        gettext_lazy("Joined on"),
+        max_length=32,
+        aliases=("入职日期", "入职时间", "joined on", "joined_on"),
+    ),
+)
+DATE_PATTERN = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?: 00:00:00)?$"
 )
 MAX_ROWS = 20_000
 # An xlsx is a zip file: refuse archives that would expand to more than this.
@@ -115,6 +128,7 @@ class RosterRow:
     is_leader: bool
     mobile: str
     email: str
+    joined_on: datetime.date | None = None
 
 
 @dataclass
@@ -354,6 +368,17 @@ def _validate_row(number, cells, columns, departments):
         except ValidationError:
             problem("email", _("Enter a valid e-mail address."))
 
+    joined_on = None
+    joined_text = cells.get("joined_on", "")
+    if joined_text:
+        match = DATE_PATTERN.match(joined_text)
+        try:
+            joined_on = datetime.date(*(int(part) for part in match.groups())) if match else None
+        except ValueError:
+            joined_on = None
+        if joined_on is None:
+            problem("joined_on", _("Write a date such as 2025-08-15."))
+
     if problems:
         return None, problems
     return (
@@ -367,6 +392,7 @@ def _validate_row(number, cells, columns, departments):
             is_leader=is_leader,
             mobile=mobile,
             email=email,
+            joined_on=joined_on,
         ),
         [],
     )
@@ -453,6 +479,7 @@ def import_roster(fileobj):
             official = Official.objects.create(
                 user=user,
                 staff_number=row.staff_number,
+                joined_on=row.joined_on,
                 **{name: getattr(row, name) for name in PROFILE_FIELDS},
             )
             result.created.append((official, password))
@@ -463,9 +490,13 @@ def import_roster(fileobj):
             user.name, user.email = row.name, row.email or user.email
             user.save(update_fields=["name", "email"])
             changed = True
-        if any(getattr(official, name) != getattr(row, name) for name in PROFILE_FIELDS):
+        new_joined_on = row.joined_on or official.joined_on
+        if new_joined_on != official.joined_on or any(
+            getattr(official, name) != getattr(row, name) for name in PROFILE_FIELDS
+        ):
             for name in PROFILE_FIELDS:
                 setattr(official, name, getattr(row, name))
+            official.joined_on = new_joined_on
             official.save()
             changed = True
         if changed:
@@ -491,6 +522,7 @@ def template_workbook():
             "否",
             "13800001001",
             "zhangsan@example.cn",
+            "",
         ]
     )
     for index, column in enumerate(COLUMNS, start=1):

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import credits
-from .completion import completion_for
+from .completion import completion_for, providers
 from .models import LecturePage, SessionAttendance, StudyRecord
 
 
@@ -107,7 +107,8 @@ def record(request):
 
 
 def _history(official):
-    """Per year: lectures completed, lecture seconds, sessions attended and their minutes."""
+    """Per year: lectures completed, credited seconds (lectures, collective study and
+    what requirement providers grant, such as court observations), sessions attended."""
     years = {}
     lecture_rows = (
         StudyRecord.objects.filter(official=official, last_heartbeat_at__isnull=False)
@@ -131,6 +132,11 @@ def _history(official):
         entry = years.setdefault(row["year"], {"year": row["year"], "seconds": 0, "completed": 0})
         entry["seconds"] += (row["minutes"] or 0) * 60
         entry["sessions"] = row["sessions"]
+    # Credit other apps grant (court observations): one query per year shown.
+    credit_providers = providers()
     for entry in years.values():
+        for provider in credit_providers:
+            granted = provider.credit_seconds([official.pk], entry["year"])
+            entry["seconds"] += granted.get(official.pk, 0)
         entry["hours"] = round(entry["seconds"] / 3600, 1)
     return sorted(years.values(), key=lambda e: e["year"], reverse=True)

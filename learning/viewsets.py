@@ -3,12 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.users import forms as wagtail_forms
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
-from .models import Department, Official
+from .models import Department, Official, ReportScope, StudyExemption
 
 
 class _NameFieldsMixin:
@@ -131,9 +131,97 @@ class OfficialViewSet(ModelViewSet):
     export_filename = "officials"
     filterset_class = OfficialFilterSet
     search_fields = ["staff_number", "user__name", "position", "department__name"]
-    form_fields = ["department", "position", "rank", "is_leader", "mobile"]
+    form_fields = ["department", "position", "rank", "is_leader", "mobile", "joined_on"]
     add_to_reference_index = False
     inspect_view_enabled = True
     copy_view_enabled = False
 
     index_view_class = OfficialIndexView
+
+
+def _scoped_officials(user, queryset):
+    """Officials in the user's report scope (learning.ReportScope), or all of them."""
+    scope = ReportScope.objects.filter(user=user).select_related("department").first()
+    return queryset.in_department(scope.department) if scope else queryset
+
+
+class StudyExemptionForm(WagtailAdminModelForm):
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, for_user=for_user, **kwargs)
+        officials = Official.objects.select_related("user").order_by("staff_number")
+        if for_user is not None:
+            officials = _scoped_officials(for_user, officials)
+        self.fields["official"].queryset = officials
+
+    class Meta:
+        model = StudyExemption
+        fields = ["official", "year", "reason"]
+
+
+class StudyExemptionCreateView(CreateView):
+    def save_instance(self):
+        self.form.instance.created_by = self.request.user
+        return super().save_instance()
+
+
+class StudyExemptionIndexView(IndexView):
+    def get_base_queryset(self):
+        queryset = super().get_base_queryset().select_related("official__user", "created_by")
+        return queryset.filter(official__in=_scoped_officials(self.request.user, Official.objects))
+
+
+class _ScopedExemptionMixin:
+    """A user limited to a department subtree reaches only its officials' exemptions."""
+
+    def get_queryset(self):
+        officials = _scoped_officials(self.request.user, Official.objects)
+        return StudyExemption.objects.filter(official__in=officials)
+
+
+class StudyExemptionEditView(_ScopedExemptionMixin, EditView):
+    pass
+
+
+class StudyExemptionDeleteView(_ScopedExemptionMixin, DeleteView):
+    pass
+
+
+class StudyExemptionViewSet(ModelViewSet):
+    """Exemptions from a year's study requirements (免学), kept by HR and organizers;
+    learning.completion counts an exempted official complete for that year."""
+
+    model = StudyExemption
+    name = "study_exemptions"
+    icon = "clipboard-list"
+    menu_label = _("Study exemptions")
+    menu_order = 300
+    list_display = ["official", "year", "reason", "created_by", "created_at"]
+    list_filter = ["year"]
+    search_fields = ["official__staff_number", "official__user__name", "reason"]
+    add_to_reference_index = False
+    inspect_view_enabled = False
+    copy_view_enabled = False
+    index_view_class = StudyExemptionIndexView
+    add_view_class = StudyExemptionCreateView
+    edit_view_class = StudyExemptionEditView
+    delete_view_class = StudyExemptionDeleteView
+
+    def get_form_class(self, for_update=False):
+        return StudyExemptionForm
+
+
+class ReportScopeViewSet(ModelViewSet):
+    """Superusers limit a back-office user's reports to one department subtree. Nobody
+    else holds the learning.*_reportscope permissions, so only superusers see it."""
+
+    model = ReportScope
+    name = "report_scopes"
+    icon = "lock"
+    menu_label = _("Report scopes")
+    menu_order = 400
+    list_display = ["user", "department"]
+    form_fields = ["user", "department"]
+    search_fields = ["user__username", "user__name", "department__name"]
+    add_to_reference_index = False
+    inspect_view_enabled = False
+    copy_view_enabled = False

@@ -5,7 +5,12 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 
 from . import roles
 from .admin_views import RosterImportViewSet
-from .viewsets import DepartmentViewSet, OfficialViewSet
+from .viewsets import (
+    DepartmentViewSet,
+    OfficialViewSet,
+    ReportScopeViewSet,
+    StudyExemptionViewSet,
+)
 
 
 class OrganisationViewSetGroup(ViewSetGroup):
@@ -14,12 +19,23 @@ class OrganisationViewSetGroup(ViewSetGroup):
     menu_label = _("Organisation")
     menu_icon = "group"
     menu_order = 250
-    items = (DepartmentViewSet, OfficialViewSet, RosterImportViewSet)
+    items = (
+        DepartmentViewSet,
+        OfficialViewSet,
+        RosterImportViewSet,
+        StudyExemptionViewSet,
+        ReportScopeViewSet,
+    )
 
 
 @hooks.register("register_admin_viewset")
 def register_organisation_viewsets():
     return OrganisationViewSetGroup()
+
+
+EXEMPTION_PERMISSIONS = {
+    f"learning.{action}_studyexemption" for action in ("add", "change", "delete", "view")
+}
 
 
 @hooks.register("register_role_permissions")
@@ -30,6 +46,7 @@ def organisation_role_permissions():
             "learning.view_department",
             "learning.view_official",
             "learning.view_reports",
+            *EXEMPTION_PERMISSIONS,
         },
         roles.HR: {
             "wagtailadmin.access_admin",
@@ -40,6 +57,7 @@ def organisation_role_permissions():
             "learning.change_official",
             "learning.import_roster",
             "learning.view_reports",
+            *EXEMPTION_PERMISSIONS,
         },
         roles.OFFICIAL: set(),
     }

@@ -25,4 +25,6 @@ class ReportMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_reports_menu():
-    return ReportsMenuItem(_("Reports"), reports_menu, icon_name="table", name="reports", order=260)
+    return ReportsMenuItem(
+        _("Study reports"), reports_menu, icon_name="table", name="reports", order=260
+    )

@@ -1,8 +1,17 @@
 from .lectures import LectureIndexPage, LecturePage, LectureSeriesPage
-from .organisation import Department, Official, ReportScope, User
+from .organisation import (
+    Department,
+    DepartmentMembership,
+    Official,
+    ReportScope,
+    User,
+    departments_at,
+    reporting_day,
+)
 from .study import (
     CollectiveStudySession,
     SessionAttendance,
+    StudyExemption,
     StudyPlan,
     StudyRecord,
 )
@@ -11,6 +20,7 @@ from .topics import LawTopic, Speaker
 __all__ = [
     "CollectiveStudySession",
     "Department",
+    "DepartmentMembership",
     "LawTopic",
     "LectureIndexPage",
     "LecturePage",
@@ -19,7 +29,10 @@ __all__ = [
     "ReportScope",
     "SessionAttendance",
     "Speaker",
+    "StudyExemption",
     "StudyPlan",
     "StudyRecord",
     "User",
+    "departments_at",
+    "reporting_day",
 ]

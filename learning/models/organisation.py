@@ -1,9 +1,12 @@
 """People and the organisation they belong to: accounts, the department tree and
 each official's profile as HR's roster describes it."""
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
@@ -119,6 +122,15 @@ class Official(models.Model):
     rank = models.CharField(_("rank"), max_length=64, blank=True)
     is_leader = models.BooleanField(_("leader"), default=False)
     mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[mobile_validator])
+    joined_on = models.DateField(
+        _("joined on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the official joined the organisation. Leave blank for staff who were "
+            "here before the current year; a joiner's first-year requirements are prorated."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -136,9 +148,118 @@ class Official(models.Model):
     def __str__(self):
         return f"{self.user.get_full_name()} ({self.staff_number})"
 
+    def save(self, *args, **kwargs):
+        """Saving a new official or a changed department writes the department history
+        (`DepartmentMembership`), whoever saves: the admin, the roster import, a script."""
+        adding = self._state.adding
+        previous = None
+        if not adding:
+            previous = getattr(self, "_loaded_department_id", None)
+            if previous is None:
+                previous = (
+                    Official.objects.filter(pk=self.pk)
+                    .values_list("department_id", flat=True)
+                    .first()
+                )
+        super().save(*args, **kwargs)
+        if adding or (previous is not None and previous != self.department_id):
+            DepartmentMembership.record(self, first=adding)
+        self._loaded_department_id = self.department_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_department_id = instance.__dict__.get("department_id")
+        return instance
+
     @property
     def name(self):
         return self.user.get_full_name()
+
+
+class DepartmentMembership(models.Model):
+    """Which department an official belonged to, from `start` until the day before
+    `end` (both may be open: a blank start means "since before records began", a
+    blank end "still there"). Written by `Official.save`, so a transfer never
+    rewrites which department a past year's report put the official under."""
+
+    official = models.ForeignKey(
+        Official,
+        on_delete=models.CASCADE,
+        related_name="department_history",
+        verbose_name=_("official"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("department"),
+    )
+    start = models.DateField(_("from"), null=True, blank=True)
+    end = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("department membership")
+        verbose_name_plural = _("department history")
+        ordering = ["official", models.F("start").asc(nulls_first=True), "pk"]
+        indexes = [models.Index(fields=["official", "start"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True)
+                | models.Q(end__isnull=True)
+                | models.Q(end__gte=models.F("start")),
+                name="department_membership_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.official_id} · {self.department_id} · {self.start}–{self.end or ''}"
+
+    @classmethod
+    def record(cls, official, first=False):
+        """Close the official's open membership today and open one in their current
+        department. A new official's first membership starts when they joined (blank
+        when unknown: there since before records began)."""
+        today = timezone.localdate()
+        start = official.joined_on if first else today
+        open_rows = cls.objects.filter(official=official, end__isnull=True)
+        # A transfer on the day the last one began replaces it rather than leaving a
+        # zero-length stay behind.
+        open_rows.filter(start=today).delete()
+        open_rows.update(end=today)
+        cls.objects.create(official=official, department_id=official.department_id, start=start)
+
+
+def departments_at(officials, day):
+    """{official_id: department_id} on `day` for `officials` (a queryset or ids), from
+    the department history, falling back to the current department for officials
+    without history on that day. Two queries for any number of officials."""
+    if hasattr(officials, "values_list"):
+        current = dict(officials.values_list("pk", "department_id"))
+    else:
+        current = dict(
+            Official.objects.filter(pk__in=list(officials)).values_list("pk", "department_id")
+        )
+    found = {}
+    rows = DepartmentMembership.objects.filter(
+        models.Q(start__isnull=True) | models.Q(start__lte=day),
+        models.Q(end__isnull=True) | models.Q(end__gt=day),
+    )
+    if hasattr(officials, "values_list"):
+        rows = rows.filter(official__in=officials.values("pk"))
+    else:
+        rows = rows.filter(official_id__in=list(current))
+    for official_id, department_id in rows.order_by(
+        models.F("start").asc(nulls_first=True), "pk"
+    ).values_list("official_id", "department_id"):
+        found[official_id] = department_id  # the latest start on that day wins
+    return {pk: found.get(pk, department_id) for pk, department_id in current.items()}
+
+
+def reporting_day(year):
+    """The day a year's reports place officials by department: the year's last day,
+    or today while the year is running."""
+    return min(datetime.date(year, 12, 31), timezone.localdate())
 
 
 class ReportScope(models.Model):

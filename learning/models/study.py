@@ -3,6 +3,7 @@ server, annual study plans, and collective study sessions (集体学法)."""
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -177,6 +178,41 @@ class StudyPlan(index.Indexed, ClusterableModel):
     @property
     def required_seconds(self):
         return int(self.required_credit_hours * 3600)
+
+
+class StudyExemption(models.Model):
+    """An official excused from the year's study requirements (long sick leave,
+    secondment, ...): learning.completion counts them complete with nothing required,
+    and reports list them apart from the share of officials who completed."""
+
+    official = models.ForeignKey(
+        Official,
+        on_delete=models.CASCADE,
+        related_name="study_exemptions",
+        verbose_name=_("official"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("study exemption")
+        verbose_name_plural = _("study exemptions")
+        ordering = ["-year", "official__staff_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["official", "year"], name="unique_study_exemption")
+        ]
+
+    def __str__(self):
+        return f"{self.year} · {self.official}"
 
 
 class Meeting(models.TextChoices):

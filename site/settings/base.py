@@ -236,6 +236,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xuefa@localhost")
 # Background work runs on the tasks framework (django-tasks, Wagtail's dependency).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# Report exports (exams/reports/exports.py). With XUEFA_EXPORT_WORKER a request only
+# queues the job and `manage.py run_export_jobs --loop` (a service of its own, started
+# by `make serve-prod`) builds it, so a long export never holds a web worker; without
+# it the job is built at once (fine for the demo). Finished files are kept
+# XUEFA_EXPORT_KEEP_DAYS days; a job without progress for XUEFA_EXPORT_STALE_MINUTES
+# is marked failed; one study-record PDF holds at most XUEFA_EXPORT_MAX_RECORDS officials.
+XUEFA_EXPORT_WORKER = env_bool("XUEFA_EXPORT_WORKER", False)
+XUEFA_EXPORT_KEEP_DAYS = int(os.environ.get("XUEFA_EXPORT_KEEP_DAYS", "7"))
+XUEFA_EXPORT_STALE_MINUTES = int(os.environ.get("XUEFA_EXPORT_STALE_MINUTES", "30"))
+XUEFA_EXPORT_MAX_RECORDS = int(os.environ.get("XUEFA_EXPORT_MAX_RECORDS", "5000"))
+
 # Wagtail.
 WAGTAIL_SITE_NAME = "学法 Xuefa"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")

@@ -35,3 +35,6 @@ MIDDLEWARE.insert(  # noqa: F405
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,  # noqa: F405
     "whitenoise.middleware.WhiteNoiseMiddleware",
 )
+
+# Exports are built by the `run_export_jobs --loop` service, not inside web requests.
+XUEFA_EXPORT_WORKER = env_bool("XUEFA_EXPORT_WORKER", True)  # noqa: F405

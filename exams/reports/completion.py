@@ -1,0 +1,516 @@
+"""The completion report (学法完成情况): per department, for one year, how many officials
+have done what their study plans require, with the annual exam, pre-appointment exams
+and court observations beside it.
+
+Every completion number comes from `learning.completion.evaluate`, so the report and an
+official's own record (/me/record/) cannot disagree. Officials are listed under the
+department they belonged to on the year's reporting day (its last day, or today while
+it runs; `learning.models.departments_at`), once, with all their credit of the year
+wherever it was earned. Officials who joined after the reporting day are left out.
+Exempted officials are counted and shown, but left out of the share complete.
+
+The query count does not depend on the number of officials (up to REPORT_CHUNK, past
+which `evaluate` adds a handful of queries per further chunk): the exam and observation
+figures come from a few grouped queries over the whole year, filtered in Python.
+
+`build_report` and `report_xlsx` are called by name by the background export jobs.
+"""
+
+import dataclasses
+from collections import Counter, defaultdict
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from openpyxl import Workbook
+
+from exams import grading
+from exams.models import Attempt, AttemptState, Attendance, ExamSession, SessionKind
+from exams.models.observations import ATTENDED_STATUSES
+from exams.models.sessions import SessionCandidate, SessionOverride
+from learning import spreadsheets
+from learning.completion import evaluate, plans_for_year
+from learning.models import Department, Official, departments_at, reporting_day
+from learning.models.study import year_bounds
+
+from .access import scope_root, visible_departments
+
+# Officials evaluated per `evaluate` chunk: large enough that a district's report is one.
+REPORT_CHUNK = 10_000
+LECTURE_KINDS = ("lecture", "series")
+PASSED, FAILED, NOT_TAKEN = "passed", "failed", "not_taken"
+HISTOGRAM_BUCKETS = 10
+
+
+@dataclasses.dataclass
+class OfficialRow:
+    """One official in the report: profile, reporting department and Completion."""
+
+    official: Official
+    department: Department
+    completion: object
+    exam: str = ""  # PASSED, FAILED, NOT_TAKEN, or "" when no annual exam expects them
+    exam_percent: object = None  # the counting attempt's percentage
+    pre_appointment: str = ""  # the same for pre-appointment exams they are named for
+    observations: int = 0  # court observations attended in the year
+
+    @property
+    def exempt(self):
+        return self.completion.exempt
+
+    @property
+    def is_complete(self):
+        return self.completion.is_complete
+
+    @property
+    def lectures_required(self):
+        return sum(1 for item in self.completion.required_items if item.kind in LECTURE_KINDS)
+
+    @property
+    def lectures_done(self):
+        return sum(1 for item in self.completion.done if item.kind in LECTURE_KINDS)
+
+    @staticmethod
+    def status_label(status):
+        return str(STATUS_LABELS.get(status, ""))
+
+    @property
+    def exam_label(self):
+        return self.status_label(self.exam)
+
+    @property
+    def pre_appointment_label(self):
+        return self.status_label(self.pre_appointment)
+
+
+STATUS_LABELS = {
+    PASSED: gettext_lazy("Passed"),
+    FAILED: gettext_lazy("Failed"),
+    NOT_TAKEN: gettext_lazy("Not taken"),
+}
+
+
+@dataclasses.dataclass
+class DepartmentRow:
+    """Figures of a group of officials: one department's own officials, or the total."""
+
+    department: Department | None
+    headcount: int = 0
+    exempt: int = 0
+    complete: int = 0  # complete and not exempt
+    credited_seconds: int = 0
+    required_seconds: int = 0
+    lectures_done: int = 0
+    lectures_required: int = 0
+    exam_passed: int = 0
+    exam_failed: int = 0
+    exam_not_taken: int = 0
+    pre_passed: int = 0
+    pre_failed: int = 0
+    pre_not_taken: int = 0
+    observations: int = 0
+
+    def add(self, row):
+        self.headcount += 1
+        completion = row.completion
+        self.credited_seconds += completion.credited_seconds
+        self.required_seconds += completion.required_seconds
+        self.lectures_done += row.lectures_done
+        self.lectures_required += row.lectures_required
+        self.observations += row.observations
+        if row.exempt:
+            self.exempt += 1
+        elif completion.is_complete:
+            self.complete += 1
+        for prefix, status in (("exam", row.exam), ("pre", row.pre_appointment)):
+            if status:
+                field = f"{prefix}_{status}"
+                setattr(self, field, getattr(self, field) + 1)
+
+    @property
+    def counted(self):
+        """Officials the share complete is taken over: everyone but the exempted."""
+        return self.headcount - self.exempt
+
+    @property
+    def complete_share(self):
+        return self.complete / self.counted if self.counted else None
+
+    @property
+    def complete_percent(self):
+        share = self.complete_share
+        return None if share is None else round(100 * share, 1)
+
+    @property
+    def credited_hours(self):
+        return round(self.credited_seconds / 3600, 1)
+
+    @property
+    def required_hours(self):
+        return round(self.required_seconds / 3600, 1)
+
+
+@dataclasses.dataclass
+class CompletionReport:
+    year: int
+    department: Department | None
+    leaders_only: bool
+    position: str
+    rank: str
+    rows: list  # DepartmentRow per department with officials, in tree order
+    totals: DepartmentRow
+    officials: list  # OfficialRow, by department then staff number
+    has_annual_exam: bool
+    has_pre_appointment: bool
+    histogram: list  # (label, count) of the annual exam's percentages
+    full_names: dict  # {department.pk: "top / … / department"}
+
+    def officials_of(self, department):
+        """Rows of officials the report lists under `department` or below it."""
+        return [r for r in self.officials if r.department.path.startswith(department.path)]
+
+
+def report_officials(
+    year, *, user, department=None, leaders_only=False, position="", rank="", only=None
+):
+    """[(official, reporting department)] the user may see for the year: active officials
+    whose department on the reporting day lies in the user's scope (and under
+    `department`), who had joined by then, filtered by profile (and to the primary
+    keys in `only`, when given). Four queries."""
+    day = reporting_day(year)
+    officials = Official.objects.active().select_related("user", "department")
+    if only is not None:
+        officials = officials.filter(pk__in=list(only))
+    if leaders_only:
+        officials = officials.leaders()
+    if position:
+        officials = officials.filter(position=position)
+    if rank:
+        officials = officials.filter(rank=rank)
+    officials = officials.exclude(joined_on__gt=day)
+    placed = departments_at(officials, day)
+    departments = Department.objects.in_bulk(set(placed.values()))
+    prefixes = [d.path for d in (scope_root(user), department) if d is not None]
+    chosen = []
+    for official in officials.order_by("staff_number"):
+        where = departments.get(placed.get(official.pk))
+        if where is None or not all(where.path.startswith(p) for p in prefixes):
+            continue
+        chosen.append((official, where))
+    chosen.sort(key=lambda pair: (pair[1].path, pair[0].staff_number))
+    return chosen
+
+
+def build_report(
+    year, *, user, department=None, leaders_only=False, position="", rank="", only=None
+):
+    """The completion report for `year` as `user` may see it (see the module docstring);
+    `only`: primary keys of the officials to report on (one official's record)."""
+    chosen = report_officials(
+        year,
+        user=user,
+        department=department,
+        leaders_only=leaders_only,
+        position=position,
+        rank=rank,
+        only=only,
+    )
+    ids = [official.pk for official, _where in chosen]
+    plans = plans_for_year(year)
+    completions = evaluate(ids, year, plans, chunk_size=REPORT_CHUNK)
+    joined = {official.pk: official.joined_on for official, _where in chosen}
+    annual, annual_percent, has_annual = _exam_status(year, SessionKind.ANNUAL, chosen, joined)
+    pre, _percent, has_pre = _exam_status(year, SessionKind.PRE_APPOINTMENT, chosen, joined)
+    observations = _observations_attended(year)
+
+    rows_by_department, totals = {}, DepartmentRow(None)
+    official_rows, percents = [], []
+    for official, where in chosen:
+        completion = completions[official.pk]
+        row = OfficialRow(
+            official=official,
+            department=where,
+            completion=completion,
+            exam=annual.get(official.pk, ""),
+            exam_percent=annual_percent.get(official.pk),
+            pre_appointment=pre.get(official.pk, ""),
+            observations=observations.get(official.pk, 0),
+        )
+        if completion.exempt and row.exam == NOT_TAKEN:
+            row.exam = ""  # nothing is expected of an exempted official
+        if completion.exempt and row.pre_appointment == NOT_TAKEN:
+            row.pre_appointment = ""
+        official_rows.append(row)
+        rows_by_department.setdefault(where.pk, DepartmentRow(where)).add(row)
+        totals.add(row)
+        if row.exam_percent is not None:
+            percents.append(row.exam_percent)
+    return CompletionReport(
+        year=year,
+        department=department,
+        leaders_only=leaders_only,
+        position=position,
+        rank=rank,
+        rows=sorted(rows_by_department.values(), key=lambda r: r.department.path),
+        totals=totals,
+        officials=official_rows,
+        has_annual_exam=has_annual,
+        has_pre_appointment=has_pre,
+        histogram=_histogram(percents),
+        full_names=_full_names(r.department for r in rows_by_department.values()),
+    )
+
+
+def _full_names(departments):
+    """{department.pk: its names from the top of the tree down} in one query."""
+    departments = list(departments)
+    paths = {d.path[: i * Department.steplen] for d in departments for i in range(1, d.depth + 1)}
+    names = dict(Department.objects.filter(path__in=paths).values_list("path", "name"))
+    return {
+        d.pk: " / ".join(
+            names.get(d.path[: i * Department.steplen], "") for i in range(1, d.depth + 1)
+        )
+        for d in departments
+    }
+
+
+def _histogram(percents):
+    """Counts of percentages in ten bands: 0–9, 10–19, …, 90–100."""
+    counts = Counter(min(HISTOGRAM_BUCKETS - 1, int(p) // 10) for p in percents)
+    bands = []
+    for band in range(HISTOGRAM_BUCKETS):
+        low = band * 10
+        high = 100 if band == HISTOGRAM_BUCKETS - 1 else low + 9
+        bands.append((f"{low}–{high}", counts.get(band, 0)))
+    return bands
+
+
+def _exam_status(year, kind, chosen, joined):
+    """({official_id: status}, {official_id: percent}, any sessions) for the year's exam
+    sessions of `kind` and their make-ups. An official is expected at a session when
+    its audience includes them (everyone, leaders, departments, named candidates or
+    overrides) and it had not closed before they joined. Five queries."""
+    sessions = list(
+        ExamSession.objects.filter(year=year, kind=kind).prefetch_related("departments")
+    )
+    if not sessions:
+        return {}, {}, False
+    session_ids = [s.pk for s in sessions]
+    makeups = {
+        s.pk: s
+        for s in ExamSession.objects.filter(makes_up_id__in=session_ids).only(
+            "pk", "makes_up_id", "grading"
+        )
+    }
+    named = defaultdict(set)
+    for model in (SessionCandidate, SessionOverride):
+        for session_id, official_id in model.objects.filter(session_id__in=session_ids).values_list(
+            "session_id", "official_id"
+        ):
+            named[session_id].add(official_id)
+    attempts = defaultdict(list)
+    for attempt in (
+        Attempt.objects.filter(session_id__in=[*session_ids, *makeups])
+        .exclude(state=AttemptState.IN_PROGRESS)
+        .only("official_id", "session_id", "number", "score", "percent", "passed", "state")
+    ):
+        attempts[attempt.official_id].append(attempt)
+    by_id = {s.pk: s for s in sessions} | makeups
+    status, percent = {}, {}
+    for official, where in chosen:
+        joined_on = joined.get(official.pk)
+        expected = any(
+            _expects(s, official, where, named[s.pk])
+            and (joined_on is None or s.closes_at.date() >= joined_on)
+            for s in sessions
+        )
+        mine = defaultdict(list)
+        for attempt in attempts.get(official.pk, ()):
+            mine[attempt.session_id].append(attempt)
+        counting = [
+            result
+            for session_id, tries in mine.items()
+            if (result := grading.counting_attempt(by_id[session_id], tries)) is not None
+        ]
+        if counting:
+            status[official.pk] = PASSED if any(r.passed for r in counting) else FAILED
+            main = [r for r in counting if r.session_id not in makeups]
+            if main and any(r.percent is not None for r in main):
+                percent[official.pk] = max(r.percent for r in main if r.percent is not None)
+        elif expected:
+            status[official.pk] = NOT_TAKEN
+    return status, percent, True
+
+
+def _expects(session, official, where, named):
+    if session.for_everyone or official.pk in named:
+        return True
+    if session.for_leaders and official.is_leader:
+        return True
+    return any(where.path.startswith(d.path) for d in session.departments.all())
+
+
+def _observations_attended(year):
+    """{official_id: court observations attended (present or late) in the year}."""
+    start, end = year_bounds(year)
+    return dict(
+        Attendance.objects.filter(
+            status__in=ATTENDED_STATUSES,
+            observation__starts_at__gte=start,
+            observation__starts_at__lt=end,
+        )
+        .values("official_id")
+        .annotate(n=Count("pk"))
+        .values_list("official_id", "n")
+    )
+
+
+def department_headers():
+    return [
+        _("Department"),
+        _("Headcount"),
+        _("Exempted"),
+        _("Credit hours done"),
+        _("Credit hours required"),
+        _("Required lectures done"),
+        _("Required lectures"),
+        _("Annual exam passed"),
+        _("Annual exam failed"),
+        _("Annual exam not taken"),
+        _("Pre-appointment passed"),
+        _("Pre-appointment failed"),
+        _("Pre-appointment not taken"),
+        _("Court observations attended"),
+        _("Complete"),
+        _("Share complete (exempted excluded)"),
+    ]
+
+
+def department_values(row, label):
+    share = row.complete_share
+    return [
+        label,
+        row.headcount,
+        row.exempt,
+        row.credited_hours,
+        row.required_hours,
+        row.lectures_done,
+        row.lectures_required,
+        row.exam_passed,
+        row.exam_failed,
+        row.exam_not_taken,
+        row.pre_passed,
+        row.pre_failed,
+        row.pre_not_taken,
+        row.observations,
+        row.complete,
+        None if share is None else round(share, 4),
+    ]
+
+
+def official_headers():
+    return [
+        _("Department"),
+        _("Staff number"),
+        _("Name"),
+        _("Position"),
+        _("Rank"),
+        _("Leader"),
+        _("Joined on"),
+        _("Credit hours done"),
+        _("Credit hours required"),
+        _("Required lectures done"),
+        _("Required lectures"),
+        _("Annual exam"),
+        _("Annual exam percentage"),
+        _("Pre-appointment exam"),
+        _("Court observations attended"),
+        _("Missing"),
+        _("Status"),
+    ]
+
+
+def official_status_label(row):
+    if row.exempt:
+        return _("Exempted")
+    return _("Complete") if row.is_complete else _("Not complete")
+
+
+def official_values(row):
+    completion = row.completion
+    return [
+        row.department.name,
+        row.official.staff_number,
+        row.official.name,
+        row.official.position,
+        row.official.rank,
+        _("Yes") if row.official.is_leader else _("No"),
+        row.official.joined_on,
+        completion.credited_hours,
+        completion.required_hours,
+        row.lectures_done,
+        row.lectures_required,
+        row.exam_label,
+        None if row.exam_percent is None else float(row.exam_percent),
+        row.pre_appointment_label,
+        row.observations,
+        "、".join(item.label for item in completion.missing),
+        official_status_label(row),
+    ]
+
+
+def report_xlsx(report, progress=None):
+    """The report as an xlsx workbook (bytes): a sheet of departments with the total
+    last, and a sheet of officials. `progress(done, total)` is called as rows are
+    written, for background jobs to show."""
+    total = len(report.rows) + len(report.officials)
+    done = 0
+    step = max(1, total // 20)
+
+    def tick(rows):
+        nonlocal done
+        for row in rows:
+            yield row
+            done += 1
+            if progress is not None and (done % step == 0 or done == total):
+                progress(done, total)
+
+    workbook = Workbook()
+    names = report.full_names
+    department_rows = [department_values(r, names[r.department.pk]) for r in report.rows]
+    spreadsheets.add_sheet(
+        workbook,
+        _("Departments"),
+        department_headers(),
+        [
+            *tick(department_rows),
+            department_values(report.totals, _("Total")),
+        ],
+        number_formats={3: "0.0", 4: "0.0", 15: "0.0%"},
+    )
+    spreadsheets.add_sheet(
+        workbook,
+        _("Officials"),
+        official_headers(),
+        tick(official_values(r) for r in report.officials),
+        number_formats={6: "yyyy-mm-dd", 7: "0.0", 8: "0.0", 12: "0.0"},
+    )
+    if progress is not None and total == 0:
+        progress(0, 0)
+    return spreadsheets.workbook_bytes(workbook)
+
+
+def visible_department_choices(user):
+    """Departments the user may pick as the report's subtree."""
+    return visible_departments(user)
+
+
+__all__ = [
+    "CompletionReport",
+    "DepartmentRow",
+    "OfficialRow",
+    "build_report",
+    "report_officials",
+    "report_xlsx",
+]
