@@ -23,8 +23,6 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from openpyxl import Workbook
-
 from exams import grading
 from exams.models import Attempt, AttemptState, Attendance, ExamSession, SessionKind
 from exams.models.observations import ATTENDED_STATUSES
@@ -476,7 +474,7 @@ def report_xlsx(report, progress=None):
             if progress is not None and (done % step == 0 or done == total):
                 progress(done, total)
 
-    workbook = Workbook()
+    workbook = spreadsheets.new_workbook()
     names = report.full_names
     department_rows = [department_values(r, names[r.department.pk]) for r in report.rows]
     spreadsheets.add_sheet(

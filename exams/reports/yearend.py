@@ -10,8 +10,6 @@ import dataclasses
 from django.db.models import Avg, Count, Q, Sum
 from django.utils.translation import gettext as _
 
-from openpyxl import Workbook
-
 from learning.completion import evaluate, plans_for_year
 from learning.models import (
     CollectiveStudySession,
@@ -20,7 +18,7 @@ from learning.models import (
     SessionAttendance,
 )
 from learning.models.study import year_bounds
-from learning.spreadsheets import add_sheet, workbook_bytes
+from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes
 
 from ..models import Attempt, Attendance, CourtObservation, ExamSession, SessionKind
 from ..models.observations import ATTENDED_STATUSES, Status
@@ -232,7 +230,7 @@ def exam_rows(figures):
 
 
 def workbook(figures):
-    book = Workbook()
+    book = new_workbook()
     add_sheet(
         book, _("Year-end figures"), [_("Section"), _("Item"), _("Value")], summary_rows(figures)
     )
