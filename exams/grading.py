@@ -1,6 +1,7 @@
 """Grading: points per answer, the attempt's score, band and pass/fail, and which
 attempt counts for a person in a session."""
 
+from collections import namedtuple
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -59,6 +60,13 @@ def grade(attempt, answers):
     attempt.band = band_for(attempt.percent, attempt.session)
     attempt.passed = attempt.band != Band.FAIL
     return answers
+
+
+# The fields `counting_attempt` and reports need of an attempt, as a light tuple for
+# bulk reads (`values_list(*AttemptResult._fields)`) where model instances cost too much.
+AttemptResult = namedtuple(
+    "AttemptResult", "official_id session_id number score percent passed state"
+)
 
 
 def counting_attempt(session, attempts):

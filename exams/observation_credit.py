@@ -52,7 +52,7 @@ class ObservationRequirements(RequirementProvider):
         reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
         rows = (
             Attendance.objects.filter(
-                official_id__in=official_ids,
+                official_id__any_of=official_ids,
                 observation_id__in=observation_ids,
                 status__in=ATTENDED_STATUSES,
                 observation__starts_at__lt=end,
@@ -74,7 +74,7 @@ class ObservationRequirements(RequirementProvider):
         reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
         rows = (
             Attendance.objects.filter(
-                official_id__in=official_ids,
+                official_id__any_of=official_ids,
                 status__in=ATTENDED_STATUSES,
                 observation__starts_at__gte=start,
                 observation__starts_at__lt=end,

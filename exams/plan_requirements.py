@@ -53,14 +53,15 @@ class ExamRequirements(RequirementProvider):
         sessions = {s.pk: s for s in ExamSession.objects.filter(pk__in=[*required, *makeups])}
         _start, end = year_bounds(year)
         attempts = defaultdict(list)
-        for attempt in (
+        for attempt in map(
+            grading.AttemptResult._make,
             Attempt.objects.filter(
-                official_id__in=official_ids,
+                official_id__any_of=official_ids,
                 session_id__in=list(sessions),
                 submitted_at__lt=end,
             )
             .exclude(state=AttemptState.IN_PROGRESS)
-            .only("official_id", "session_id", "number", "score", "passed", "state")
+            .values_list(*grading.AttemptResult._fields),
         ):
             attempts[(attempt.official_id, attempt.session_id)].append(attempt)
         for (official_id, session_id), mine in attempts.items():

@@ -11,6 +11,7 @@ class LearningConfig(AppConfig):
     verbose_name = _("Learning")
 
     def ready(self):
+        from . import lookups  # noqa: F401  registers __any_of
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self)

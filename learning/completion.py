@@ -153,11 +153,11 @@ class LectureRequirements(RequirementProvider):
         _start, end = year_bounds(year)
         completed = defaultdict(set)
         for official_id, lecture_id in StudyRecord.objects.filter(
-            official_id__in=official_ids, lecture_id__in=lecture_ids, completed_at__lt=end
+            official_id__any_of=official_ids, lecture_id__in=lecture_ids, completed_at__lt=end
         ).values_list("official_id", "lecture_id"):
             completed[official_id].add(lecture_id)
         for official_id, lecture_id in SessionAttendance.objects.filter(
-            official_id__in=official_ids,
+            official_id__any_of=official_ids,
             session__lecture_id__in=lecture_ids,
             session__date__lt=end.date(),
         ).values_list("official_id", "session__lecture_id"):
@@ -299,12 +299,12 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
     for offset in range(0, len(official_ids), chunk_size):
         chunk = official_ids[offset : offset + chunk_size]
         exemptions = dict(
-            StudyExemption.objects.filter(official_id__in=chunk, year=year).values_list(
+            StudyExemption.objects.filter(official_id__any_of=chunk, year=year).values_list(
                 "official_id", "reason"
             )
         )
         if plans:
-            profiles = Official.objects.filter(pk__in=chunk).values_list(
+            profiles = Official.objects.filter(pk__any_of=chunk).values_list(
                 "pk", "is_leader", "department__path", "joined_on"
             )
         else:  # nothing is required of anyone: no need to know who they are
@@ -340,7 +340,7 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
                 for pk, keys in provider.done_keys(list(needed), year, asked).items():
                     done[pk].update(keys)
         for pk, seconds in (
-            StudyRecord.objects.filter(official_id__in=chunk)
+            StudyRecord.objects.filter(official_id__any_of=chunk)
             .active_in_year(year)
             .values("official_id")
             .annotate(total=Sum("credited_seconds"))
@@ -350,7 +350,9 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
                 results[pk].lecture_seconds = seconds or 0
         for pk, minutes in (
             SessionAttendance.objects.filter(
-                official_id__in=chunk, session__date__gte=start.date(), session__date__lt=end.date()
+                official_id__any_of=chunk,
+                session__date__gte=start.date(),
+                session__date__lt=end.date(),
             )
             .values("official_id")
             .annotate(total=Sum("session__credit_minutes"))

@@ -36,6 +36,19 @@ from .access import scope_root, visible_departments
 
 # Officials evaluated per `evaluate` chunk: large enough that a district's report is one.
 REPORT_CHUNK = 10_000
+# What the report shows of an official (a whole organisation's worth of instances).
+REPORT_OFFICIAL_FIELDS = (
+    "staff_number",
+    "position",
+    "rank",
+    "is_leader",
+    "joined_on",
+    "department_id",
+    "user__username",
+    "user__name",
+    "user__first_name",
+    "user__last_name",
+)
 LECTURE_KINDS = ("lecture", "series")
 PASSED, FAILED, NOT_TAKEN = "passed", "failed", "not_taken"
 HISTOGRAM_BUCKETS = 10
@@ -177,7 +190,7 @@ def report_officials(
     `department`), who had joined by then, filtered by profile (and to the primary
     keys in `only`, when given). Four queries."""
     day = reporting_day(year)
-    officials = Official.objects.active().select_related("user", "department")
+    officials = Official.objects.active().select_related("user").only(*REPORT_OFFICIAL_FIELDS)
     if only is not None:
         officials = officials.filter(pk__in=list(only))
     if leaders_only:
@@ -308,10 +321,11 @@ def _exam_status(year, kind, chosen, joined):
         ):
             named[session_id].add(official_id)
     attempts = defaultdict(list)
-    for attempt in (
+    for attempt in map(
+        grading.AttemptResult._make,
         Attempt.objects.filter(session_id__in=[*session_ids, *makeups])
         .exclude(state=AttemptState.IN_PROGRESS)
-        .only("official_id", "session_id", "number", "score", "percent", "passed", "state")
+        .values_list(*grading.AttemptResult._fields),
     ):
         attempts[attempt.official_id].append(attempt)
     by_id = {s.pk: s for s in sessions} | makeups
