@@ -87,7 +87,8 @@ def screen_player(request, token):
 @require_GET
 def screen_playlist(request, token):
     """The playlist document. Players poll it with If-None-Match; an unchanged playlist
-    costs one query and a 304. `?playing=<item id>` reports the item on show."""
+    costs no query, only a 304. `?playing=<item id>` reports the item on show. The
+    poll reaches this view straight from content.middleware.ScreenPollMiddleware."""
     state = screens.screen_for_token(token)
     if state is None:
         return _screen_not_found()
@@ -103,6 +104,9 @@ def screen_playlist(request, token):
     return _private(response)
 
 
+MAX_REPORT_BYTES = 256 * 1024
+
+
 # The report is authenticated by the secret token in its URL, not by cookies: CSRF
 # protection guards cookie-authenticated requests, and a forged cross-site request
 # could only do what anyone holding the token can already do. The player sends it
@@ -110,18 +114,20 @@ def screen_playlist(request, token):
 @csrf_exempt
 @require_POST
 def screen_plays(request, token):
-    """Plays a player made while it could not reach the server, sent on reconnecting."""
+    """The player's play log, sent in batches; each play carries an id the player
+    made, so a batch sent again is counted once."""
     state = screens.screen_for_token(token)
     if state is None:
         return _screen_not_found()
-    if len(request.body) > 256 * 1024:
-        return JsonResponse({"error": _("The report is too large.")}, status=413)
     try:
-        plays = screens.parse_plays(json.loads(request.body or b"null"))
-    except (ValueError, UnicodeDecodeError):
+        body = request.body
+        if len(body) > MAX_REPORT_BYTES:
+            return JsonResponse({"error": _("The report is too large.")}, status=413)
+        plays = screens.parse_plays(json.loads(body or b"null"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return JsonResponse({"error": _("The report could not be read.")}, status=400)
-    accepted = screens.record_plays(state, plays)
-    return _private(JsonResponse({"accepted": accepted}))
+    accepted, new = screens.record_plays(state, plays)
+    return _private(JsonResponse({"accepted": accepted, "new": new}))
 
 
 @require_GET

@@ -16,6 +16,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
+from . import screens
 from .models import Playlist, PublicityItem, Screen
 
 
@@ -55,6 +56,13 @@ class LastItemColumn(Column):
 class ScreenIndexView(IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("last_item")
+
+    def get_table(self, object_list):
+        """Last-seen times reach the database in batches; the cache has the latest,
+        so the online marker is read from there first."""
+        object_list = list(object_list)
+        screens.apply_cached_status(object_list)
+        return super().get_table(object_list)
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
