@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -320,21 +321,49 @@ def apply_cached_status(screens):
     return changed
 
 
+SEEN_RESOLUTION = 10
+
+
 def flush_status():
     """Write the cached last-seen times and reported items to the database in one
-    batch. Returns how many screens were updated."""
+    batch. Times are rounded down to SEEN_RESOLUTION seconds so that a thousand
+    screens take a handful of UPDATEs (one per moment and item), and a value never
+    moves backwards. Returns how many screens were updated."""
     pks = list(Screen.objects.values_list("pk", flat=True))
     status = _cached_status(pks)
-    if not status:
-        return 0
+    seen_groups, playing_groups = defaultdict(list), defaultdict(list)
+    for pk, (seen, playing) in status.items():
+        if seen is not None:
+            seen_groups[int(seen // SEEN_RESOLUTION) * SEEN_RESOLUTION].append(pk)
+        if playing is not None:
+            at = int(playing[1] // SEEN_RESOLUTION) * SEEN_RESOLUTION
+            playing_groups[(playing[0], at)].append(pk)
     updated = 0
-    for chunk in batched(sorted(status), FLUSH_BATCH):
-        screens = Screen.objects.filter(pk__in=chunk).only(
-            "pk", "last_seen_at", "last_item_id", "last_item_at"
+    for at, group in sorted(seen_groups.items()):
+        moment = _as_aware(at)
+        for chunk in batched(group, FLUSH_BATCH):
+            updated += (
+                Screen.objects.filter(pk__in=chunk)
+                .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=moment))
+                .update(last_seen_at=moment)
+            )
+    existing = set(
+        PublicityItem.objects.filter(pk__in={item for item, _ in playing_groups}).values_list(
+            "pk", flat=True
         )
-        changed = apply_cached_status(screens)
-        Screen.objects.bulk_update(changed, ["last_seen_at", "last_item", "last_item_at"])
-        updated += len(changed)
+    )
+    for (item, at), group in sorted(playing_groups.items(), key=lambda g: g[0][1]):
+        if item not in existing:
+            continue
+        moment = _as_aware(at)
+        for chunk in batched(group, FLUSH_BATCH):
+            # The cache holds each screen's latest report, so within one rounded
+            # moment it replaces what an earlier batch wrote.
+            Screen.objects.filter(pk__in=chunk).filter(
+                Q(last_item_at__isnull=True)
+                | Q(last_item_at__lt=moment)
+                | (Q(last_item_at=moment) & ~Q(last_item_id=item))
+            ).update(last_item_id=item, last_item_at=moment)
     return updated
 
 

@@ -135,9 +135,7 @@ def no_flush(monkeypatch):
     monkeypatch.setattr(screens, "_next_flush_check", float("inf"))
 
 
-def test_a_poll_marks_the_screen_online_in_the_cache_before_the_database(
-    client, screen, no_flush
-):
+def test_a_poll_marks_the_screen_online_in_the_cache_before_the_database(client, screen, no_flush):
     client.get(playlist_url(screen))
     screen.refresh_from_db()
     assert screen.last_seen_at is None and screen.is_offline()
@@ -179,7 +177,8 @@ def test_record_poll_with_a_fixed_clock(screen, no_flush):
     screens.record_poll(state, now=earlier)
     screens.flush_status()
     screen.refresh_from_db()
-    assert abs(screen.last_seen_at - earlier) < timedelta(milliseconds=1)
+    # Stored rounded down to SEEN_RESOLUTION seconds: a few UPDATEs for many screens.
+    assert timedelta(0) <= earlier - screen.last_seen_at < timedelta(seconds=10)
     # An older cached value never moves the database backwards.
     Screen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now())
     assert screens.flush_status() == 0

@@ -1,0 +1,80 @@
+"""What a warm poll costs: no database query, no session, no cookie; and the
+middleware that sends polls past the rest of the stack touches nothing else."""
+
+import pytest
+
+from content import screens
+
+pytestmark = pytest.mark.django_db
+
+
+def playlist_url(screen):
+    return f"/screens/{screen.token}/playlist.json"
+
+
+@pytest.fixture
+def no_flush(monkeypatch):
+    monkeypatch.setattr(screens, "_next_flush_check", float("inf"))
+
+
+def test_a_warm_304_runs_no_query(client, screen, no_flush, django_assert_num_queries):
+    etag = client.get(playlist_url(screen))["ETag"]
+    with django_assert_num_queries(0):
+        response = client.get(playlist_url(screen) + "?playing=1", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+
+
+def test_a_poll_with_a_session_cookie_skips_session_auth_and_locale(
+    client, official, screen, no_flush, django_assert_num_queries
+):
+    """A screen's browser might carry someone's session cookie: the poll must still not
+    load the session or the user, nor answer with cookies or Vary headers."""
+    client.force_login(official.user)
+    etag = client.get(playlist_url(screen))["ETag"]
+    with django_assert_num_queries(0):
+        response = client.get(playlist_url(screen), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert not response.cookies
+    assert "Vary" not in response
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+
+
+def test_an_edit_is_seen_by_the_next_poll_without_a_query_for_the_stamp(
+    client, screen, no_flush, django_assert_max_num_queries
+):
+    etag = client.get(playlist_url(screen))["ETag"]
+    screen.name = "新名字"
+    screen.save()
+    response = client.get(playlist_url(screen), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["screen"]["name"] == "新名字"
+
+
+def test_the_stamp_comes_from_the_database_when_the_cache_lost_it(client, screen, no_flush):
+    from django.core.cache import cache
+
+    from content.models import ScheduleStamp
+
+    etag = client.get(playlist_url(screen))["ETag"]
+    cache.clear()
+    assert screens.current_stamp() == ScheduleStamp.objects.get(pk=1).value
+    assert client.get(playlist_url(screen), HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_other_screen_urls_still_pass_through_the_stack(client, screen):
+    response = client.get(screen.get_player_url())
+    assert response.status_code == 200
+    assert hasattr(response.wsgi_request, "session")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/screens//playlist.json", "/screens/a/b/playlist.json", "/screens/playlist.json"],
+)
+def test_odd_paths_are_not_taken_for_polls(client, path):
+    assert client.get(path).status_code in (301, 404)  # APPEND_SLASH may redirect
+
+
+def test_a_poll_by_post_is_refused(client, screen):
+    assert client.post(playlist_url(screen)).status_code == 405
