@@ -65,6 +65,10 @@ def _private(response):
     return response
 
 
+# Players send their play log this often (and at once after being offline).
+PLAYS_REPORT_SECONDS = 300
+
+
 @require_GET
 def screen_player(request, token):
     """The full-screen player page; it fetches everything else itself."""
@@ -78,6 +82,8 @@ def screen_player(request, token):
         "playsUrl": reverse("content:screen_plays", kwargs={"token": token}),
         "workerUrl": reverse("content:screen_worker", kwargs={"token": token}),
         "storageKey": f"xuefa-screen-{state.pk}",
+        "playsEverySeconds": PLAYS_REPORT_SECONDS,
+        "labels": {"lecture": _("Rule-of-law lecture"), "scan": _("Scan to study:")},
     }
     return _private(
         render(request, "content/screen_player.html", {"screen": screen, "config": config})

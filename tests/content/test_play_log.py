@@ -118,7 +118,7 @@ def test_batches_are_bounded(client, screen):
 
 def test_the_refusal_is_in_the_users_language(client, screen):
     response = post(client, screen, "not json")
-    assert response.json()["error"] == "无法读取该播放报告。"
+    assert response.json()["error"] == "无法读取播放报告。"
 
 
 def test_retention_purge_by_the_housekeeping_task(client, screen, settings):
