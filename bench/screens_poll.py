@@ -10,8 +10,9 @@ temporary PostgreSQL database when the server in XUEFA_BENCH_POSTGRES answers
 more CPU than the poll itself). It creates --screens screens on
 the demo playlists, and runs a client in a separate process in which every screen
 polls /screens/<token>/playlist.json every --interval seconds with If-None-Match and
-?playing=, as the player does. After one interval of warm-up (every screen fetches
-its playlist once), it measures for --duration seconds and prints requests/s, the
+?playing=, as the player does. After a warm-up (every screen fetches its playlist
+once, a few at a time) and one interval of steady polling, it measures for
+--duration seconds and prints requests/s, the
 share answered 304, latency, and the CPU the server processes used as a percentage
 of one core (from /proc, master and worker together, and each). Target: under 5 %.
 Then, in a process of its own against the same database and cache, it measures the
@@ -228,9 +229,27 @@ async def poll_once(port, token, etag, playing):
     return status, new_etag, body
 
 
-async def screen_loop(port, token, interval, start, measure_from, measure_to, stats):
+async def warm_up(port, tokens, concurrency=8):
+    """Every screen fetches its playlist once (the server builds each document), with
+    few requests in flight, so that the timed phase starts in the steady state."""
+    etags, queue = {}, list(tokens)
+
+    async def worker():
+        while queue:
+            token = queue.pop()
+            status, etag, body = await poll_once(port, token, None, None)
+            if status != 200:
+                raise SystemExit(f"warm-up poll answered {status}")
+            etags[token] = (etag, [item["id"] for item in json.loads(body)["items"]])
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return etags
+
+
+async def screen_loop(port, token, known, interval, measure_from, measure_to, stats):
+    etag, items = known
+    playing = random.choice(items) if items else None
     await asyncio.sleep(random.uniform(0, interval))
-    etag, items, playing = None, [], None
     while time.time() < measure_to:
         began = time.time()
         try:
@@ -252,12 +271,21 @@ async def screen_loop(port, token, interval, start, measure_from, measure_to, st
         await asyncio.sleep(max(0.0, interval - (time.time() - began)))
 
 
-async def client_main(port, tokens, interval, measure_from, measure_to):
+async def client_main(port, tokens, interval, duration):
+    """Warm up, announce the measured window on stdout (one interval of steady polling
+    first), poll through it, then print the statistics."""
+    started = time.time()
+    known = await warm_up(port, tokens)
+    measure_from = time.time() + interval
+    measure_to = measure_from + duration
+    print(
+        json.dumps({"warm_up_s": time.time() - started, "from": measure_from, "to": measure_to}),
+        flush=True,
+    )
     stats = {"requests": 0, "status": {}, "latency": []}
-    start = time.time()
     await asyncio.gather(
         *(
-            screen_loop(port, token, interval, start, measure_from, measure_to, stats)
+            screen_loop(port, token, known[token], interval, measure_from, measure_to, stats)
             for token in tokens
         )
     )
@@ -267,15 +295,13 @@ async def client_main(port, tokens, interval, measure_from, measure_to):
         "p95": round(latency[int(len(latency) * 0.95) - 1] * 1000, 1),
         "max": round(latency[-1] * 1000, 1),
     }
-    print(json.dumps(stats))
+    print(json.dumps(stats), flush=True)
 
 
 def run_client(argv):
-    port, tokens_file, interval, measure_from, measure_to = argv
+    port, tokens_file, interval, duration = argv
     tokens = json.loads(Path(tokens_file).read_text())
-    asyncio.run(
-        client_main(int(port), tokens, float(interval), float(measure_from), float(measure_to))
-    )
+    asyncio.run(client_main(int(port), tokens, float(interval), float(duration)))
 
 
 # --- orchestration -------------------------------------------------------------------------
@@ -294,6 +320,11 @@ def main():
         help="gunicorn worker class of the one app process (gthread runs 4 threads)",
     )
     parser.add_argument("--no-redis", action="store_true", help="local-memory cache")
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="gunicorn without its access log (production writes one), for the breakdown",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="xuefa-bench-"))
@@ -339,10 +370,17 @@ def main():
 
         port = free_port()
         gunicorn = shutil.which("gunicorn", path=str(Path(PYTHON).parent)) or "gunicorn"
+        # The project's gunicorn.conf.py, optionally without the access log.
+        config = workdir / "gunicorn.conf.py"
+        config.write_text(
+            (ROOT / "gunicorn.conf.py").read_text()
+            + ("\naccesslog = None\n" if args.no_access_log else "")
+        )
         server = subprocess.Popen(
             [
                 gunicorn,
                 "xuefa.wsgi:application",
+                f"--config={config}",
                 "--workers=1",
                 f"--worker-class={args.worker}",
                 f"--threads={4 if args.worker == 'gthread' else 1}",
@@ -367,11 +405,9 @@ def main():
             raise SystemExit("gunicorn did not start")
         server_pid = server.pid
 
-        measure_from = time.time() + args.interval + 2
-        measure_to = measure_from + args.duration
         print(
-            f"Serving on 127.0.0.1:{port}; warm-up {args.interval:.0f} s, "
-            f"then measuring {args.duration:.0f} s …",
+            f"Serving on 127.0.0.1:{port}; warm-up (one fetch per screen), "
+            f"{args.interval:.0f} s of polling, then measuring {args.duration:.0f} s …",
             flush=True,
         )
         client = subprocess.Popen(
@@ -382,12 +418,14 @@ def main():
                 str(port),
                 str(tokens_file),
                 str(args.interval),
-                str(measure_from),
-                str(measure_to),
+                str(args.duration),
             ],
             stdout=subprocess.PIPE,
             text=True,
         )
+        window = json.loads(client.stdout.readline())
+        measure_from, measure_to = window["from"], window["to"]
+        print(f"Warm-up took {window['warm_up_s']:.1f} s.", flush=True)
         time.sleep(max(0, measure_from - time.time()))
         cpu_start = cpu_seconds(server.pid)
         time.sleep(max(0, measure_to - time.time()))
@@ -435,7 +473,7 @@ def main():
     print(
         f"  by process:      master {100 * master / args.duration:.2f} %, "
         f"worker {100 * (cpu_used - master) / args.duration:.2f} % "
-        f"({args.worker} worker)"
+        f"({args.worker} worker, access log {'off' if args.no_access_log else 'on'})"
     )
     per_request = 1000 * cpu_used / max(1, requests)
     print(f"  per request:     {per_request:.2f} ms CPU in the server processes")

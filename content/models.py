@@ -431,10 +431,15 @@ class ScheduleStamp(models.Model):
         value = secrets.randbits(62)
         if not cls.objects.filter(pk=1).update(value=value):
             cls.objects.update_or_create(pk=1, defaults={"value": value})
+        cls.publish(value)
+        transaction.on_commit(lambda: cls.publish(secrets.randbits(62)), robust=True)
+
+    @classmethod
+    def publish(cls, value):
+        from .screens import forget_stamp
+
         cache.set(cls.CACHE_KEY, value, timeout=None)
-        transaction.on_commit(
-            lambda: cache.set(cls.CACHE_KEY, secrets.randbits(62), timeout=None), robust=True
-        )
+        forget_stamp()
 
 
 class PlayLogQuerySet(models.QuerySet):

@@ -75,15 +75,33 @@ class PlaylistDocument:
     valid_until: float
 
 
+# Each process reads the stamp from the cache at most this often: an edit or a token
+# rotation reaches every process within a second (the editing process at once).
+STAMP_MEMO_SECONDS = 1.0
+_stamp_memo = (0.0, None)
+
+
 def current_stamp():
     """The schedule stamp, from the shared cache; from the database when the cache
     has lost it (then published for the other processes)."""
+    global _stamp_memo
+    now = time.monotonic()
+    read_at, stamp = _stamp_memo
+    if stamp is not None and now - read_at < STAMP_MEMO_SECONDS:
+        return stamp
     stamp = cache.get(ScheduleStamp.CACHE_KEY)
     if stamp is None:
         stamp = ScheduleStamp.objects.filter(pk=1).values_list("value", flat=True).first() or 0
         if not cache.add(ScheduleStamp.CACHE_KEY, stamp, timeout=None):
             stamp = cache.get(ScheduleStamp.CACHE_KEY, stamp)
+    _stamp_memo = (now, stamp)
     return stamp
+
+
+def forget_stamp():
+    """Read the stamp from the cache on the next poll (called when this process moves it)."""
+    global _stamp_memo
+    _stamp_memo = (0.0, None)
 
 
 # Per-process memory, valid only under the stamp it was filled with: {token: (stamp,
@@ -231,26 +249,50 @@ def playlist_document(state, now=None):
 
 def forget_documents():
     """Drop what this process remembers (tests start from nothing)."""
-    global _next_flush_check
+    global _next_flush_check, _seen_written_at
     _documents.clear()
     _tokens.clear()
-    _next_flush_check = 0.0
+    _seen.clear()
+    _next_flush_check = _seen_written_at = 0.0
+    forget_stamp()
 
 
 # --- last seen and the item on show --------------------------------------------------------
 
 
+# Polls noted by this process and not yet in the shared cache: {pk: (seen timestamp,
+# (item, timestamp) or None)}, written with one set_many at most every
+# SEEN_BUFFER_SECONDS, so a poll seldom costs a cache round trip.
+SEEN_BUFFER_SECONDS = 5.0
+_seen = {}
+_seen_written_at = 0.0
+
+
 def record_poll(state, now=None, playing=None):
-    """Note in the cache that the screen is alive and what it is showing; the
-    database gets it with the next batch (flush_status)."""
+    """Note that the screen is alive and what it is showing. It reaches the shared
+    cache within SEEN_BUFFER_SECONDS and the database with the next batch."""
     now_ts = now.timestamp() if now else time.time()
-    if playing is None:
-        cache.set(SEEN_KEY % state.pk, now_ts, SEEN_TTL)
-    else:
-        cache.set_many(
-            {SEEN_KEY % state.pk: now_ts, PLAYING_KEY % state.pk: (playing, now_ts)}, SEEN_TTL
-        )
+    previous = _seen.get(state.pk)
+    reported = (playing, now_ts) if playing is not None else previous and previous[1]
+    _seen[state.pk] = (now_ts, reported)
+    if time.monotonic() - _seen_written_at >= SEEN_BUFFER_SECONDS:
+        write_seen()
     maybe_flush(now_ts)
+
+
+def write_seen():
+    """Put this process's noted polls into the shared cache, in one round trip."""
+    global _seen_written_at
+    _seen_written_at = time.monotonic()
+    if not _seen:
+        return
+    values = {}
+    for pk, (seen, reported) in _seen.items():
+        values[SEEN_KEY % pk] = seen
+        if reported:
+            values[PLAYING_KEY % pk] = reported
+    _seen.clear()
+    cache.set_many(values, SEEN_TTL)
 
 
 def maybe_flush(now_ts):
@@ -298,6 +340,7 @@ def apply_cached_status(screens):
     cache, so the admin's online marker is right between two flushes. Returns the
     screens whose values changed."""
     screens = list(screens)
+    write_seen()
     status = _cached_status([s.pk for s in screens])
     changed = []
     item_ids = {playing[0] for _, playing in status.values() if playing}
@@ -329,6 +372,7 @@ def flush_status():
     batch. Times are rounded down to SEEN_RESOLUTION seconds so that a thousand
     screens take a handful of UPDATEs (one per moment and item), and a value never
     moves backwards. Returns how many screens were updated."""
+    write_seen()
     pks = list(Screen.objects.values_list("pk", flat=True))
     status = _cached_status(pks)
     seen_groups, playing_groups = defaultdict(list), defaultdict(list)

@@ -106,6 +106,8 @@ def screen_playlist(request, token):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(document.body, content_type="application/json")
+        # Set here: the poll skips CommonMiddleware, which would otherwise set it.
+        response["Content-Length"] = str(len(document.body))
     response["ETag"] = document.etag
     return _private(response)
 

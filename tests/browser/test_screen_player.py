@@ -17,7 +17,8 @@ from django.utils import timezone
 
 import pytest
 
-from content.models import Screen
+from content import screens
+from content.models import PlayLog, Screen
 from tests.content.factories import (
     PlaylistEntryFactory,
     PublicityItemFactory,
@@ -171,7 +172,9 @@ def test_player_keeps_playing_offline_and_reports_on_return(
         page.wait_for_function("document.documentElement.dataset.playsReported", timeout=20000)
         page.wait_for_function("document.documentElement.dataset.online === 'yes'")
         screen.refresh_from_db()
+        screens.apply_cached_status([screen])  # as the admin reads it: cache first
         assert screen.last_seen_at >= stopped_at
+        assert PlayLog.objects.filter(screen=screen, started_at__lt=stopped_at).exists()
         assert screen.last_item is not None
         assert screen.last_item.title in [*TITLES, "宪法第五条"]
         assert len(watch_titles(page, 2)) == 2

@@ -18,7 +18,9 @@ def no_flush(monkeypatch):
 
 
 def test_a_warm_304_runs_no_query(client, screen, no_flush, django_assert_num_queries):
-    etag = client.get(playlist_url(screen))["ETag"]
+    first = client.get(playlist_url(screen))
+    assert first["Content-Length"] == str(len(first.content))
+    etag = first["ETag"]
     with django_assert_num_queries(0):
         response = client.get(playlist_url(screen) + "?playing=1", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
@@ -58,6 +60,7 @@ def test_the_stamp_comes_from_the_database_when_the_cache_lost_it(client, screen
 
     etag = client.get(playlist_url(screen))["ETag"]
     cache.clear()
+    screens.forget_stamp()
     assert screens.current_stamp() == ScheduleStamp.objects.get(pk=1).value
     assert client.get(playlist_url(screen), HTTP_IF_NONE_MATCH=etag).status_code == 304
 
