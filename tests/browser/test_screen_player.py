@@ -198,3 +198,27 @@ def test_revoked_screen_forgets_its_playlist(page, live_server, screen):
         # Stop the player before the database is reset under the live server.
         page.goto("about:blank")
         server.stop()
+
+
+def test_lecture_highlight_slide_shows_the_lecture_and_its_qr_code(page, live_server, settings):
+    from tests.learning.factories import SpeakerFactory, make_lecture
+
+    settings.XUEFA_SCREEN_POLL_SECONDS = 1
+    lecture = make_lecture(
+        title="民法典与政府工作", speakers=[SpeakerFactory(name="王教授")], summary="依法行政"
+    )
+    assignment = ScreenPlaylistFactory(screen=ScreenFactory(name="大厅"))
+    highlight = PublicityItemFactory(kind="lecture", lecture=lecture, title="课堂推荐")
+    PlaylistEntryFactory(playlist=assignment.playlist, item=highlight, duration=30)
+    try:
+        page.goto(f"{live_server.url}{assignment.screen.get_player_url()}")
+        slide = page.locator(".slide.is-shown .slide-lecture")
+        slide.wait_for(timeout=15000)
+        assert "民法典与政府工作" in slide.inner_text()
+        assert "王教授" in slide.inner_text()
+        page.wait_for_function(
+            "document.querySelector('.slide.is-shown .slide-lecture img').naturalWidth > 0"
+        )
+        assert lecture.url in slide.locator("figcaption").inner_text()
+    finally:
+        page.goto("about:blank")

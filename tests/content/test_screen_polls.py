@@ -81,3 +81,34 @@ def test_odd_paths_are_not_taken_for_polls(client, path):
 
 def test_a_poll_by_post_is_refused(client, screen):
     assert client.post(playlist_url(screen)).status_code == 405
+
+
+def test_another_process_edit_is_seen_within_the_stamp_memo(client, screen, monkeypatch):
+    from django.core.cache import cache
+
+    from content.models import ScheduleStamp
+
+    etag = client.get(playlist_url(screen))["ETag"]
+    # Another process renames the screen: the database and the shared stamp change,
+    # this process's memo does not know yet.
+    type(screen).objects.filter(pk=screen.pk).update(name="别处改名")
+    cache.set(ScheduleStamp.CACHE_KEY, 12345)
+    assert client.get(playlist_url(screen), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    monkeypatch.setattr(screens, "STAMP_MEMO_SECONDS", 0.0)  # a second later
+    response = client.get(playlist_url(screen), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["screen"]["name"] == "别处改名"
+
+
+def test_polls_reach_the_shared_cache_in_one_write_every_few_seconds(client, screen, no_flush):
+    from django.core.cache import cache
+
+    from .factories import ScreenPlaylistFactory
+
+    other = ScreenPlaylistFactory().screen
+    client.get(playlist_url(screen))  # the first poll writes at once
+    assert cache.get(screens.SEEN_KEY % screen.pk) is not None
+    client.get(playlist_url(other))
+    assert cache.get(screens.SEEN_KEY % other.pk) is None  # noted in this process
+    screens.write_seen()  # the next write (or the batch) carries it
+    assert cache.get(screens.SEEN_KEY % other.pk) is not None
