@@ -307,6 +307,16 @@ def run_client(argv):
 # --- orchestration -------------------------------------------------------------------------
 
 
+def stop(server):
+    """Stop gunicorn, gracefully if it manages within its graceful timeout."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screens", type=int, default=1000)
@@ -434,8 +444,7 @@ def main():
         cpu_used = sum(cpu_by_process.values())
         output, _ = client.communicate(timeout=args.interval + 60)
         stats = json.loads(output.strip().splitlines()[-1])
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop(server)
         server = None
         inprocess = subprocess.run(
             [*manage, "shell", "-c", f"TOKENS_PATH = {str(tokens_file)!r}\n" + INPROCESS],
@@ -448,11 +457,7 @@ def main():
         costs = json.loads(inprocess.stdout.strip().splitlines()[-1])
     finally:
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
         if cache_url:
             clear_screen_keys(cache_url)

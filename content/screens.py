@@ -2,11 +2,13 @@
 ETag, and the last-seen and "what I played" bookkeeping.
 
 A warm poll touches no database: the schedule version (the stamp) is read from the
-shared cache, the screen's token and its built playlist document are remembered per
-app process under that version, and the last-seen time goes into the cache. Any edit
+shared cache (at most once a second per process), the screen's token and its built
+playlist document are remembered per app process under that version, and the
+last-seen time is noted in memory and put into the cache every few seconds. Any edit
 to what screens show (or a token rotation) moves the stamp, so every process rebuilds
-at once. Last-seen times and reported items reach the database in one batch at most
-once per XUEFA_SCREEN_SEEN_INTERVAL (flush_status); the admin reads the cache first."""
+within a second. Last-seen times and reported items reach the database in one batch
+at most once per XUEFA_SCREEN_SEEN_INTERVAL (flush_status); the admin reads the
+cache first. Plays the players report go to the play log (record_plays)."""
 
 import base64
 import hashlib
@@ -141,20 +143,46 @@ def _entries_queryset():
     )
 
 
-def load_schedule(screen_pk):
-    """The screen, its assignments and the default playlist, with entries and items
-    loaded in a fixed number of queries."""
-    screen = Screen.objects.get(pk=screen_pk)
-    playlists = Playlist.objects.prefetch_related(
+def _playlists_queryset():
+    return Playlist.objects.prefetch_related(
         Prefetch("entries", queryset=_entries_queryset(), to_attr="entries_in_order")
     )
-    assignments = list(
-        ScreenPlaylist.objects.filter(screen_id=screen_pk).prefetch_related(
-            Prefetch("playlist", queryset=playlists)
-        )
-    )
-    default = playlists.filter(is_default=True).first()
-    return screen, assignments, default
+
+
+# Playlists (with their entries and items) and item data, shared by every screen this
+# process builds a document for under one stamp: after an edit, a thousand screens
+# load each playlist once rather than once each. Replaced, never cleared, when the
+# stamp moves, so a build still running under the old stamp cannot fill the new one.
+_shared = (None, {}, {})
+
+
+def _shared_for(stamp):
+    global _shared
+    if stamp is None:
+        return (None, {}, {})
+    shared = _shared
+    if shared[0] != stamp:
+        shared = _shared = (stamp, {}, {})
+    return shared
+
+
+_DEFAULT = "default"
+
+
+def load_schedule(screen_pk, stamp=None):
+    """The screen, its assignments and the default playlist, with entries and items;
+    playlists already loaded under `stamp` are reused."""
+    _stamp, playlists, _items = _shared_for(stamp)
+    screen = Screen.objects.only("name", "orientation").get(pk=screen_pk)
+    assignments = list(ScreenPlaylist.objects.filter(screen_id=screen_pk))
+    wanted = {a.playlist_id for a in assignments} - playlists.keys()
+    if wanted:
+        playlists.update({p.pk: p for p in _playlists_queryset().filter(pk__in=wanted)})
+    if _DEFAULT not in playlists:
+        playlists[_DEFAULT] = _playlists_queryset().filter(is_default=True).first()
+    for assignment in assignments:
+        assignment.playlist = playlists[assignment.playlist_id]
+    return screen, assignments, playlists[_DEFAULT]
 
 
 def _item_data(entry):
@@ -207,13 +235,18 @@ def qr_data_uri(text):
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
-def build_document(screen_pk, now=None):
+def build_document(screen_pk, now=None, stamp=None):
     """The playlist document for a screen at `now`, and when it stops being right."""
     now = now or timezone.now()
-    screen, assignments, default = load_schedule(screen_pk)
+    screen, assignments, default = load_schedule(screen_pk, stamp)
     moment = timezone.localtime(now)
     resolution = schedule.resolve(assignments, default, moment)
-    items = [_item_data(entry) for entry in resolution.entries]
+    item_data = _shared_for(stamp)[2]
+    items = []
+    for entry in resolution.entries:
+        if entry.pk not in item_data:
+            item_data[entry.pk] = _item_data(entry)
+        items.append(item_data[entry.pk])
     document = {
         "screen": {"name": screen.name, "orientation": screen.orientation},
         "playlist": resolution.playlist.name if resolution.playlist else None,
@@ -240,7 +273,7 @@ def playlist_document(state, now=None):
         stamp, document = cached
         if stamp == state.stamp and document.valid_until > now_ts:
             return document
-    document = build_document(state.pk, now)
+    document = build_document(state.pk, now, state.stamp)
     if len(_documents) >= MAX_CACHED_DOCUMENTS:
         _documents.clear()
     _documents[state.pk] = (state.stamp, document)
@@ -249,7 +282,8 @@ def playlist_document(state, now=None):
 
 def forget_documents():
     """Drop what this process remembers (tests start from nothing)."""
-    global _next_flush_check, _seen_written_at
+    global _next_flush_check, _seen_written_at, _shared
+    _shared = (None, {}, {})
     _documents.clear()
     _tokens.clear()
     _seen.clear()

@@ -112,3 +112,23 @@ def test_polls_reach_the_shared_cache_in_one_write_every_few_seconds(client, scr
     assert cache.get(screens.SEEN_KEY % other.pk) is None  # noted in this process
     screens.write_seen()  # the next write (or the batch) carries it
     assert cache.get(screens.SEEN_KEY % other.pk) is not None
+
+
+def test_screens_sharing_a_playlist_load_it_once_per_edit(
+    client, screen, no_flush, django_assert_max_num_queries
+):
+    from .factories import ScreenPlaylistFactory
+
+    playlist = screen.playlist_assignments.get().playlist
+    others = [ScreenPlaylistFactory(playlist=playlist).screen for _ in range(5)]
+    client.get(playlist_url(screen))  # loads the playlist
+    for other in others:
+        # The token, the screen and its assignments: the playlist is already loaded.
+        with django_assert_max_num_queries(3):
+            response = client.get(playlist_url(other))
+        assert [i["title"] for i in response.json()["items"]] == ["第一张", "第二张"]
+    entry = playlist.entries.first()
+    entry.duration = 42
+    entry.save()  # moves the stamp: everything is loaded afresh
+    response = client.get(playlist_url(others[0]))
+    assert response.json()["items"][0]["duration"] == 42
