@@ -1,17 +1,24 @@
 """Benchmark: many publicity screens polling their playlist against one app process.
 
-Serves Xuefa with gunicorn (one worker process, production settings) on a free
-loopback port with a database created for the run and dropped afterwards: a
+Serves Xuefa with gunicorn (one app process: one sync worker by default, or
+--worker gthread; production settings, Redis as the cache when XUEFA_BENCH_REDIS
+answers, default redis://127.0.0.1:6379/13) on a free loopback port with a database
+created for the run and dropped afterwards: a
 temporary PostgreSQL database when the server in XUEFA_BENCH_POSTGRES answers
 (default postgres://postgres@127.0.0.1:5432/postgres), else a temporary SQLite file
 (--database sqlite forces it; SQLite reconnects on every request, which costs far
 more CPU than the poll itself). It creates --screens screens on
 the demo playlists, and runs a client in a separate process in which every screen
 polls /screens/<token>/playlist.json every --interval seconds with If-None-Match and
-?playing=, as the player does. After one interval of warm-up (every screen fetches
-its playlist once), it measures for --duration seconds and prints requests/s, the
+?playing=, as the player does. After a warm-up (every screen fetches its playlist
+once, a few at a time) and one interval of steady polling, it measures for
+--duration seconds and prints requests/s, the
 share answered 304, latency, and the CPU the server processes used as a percentage
-of one core (from /proc, master and worker together). Target: under 5 %.
+of one core (from /proc, master and worker together, and each). Target: under 5 %.
+Then, in a process of its own against the same database and cache, it measures the
+CPU one warm 304 costs in-process: the view alone, and the whole Django stack (the
+WSGI handler with every middleware); the rest of the server's CPU per request is
+gunicorn, the access log and the kernel.
 
     .venv/bin/python bench/screens_poll.py [--screens 1000] [--interval 30] [--duration 60]
 """
@@ -62,22 +69,107 @@ def free_port():
 
 
 def cpu_seconds(pid):
-    """User + system CPU of a process and its worker children, from /proc."""
+    """User + system CPU of a process and of each worker child, from /proc:
+    {pid: seconds}. The stat counters include threads that have ended."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
     pids = [pid]
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         pids += [int(child) for child in children]
     except OSError:
         pass
+    used = {}
     for one in pids:
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        used[one] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+# In-process cost of a warm 304, run with Django set up against the bench database
+# and cache: the view alone, and the full WSGI handler (every middleware).
+INPROCESS = """
+import io, json, time
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import RequestFactory
+from content import screens, views
+
+tokens = json.load(open(TOKENS_PATH))[:500]
+app = WSGIHandler()
+factory = RequestFactory()
+
+
+def environ(token, etag):
+    return {
+        "REQUEST_METHOD": "GET", "PATH_INFO": f"/screens/{token}/playlist.json",
+        "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+        "HTTP_IF_NONE_MATCH": etag, "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(), "REMOTE_ADDR": "127.0.0.1",
+    }
+
+
+def call(env):
+    status = []
+    result = app(env, lambda s, h: status.append(s))
+    b"".join(result)
+    result.close()
+    return status[0]
+
+
+etags = {}
+for token in tokens:
+    response = views.screen_playlist(factory.get(f"/screens/{token}/playlist.json"), token)
+    etags[token] = response["ETag"]
+rounds = 4
+started = time.process_time()
+for _ in range(rounds):
+    for token in tokens:
+        request = factory.get(f"/screens/{token}/playlist.json", HTTP_IF_NONE_MATCH=etags[token])
+        assert views.screen_playlist(request, token).status_code == 304
+view_ms = (time.process_time() - started) * 1000 / (rounds * len(tokens))
+started = time.process_time()
+for _ in range(rounds):
+    for token in tokens:
+        assert call(environ(token, etags[token])).startswith("304")
+stack_ms = (time.process_time() - started) * 1000 / (rounds * len(tokens))
+flush_ms = None
+if hasattr(screens, "flush_status"):
+    from content.models import Screen
+
+    now = time.time()
+    for pk in Screen.objects.values_list("pk", flat=True):
+        screens.record_poll(screens.ScreenState(pk, 0), now=None)
+    cpu, wall = time.process_time(), time.perf_counter()
+    flushed = screens.flush_status()
+    flush_ms = ((time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000, flushed)
+print(json.dumps({"view_ms": view_ms, "stack_ms": stack_ms, "flush": flush_ms}))
+"""
+
+
+REDIS_SERVER = os.environ.get("XUEFA_BENCH_REDIS", "redis://127.0.0.1:6379/13")
+
+
+def redis_url():
+    """REDIS_SERVER if it answers, else None (the local-memory cache is used)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=2).ping()
+    except Exception:
+        return None
+    return REDIS_SERVER
+
+
+def clear_screen_keys(url):
+    """Drop the screens' keys a previous run left in the bench's Redis database."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match="xuefa:*:content:screens:*", count=1000):
+        client.delete(key)
 
 
 POSTGRES_SERVER = os.environ.get(
@@ -137,9 +229,27 @@ async def poll_once(port, token, etag, playing):
     return status, new_etag, body
 
 
-async def screen_loop(port, token, interval, start, measure_from, measure_to, stats):
+async def warm_up(port, tokens, concurrency=8):
+    """Every screen fetches its playlist once (the server builds each document), with
+    few requests in flight, so that the timed phase starts in the steady state."""
+    etags, queue = {}, list(tokens)
+
+    async def worker():
+        while queue:
+            token = queue.pop()
+            status, etag, body = await poll_once(port, token, None, None)
+            if status != 200:
+                raise SystemExit(f"warm-up poll answered {status}")
+            etags[token] = (etag, [item["id"] for item in json.loads(body)["items"]])
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return etags
+
+
+async def screen_loop(port, token, known, interval, measure_from, measure_to, stats):
+    etag, items = known
+    playing = random.choice(items) if items else None
     await asyncio.sleep(random.uniform(0, interval))
-    etag, items, playing = None, [], None
     while time.time() < measure_to:
         began = time.time()
         try:
@@ -161,12 +271,21 @@ async def screen_loop(port, token, interval, start, measure_from, measure_to, st
         await asyncio.sleep(max(0.0, interval - (time.time() - began)))
 
 
-async def client_main(port, tokens, interval, measure_from, measure_to):
+async def client_main(port, tokens, interval, duration):
+    """Warm up, announce the measured window on stdout (one interval of steady polling
+    first), poll through it, then print the statistics."""
+    started = time.time()
+    known = await warm_up(port, tokens)
+    measure_from = time.time() + interval
+    measure_to = measure_from + duration
+    print(
+        json.dumps({"warm_up_s": time.time() - started, "from": measure_from, "to": measure_to}),
+        flush=True,
+    )
     stats = {"requests": 0, "status": {}, "latency": []}
-    start = time.time()
     await asyncio.gather(
         *(
-            screen_loop(port, token, interval, start, measure_from, measure_to, stats)
+            screen_loop(port, token, known[token], interval, measure_from, measure_to, stats)
             for token in tokens
         )
     )
@@ -176,18 +295,26 @@ async def client_main(port, tokens, interval, measure_from, measure_to):
         "p95": round(latency[int(len(latency) * 0.95) - 1] * 1000, 1),
         "max": round(latency[-1] * 1000, 1),
     }
-    print(json.dumps(stats))
+    print(json.dumps(stats), flush=True)
 
 
 def run_client(argv):
-    port, tokens_file, interval, measure_from, measure_to = argv
+    port, tokens_file, interval, duration = argv
     tokens = json.loads(Path(tokens_file).read_text())
-    asyncio.run(
-        client_main(int(port), tokens, float(interval), float(measure_from), float(measure_to))
-    )
+    asyncio.run(client_main(int(port), tokens, float(interval), float(duration)))
 
 
 # --- orchestration -------------------------------------------------------------------------
+
+
+def stop(server):
+    """Stop gunicorn, gracefully if it manages within its graceful timeout."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def main():
@@ -196,6 +323,18 @@ def main():
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between polls")
     parser.add_argument("--duration", type=float, default=60.0, help="measured seconds")
     parser.add_argument("--database", choices=["auto", "postgres", "sqlite"], default="auto")
+    parser.add_argument(
+        "--worker",
+        choices=["sync", "gthread"],
+        default="sync",
+        help="gunicorn worker class of the one app process (gthread runs 4 threads)",
+    )
+    parser.add_argument("--no-redis", action="store_true", help="local-memory cache")
+    parser.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="gunicorn without its access log (production writes one), for the breakdown",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="xuefa-bench-"))
@@ -214,9 +353,19 @@ def main():
         "MEDIA_ROOT": str(workdir / "media"),
         "LOG_LEVEL": "WARNING",
     }
+    cache_url = None if args.no_redis else redis_url()
+    if cache_url:
+        env["REDIS_URL"] = cache_url
+        clear_screen_keys(cache_url)
+    else:
+        env.pop("REDIS_URL", None)
     server = None
     try:
-        print(f"Preparing {args.screens} screens in {database_url} …", flush=True)
+        print(
+            f"Preparing {args.screens} screens in {database_url}, cache "
+            f"{cache_url or 'local memory'} …",
+            flush=True,
+        )
         manage = [PYTHON, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
         tokens_file = workdir / "tokens.json"
@@ -231,12 +380,20 @@ def main():
 
         port = free_port()
         gunicorn = shutil.which("gunicorn", path=str(Path(PYTHON).parent)) or "gunicorn"
+        # The project's gunicorn.conf.py, optionally without the access log.
+        config = workdir / "gunicorn.conf.py"
+        config.write_text(
+            (ROOT / "gunicorn.conf.py").read_text()
+            + ("\naccesslog = None\n" if args.no_access_log else "")
+        )
         server = subprocess.Popen(
             [
                 gunicorn,
                 "xuefa.wsgi:application",
+                f"--config={config}",
                 "--workers=1",
-                "--threads=4",
+                f"--worker-class={args.worker}",
+                f"--threads={4 if args.worker == 'gthread' else 1}",
                 # No worker recycling mid-run: it would reset the CPU accounting.
                 "--max-requests=0",
                 f"--bind=127.0.0.1:{port}",
@@ -256,12 +413,11 @@ def main():
                 time.sleep(0.2)
         else:
             raise SystemExit("gunicorn did not start")
+        server_pid = server.pid
 
-        measure_from = time.time() + args.interval + 2
-        measure_to = measure_from + args.duration
         print(
-            f"Serving on 127.0.0.1:{port}; warm-up {args.interval:.0f} s, "
-            f"then measuring {args.duration:.0f} s …",
+            f"Serving on 127.0.0.1:{port}; warm-up (one fetch per screen), "
+            f"{args.interval:.0f} s of polling, then measuring {args.duration:.0f} s …",
             flush=True,
         )
         client = subprocess.Popen(
@@ -272,26 +428,39 @@ def main():
                 str(port),
                 str(tokens_file),
                 str(args.interval),
-                str(measure_from),
-                str(measure_to),
+                str(args.duration),
             ],
             stdout=subprocess.PIPE,
             text=True,
         )
+        window = json.loads(client.stdout.readline())
+        measure_from, measure_to = window["from"], window["to"]
+        print(f"Warm-up took {window['warm_up_s']:.1f} s.", flush=True)
         time.sleep(max(0, measure_from - time.time()))
         cpu_start = cpu_seconds(server.pid)
         time.sleep(max(0, measure_to - time.time()))
-        cpu_used = cpu_seconds(server.pid) - cpu_start
+        cpu_end = cpu_seconds(server.pid)
+        cpu_by_process = {pid: cpu_end[pid] - cpu_start.get(pid, 0.0) for pid in cpu_end}
+        cpu_used = sum(cpu_by_process.values())
         output, _ = client.communicate(timeout=args.interval + 60)
         stats = json.loads(output.strip().splitlines()[-1])
+        stop(server)
+        server = None
+        inprocess = subprocess.run(
+            [*manage, "shell", "-c", f"TOKENS_PATH = {str(tokens_file)!r}\n" + INPROCESS],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        costs = json.loads(inprocess.stdout.strip().splitlines()[-1])
     finally:
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
+        if cache_url:
+            clear_screen_keys(cache_url)
         if pg_database:
             drop_postgres_database(pg_database)
 
@@ -305,6 +474,25 @@ def main():
     print(f"status counts:     {stats['status']}")
     print(f"latency ms:        {stats['latency_ms']}")
     print(f"server CPU:        {cpu_percent:.2f} % of one core (target < {TARGET_CPU_PERCENT} %)")
+    master = cpu_by_process.get(server_pid, 0.0)
+    print(
+        f"  by process:      master {100 * master / args.duration:.2f} %, "
+        f"worker {100 * (cpu_used - master) / args.duration:.2f} % "
+        f"({args.worker} worker, access log {'off' if args.no_access_log else 'on'})"
+    )
+    per_request = 1000 * cpu_used / max(1, requests)
+    print(f"  per request:     {per_request:.2f} ms CPU in the server processes")
+    print(
+        f"in-process 304:    view {costs['view_ms']:.3f} ms, whole Django stack "
+        f"{costs['stack_ms']:.3f} ms CPU (rest: gunicorn, access log, kernel "
+        f"{max(0.0, per_request - costs['stack_ms']):.2f} ms)"
+    )
+    if costs.get("flush"):
+        cpu_ms, wall_ms, flushed = costs["flush"]
+        print(
+            f"last-seen batch:   {flushed} screens in {cpu_ms:.0f} ms CPU, {wall_ms:.0f} ms wall "
+            f"(once per XUEFA_SCREEN_SEEN_INTERVAL)"
+        )
     errors = requests - sum(v for k, v in stats["status"].items() if k in ("200", "304"))
     if errors:
         print(f"FAILED: {errors} requests did not get 200/304")

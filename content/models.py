@@ -1,13 +1,14 @@
 """Site pages and publicity content."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -76,6 +77,7 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         VIDEO = "video", _("Video")
         TEXT_CARD = "text_card", _("Text card")
         QUOTATION = "quotation", _("Law article quotation")
+        LECTURE = "lecture", _("Lecture highlight")
 
     MAX_POINTS = 6
 
@@ -116,6 +118,18 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         blank=True,
         help_text=_("Where the quotation comes from, e.g. the law and article number."),
     )
+    lecture = models.ForeignKey(
+        "learning.LecturePage",
+        verbose_name=_("lecture"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "Lecture highlights: the lecture shown with its speakers, date, summary and a "
+            "QR code. Left out of the playlist while the lecture is not published."
+        ),
+    )
     duration = models.PositiveSmallIntegerField(
         _("default duration (seconds)"),
         null=True,
@@ -147,6 +161,7 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         FieldPanel("points"),
         FieldPanel("quote"),
         FieldPanel("citation"),
+        FieldPanel("lecture"),
         FieldPanel("duration"),
         FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_to")], heading=_("Validity")),
         PublishingPanel(),
@@ -191,6 +206,8 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
                 errors["quote"] = _("A quotation needs the quoted text.")
             if not self.citation:
                 errors["citation"] = _("A quotation needs its citation.")
+        if self.kind == self.Kind.LECTURE and not self.lecture_id:
+            errors["lecture"] = _("A lecture highlight needs a lecture.")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             errors["valid_to"] = _("The end date must not be before the start date.")
         if errors:
@@ -393,6 +410,8 @@ class ScheduleStamp(models.Model):
     """One row whose number changes whenever anything a screen shows changes, so
     every app process can tell in one query whether its cached playlist is stale."""
 
+    CACHE_KEY = "content:screens:stamp"
+
     value = models.PositiveBigIntegerField(default=0)
 
     class Meta:
@@ -405,7 +424,76 @@ class ScheduleStamp(models.Model):
     @classmethod
     def bump(cls):
         """A fresh random value rather than a counter, so that a value is never
-        reused, even after a rolled-back transaction."""
+        reused, even after a rolled-back transaction. Polls read it from the cache:
+        it is published there at once and again, as another fresh value, when the
+        transaction commits, so a document built from data read before the commit
+        is never taken for current."""
         value = secrets.randbits(62)
         if not cls.objects.filter(pk=1).update(value=value):
             cls.objects.update_or_create(pk=1, defaults={"value": value})
+        cls.publish(value)
+        transaction.on_commit(lambda: cls.publish(secrets.randbits(62)), robust=True)
+
+    @classmethod
+    def publish(cls, value):
+        from .screens import forget_stamp
+
+        cache.set(cls.CACHE_KEY, value, timeout=None)
+        forget_stamp()
+
+
+class PlayLogQuerySet(models.QuerySet):
+    def between(self, start, end):
+        """Plays started on the local dates `start` to `end`, both included."""
+        tz = timezone.get_current_timezone()
+        lower = datetime.combine(start, time.min, tzinfo=tz)
+        upper = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+        return self.filter(started_at__gte=lower, started_at__lt=upper)
+
+    def counts_by_item(self):
+        """Per item: title, number of plays and seconds scheduled, most played first."""
+        return (
+            self.values("item_id", "item__title", "item__kind")
+            .annotate(plays=models.Count("pk"), seconds=models.Sum("duration"))
+            .order_by("-plays", "item__title")
+        )
+
+
+class PlayLog(models.Model):
+    """One play of an item on a screen, as the player reported it. The player makes
+    an id for each play, so a batch sent twice (a lost answer, a reload) counts once.
+    Kept for XUEFA_SCREEN_PLAY_LOG_DAYS, then purged by the housekeeping task."""
+
+    MAX_ID_LENGTH = 64
+
+    screen = models.ForeignKey(
+        Screen, verbose_name=_("screen"), on_delete=models.CASCADE, related_name="plays"
+    )
+    item = models.ForeignKey(
+        PublicityItem,
+        verbose_name=_("publicity item"),
+        on_delete=models.CASCADE,
+        related_name="plays",
+    )
+    play_id = models.CharField(_("play id"), max_length=MAX_ID_LENGTH)
+    started_at = models.DateTimeField(_("started"))
+    duration = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("reported"), default=timezone.now)
+
+    objects = PlayLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("play")
+        verbose_name_plural = _("plays")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["screen", "play_id"], name="content_play_once")
+        ]
+        indexes = [
+            models.Index(fields=["screen", "-started_at"], name="content_play_screen_idx"),
+            models.Index(fields=["item", "started_at"], name="content_play_item_idx"),
+            models.Index(fields=["started_at"], name="content_play_started_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.screen_id} · {self.item_id} · {self.started_at:%Y-%m-%d %H:%M}"

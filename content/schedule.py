@@ -42,8 +42,11 @@ def window_contains(days, starts_at, ends_at, moment):
 
 
 def item_is_playable(item, day):
-    """Published and within its validity dates (inclusive) on `day`."""
+    """Published and within its validity dates (inclusive) on `day`; a lecture
+    highlight also needs its lecture to be live."""
     if not item.live:
+        return False
+    if item.kind == "lecture" and not (item.lecture is not None and item.lecture.live):
         return False
     if item.valid_from and day < item.valid_from:
         return False

@@ -1,39 +1,71 @@
 """Serving publicity screens cheaply: token look-up, the playlist document with its
 ETag, and the last-seen and "what I played" bookkeeping.
 
-A poll costs one small query (the screen by token, with the schedule stamp) and, at
-most once per XUEFA_SCREEN_SEEN_INTERVAL, one UPDATE. The playlist document is built
-only when the schedule stamp changes or a schedule window opens or closes; because
-the stamp is read from the database on every poll, every app process sees an edit or
-a token rotation at once."""
+A warm poll touches no database: the schedule version (the stamp) is read from the
+shared cache (at most once a second per process), the screen's token and its built
+playlist document are remembered per app process under that version, and the
+last-seen time is noted in memory and put into the cache every few seconds. Any edit
+to what screens show (or a token rotation) moves the stamp, so every process rebuilds
+within a second. Last-seen times and reported items reach the database in one batch
+at most once per XUEFA_SCREEN_SEEN_INTERVAL (flush_status); the admin reads the
+cache first. Plays the players report go to the play log (record_plays)."""
 
+import base64
 import hashlib
 import json
+import logging
+import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Prefetch, Q, Subquery
+from django.core.cache import cache
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from wagtail.images import get_image_model
 
+import qrcode
+import qrcode.image.svg
+
 from . import schedule
-from .models import Playlist, PlaylistEntry, PublicityItem, ScheduleStamp, Screen, ScreenPlaylist
+from .models import (
+    Playlist,
+    PlaylistEntry,
+    PlayLog,
+    PublicityItem,
+    ScheduleStamp,
+    Screen,
+    ScreenPlaylist,
+)
+
+logger = logging.getLogger(__name__)
 
 POSTER_RENDITION = "max-1920x1920"
 MAX_REPORTED_PLAYS = 1000
+SEEN_KEY = "content:screens:seen:%d"
+PLAYING_KEY = "content:screens:playing:%d"
+FLUSH_LOCK_KEY = "content:screens:flush"
+# Cached last-seen values outlive many flushes, so a missed flush loses nothing.
+SEEN_TTL = 7 * 24 * 3600
+FLUSH_BATCH = 500
+
+
+def batched(iterable, size):
+    """itertools.batched, which Python 3.11 lacks."""
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 @dataclass
 class ScreenState:
-    """What a poll needs to know about its screen, from one query."""
+    """A screen a poll is for: its pk and the schedule stamp the poll started with."""
 
     pk: int
-    last_seen_at: datetime | None
-    last_item_id: int | None
     stamp: int
 
 
@@ -45,72 +77,112 @@ class PlaylistDocument:
     valid_until: float
 
 
-_TOKEN_SQL = None
+# Each process reads the stamp from the cache at most this often: an edit or a token
+# rotation reaches every process within a second (the editing process at once).
+STAMP_MEMO_SECONDS = 1.0
+_stamp_memo = (0.0, None)
 
 
-def _token_sql():
-    """The look-up as SQL compiled once: building the ORM query on every poll would
-    cost more CPU than running it."""
-    global _TOKEN_SQL
-    if _TOKEN_SQL is None:
-        query = (
-            Screen.objects.filter(token="")
-            .values_list("pk", "last_seen_at", "last_item_id")
-            .annotate(stamp=Subquery(ScheduleStamp.objects.filter(pk=1).values("value")[:1]))
-        )
-        sql, params = query.query.sql_with_params()
-        # The only string parameter is the token; keep the others (the stamp's pk).
-        _TOKEN_SQL = (sql, [None if p == "" else p for p in params])
-    return _TOKEN_SQL
+def current_stamp():
+    """The schedule stamp, from the shared cache; from the database when the cache
+    has lost it (then published for the other processes)."""
+    global _stamp_memo
+    now = time.monotonic()
+    read_at, stamp = _stamp_memo
+    if stamp is not None and now - read_at < STAMP_MEMO_SECONDS:
+        return stamp
+    stamp = cache.get(ScheduleStamp.CACHE_KEY)
+    if stamp is None:
+        stamp = ScheduleStamp.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+        if not cache.add(ScheduleStamp.CACHE_KEY, stamp, timeout=None):
+            stamp = cache.get(ScheduleStamp.CACHE_KEY, stamp)
+    _stamp_memo = (now, stamp)
+    return stamp
 
 
-def _as_datetime(value):
-    """A raw cursor's timestamp as an aware datetime (SQLite stores naive UTC)."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = parse_datetime(value)
-    return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
+def forget_stamp():
+    """Read the stamp from the cache on the next poll (called when this process moves it)."""
+    global _stamp_memo
+    _stamp_memo = (0.0, None)
+
+
+# Per-process memory, valid only under the stamp it was filled with: {token: (stamp,
+# pk)} and {screen pk: (stamp, document)}. A poll then costs no query and no
+# unpickling; correctness never depends on it because the stamp is shared.
+_tokens = {}
+_documents = {}
+MAX_CACHED_DOCUMENTS = 20_000
+_next_flush_check = 0.0
 
 
 def screen_for_token(token):
-    """The screen that holds this token, or None. Rotated tokens match nothing."""
+    """The screen that holds this token, or None. Rotated tokens match nothing: a
+    rotation moves the stamp, which drops every remembered token."""
     if not token or len(token) > 64:
         return None
-    sql, params = _token_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token if p is None else p for p in params])
-        row = cursor.fetchone()
-    if row is None:
+    stamp = current_stamp()
+    remembered = _tokens.get(token)
+    if remembered is not None and remembered[0] == stamp:
+        return ScreenState(remembered[1], stamp)
+    pk = Screen.objects.filter(token=token).values_list("pk", flat=True).first()
+    if pk is None:
         return None
-    pk, last_seen_at, last_item_id, stamp = row
-    return ScreenState(pk, _as_datetime(last_seen_at), last_item_id, stamp or 0)
+    if len(_tokens) >= MAX_CACHED_DOCUMENTS:
+        _tokens.clear()
+    _tokens[token] = (stamp, pk)
+    return ScreenState(pk, stamp)
 
 
 def _entries_queryset():
     images = get_image_model().objects.prefetch_renditions(POSTER_RENDITION)
-    items = PublicityItem.objects.select_related("video").prefetch_related(
-        Prefetch("image", queryset=images)
+    items = PublicityItem.objects.select_related("video", "lecture").prefetch_related(
+        Prefetch("image", queryset=images), "lecture__speakers"
     )
     return PlaylistEntry.objects.prefetch_related(Prefetch("item", queryset=items)).order_by(
         "sort_order", "pk"
     )
 
 
-def load_schedule(screen_pk):
-    """The screen, its assignments and the default playlist, with entries and items
-    loaded in a fixed number of queries."""
-    screen = Screen.objects.get(pk=screen_pk)
-    playlists = Playlist.objects.prefetch_related(
+def _playlists_queryset():
+    return Playlist.objects.prefetch_related(
         Prefetch("entries", queryset=_entries_queryset(), to_attr="entries_in_order")
     )
-    assignments = list(
-        ScreenPlaylist.objects.filter(screen_id=screen_pk).prefetch_related(
-            Prefetch("playlist", queryset=playlists)
-        )
-    )
-    default = playlists.filter(is_default=True).first()
-    return screen, assignments, default
+
+
+# Playlists (with their entries and items) and item data, shared by every screen this
+# process builds a document for under one stamp: after an edit, a thousand screens
+# load each playlist once rather than once each. Replaced, never cleared, when the
+# stamp moves, so a build still running under the old stamp cannot fill the new one.
+_shared = (None, {}, {})
+
+
+def _shared_for(stamp):
+    global _shared
+    if stamp is None:
+        return (None, {}, {})
+    shared = _shared
+    if shared[0] != stamp:
+        shared = _shared = (stamp, {}, {})
+    return shared
+
+
+_DEFAULT = "default"
+
+
+def load_schedule(screen_pk, stamp=None):
+    """The screen, its assignments and the default playlist, with entries and items;
+    playlists already loaded under `stamp` are reused."""
+    _stamp, playlists, _items = _shared_for(stamp)
+    screen = Screen.objects.only("name", "orientation").get(pk=screen_pk)
+    assignments = list(ScreenPlaylist.objects.filter(screen_id=screen_pk))
+    wanted = {a.playlist_id for a in assignments} - playlists.keys()
+    if wanted:
+        playlists.update({p.pk: p for p in _playlists_queryset().filter(pk__in=wanted)})
+    if _DEFAULT not in playlists:
+        playlists[_DEFAULT] = _playlists_queryset().filter(is_default=True).first()
+    for assignment in assignments:
+        assignment.playlist = playlists[assignment.playlist_id]
+    return screen, assignments, playlists[_DEFAULT]
 
 
 def _item_data(entry):
@@ -131,16 +203,50 @@ def _item_data(entry):
         data.update(headline=item.headline, points=item.point_list)
     elif item.kind == PublicityItem.Kind.QUOTATION:
         data.update(headline=item.headline, quote=item.quote, citation=item.citation)
+    elif item.kind == PublicityItem.Kind.LECTURE and item.lecture:
+        data.update(lecture_data(item.lecture))
     return data
 
 
-def build_document(screen_pk, now=None):
+SUMMARY_CHARACTERS = 160
+
+
+def lecture_data(lecture):
+    """What a lecture highlight shows: the lecture's title, speakers, date, a short
+    summary, and its address as text and as a QR code to open on a phone."""
+    url = lecture.get_full_url() or lecture.url or ""
+    summary = " ".join(lecture.summary.split())
+    if len(summary) > SUMMARY_CHARACTERS:
+        summary = summary[: SUMMARY_CHARACTERS - 1] + "…"
+    return {
+        "headline": lecture.title,
+        "speakers": [speaker.name for speaker in lecture.speakers.all()],
+        "date": lecture.date.isoformat(),
+        "occasion": lecture.occasion,
+        "summary": summary,
+        "url": url,
+        "qr": qr_data_uri(url) if url else None,
+    }
+
+
+def qr_data_uri(text):
+    """A QR code as an SVG data URI, which an <img> shows without running anything."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+def build_document(screen_pk, now=None, stamp=None):
     """The playlist document for a screen at `now`, and when it stops being right."""
     now = now or timezone.now()
-    screen, assignments, default = load_schedule(screen_pk)
+    screen, assignments, default = load_schedule(screen_pk, stamp)
     moment = timezone.localtime(now)
     resolution = schedule.resolve(assignments, default, moment)
-    items = [_item_data(entry) for entry in resolution.entries]
+    item_data = _shared_for(stamp)[2]
+    items = []
+    for entry in resolution.entries:
+        if entry.pk not in item_data:
+            item_data[entry.pk] = _item_data(entry)
+        items.append(item_data[entry.pk])
     document = {
         "screen": {"name": screen.name, "orientation": screen.orientation},
         "playlist": resolution.playlist.name if resolution.playlist else None,
@@ -158,24 +264,16 @@ def build_document(screen_pk, now=None):
     )
 
 
-# Built documents by screen: {screen pk: (schedule stamp, document)}. A per-process
-# dict rather than the shared cache: a poll then costs no cache round trip or
-# unpickling, and correctness never depends on it because the stamp comes from the
-# database on every poll.
-_documents = {}
-MAX_CACHED_DOCUMENTS = 20_000
-
-
 def playlist_document(state, now=None):
     """The playlist document for this screen, rebuilt when the schedule stamp has
     moved or a schedule window has opened or closed since it was built."""
-    now = now or timezone.now()
+    now_ts = now.timestamp() if now else time.time()
     cached = _documents.get(state.pk)
     if cached is not None:
         stamp, document = cached
-        if stamp == state.stamp and document.valid_until > now.timestamp():
+        if stamp == state.stamp and document.valid_until > now_ts:
             return document
-    document = build_document(state.pk, now)
+    document = build_document(state.pk, now, state.stamp)
     if len(_documents) >= MAX_CACHED_DOCUMENTS:
         _documents.clear()
     _documents[state.pk] = (state.stamp, document)
@@ -183,29 +281,194 @@ def playlist_document(state, now=None):
 
 
 def forget_documents():
+    """Drop what this process remembers (tests start from nothing)."""
+    global _next_flush_check, _seen_written_at, _shared
+    _shared = (None, {}, {})
     _documents.clear()
+    _tokens.clear()
+    _seen.clear()
+    _next_flush_check = _seen_written_at = 0.0
+    forget_stamp()
+
+
+# --- last seen and the item on show --------------------------------------------------------
+
+
+# Polls noted by this process and not yet in the shared cache: {pk: (seen timestamp,
+# (item, timestamp) or None)}, written with one set_many at most every
+# SEEN_BUFFER_SECONDS, so a poll seldom costs a cache round trip.
+SEEN_BUFFER_SECONDS = 5.0
+_seen = {}
+_seen_written_at = 0.0
 
 
 def record_poll(state, now=None, playing=None):
-    """Note that the screen is alive and what it is showing. Writes at most once per
-    XUEFA_SCREEN_SEEN_INTERVAL (and on a screen's first report), so that a thousand
-    screens polling every thirty seconds cost a few small UPDATEs a second."""
-    now = now or timezone.now()
-    interval = timedelta(seconds=settings.XUEFA_SCREEN_SEEN_INTERVAL)
-    first_report = playing is not None and state.last_item_id is None
-    if not first_report and state.last_seen_at and now - state.last_seen_at < interval:
+    """Note that the screen is alive and what it is showing. It reaches the shared
+    cache within SEEN_BUFFER_SECONDS and the database with the next batch."""
+    now_ts = now.timestamp() if now else time.time()
+    previous = _seen.get(state.pk)
+    reported = (playing, now_ts) if playing is not None else previous and previous[1]
+    _seen[state.pk] = (now_ts, reported)
+    if time.monotonic() - _seen_written_at >= SEEN_BUFFER_SECONDS:
+        write_seen()
+    maybe_flush(now_ts)
+
+
+def write_seen():
+    """Put this process's noted polls into the shared cache, in one round trip."""
+    global _seen_written_at
+    _seen_written_at = time.monotonic()
+    if not _seen:
+        return
+    values = {}
+    for pk, (seen, reported) in _seen.items():
+        values[SEEN_KEY % pk] = seen
+        if reported:
+            values[PLAYING_KEY % pk] = reported
+    _seen.clear()
+    cache.set_many(values, SEEN_TTL)
+
+
+def maybe_flush(now_ts):
+    """Start the batch write once per XUEFA_SCREEN_SEEN_INTERVAL across all
+    processes: each process asks at most that often, and a shared lock lets one win."""
+    global _next_flush_check
+    if now_ts < _next_flush_check:
         return False
-    fields = {"last_seen_at": now}
-    if playing is not None:
-        fields.update(last_item_id=playing, last_item_at=now)
-    Screen.objects.filter(pk=state.pk).update(**fields)
+    interval = settings.XUEFA_SCREEN_SEEN_INTERVAL
+    _next_flush_check = now_ts + interval
+    if not cache.add(FLUSH_LOCK_KEY, now_ts, timeout=interval):
+        return False
+    from .tasks import screen_housekeeping_task
+
+    try:
+        screen_housekeeping_task.enqueue()
+    except Exception:  # the poll is answered even if the batch could not be started
+        logger.exception("Could not start the screen status flush")
     return True
 
 
+def _cached_status(pks):
+    """{pk: (seen timestamp or None, (item id, timestamp) or None)} from the cache."""
+    status = {}
+    for chunk in batched(pks, FLUSH_BATCH):
+        keys = {SEEN_KEY % pk: pk for pk in chunk}
+        keys.update({PLAYING_KEY % pk: pk for pk in chunk})
+        values = cache.get_many(keys)
+        for key, value in values.items():
+            seen, playing = status.get(keys[key], (None, None))
+            if key.startswith(SEEN_KEY.split("%")[0]):
+                seen = value
+            else:
+                playing = value
+            status[keys[key]] = (seen, playing)
+    return status
+
+
+def _as_aware(timestamp):
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def apply_cached_status(screens):
+    """Bring loaded screens' last-seen time and reported item up to date from the
+    cache, so the admin's online marker is right between two flushes. Returns the
+    screens whose values changed."""
+    screens = list(screens)
+    write_seen()
+    status = _cached_status([s.pk for s in screens])
+    changed = []
+    item_ids = {playing[0] for _, playing in status.values() if playing}
+    items = PublicityItem.objects.in_bulk(item_ids) if item_ids else {}
+    for screen in screens:
+        seen, playing = status.get(screen.pk, (None, None))
+        dirty = False
+        if seen is not None:
+            seen = _as_aware(seen)
+            if screen.last_seen_at is None or seen > screen.last_seen_at:
+                screen.last_seen_at = seen
+                dirty = True
+        if playing is not None and playing[0] in items:
+            at = _as_aware(playing[1])
+            if screen.last_item_at is None or at > screen.last_item_at:
+                screen.last_item = items[playing[0]]
+                screen.last_item_at = at
+                dirty = True
+        if dirty:
+            changed.append(screen)
+    return changed
+
+
+SEEN_RESOLUTION = 10
+
+
+def flush_status():
+    """Write the cached last-seen times and reported items to the database in one
+    batch. Times are rounded down to SEEN_RESOLUTION seconds so that a thousand
+    screens take a handful of UPDATEs (one per moment and item), and a value never
+    moves backwards. Returns how many screens were updated."""
+    write_seen()
+    pks = list(Screen.objects.values_list("pk", flat=True))
+    status = _cached_status(pks)
+    seen_groups, playing_groups = defaultdict(list), defaultdict(list)
+    for pk, (seen, playing) in status.items():
+        if seen is not None:
+            seen_groups[int(seen // SEEN_RESOLUTION) * SEEN_RESOLUTION].append(pk)
+        if playing is not None:
+            at = int(playing[1] // SEEN_RESOLUTION) * SEEN_RESOLUTION
+            playing_groups[(playing[0], at)].append(pk)
+    updated = 0
+    for at, group in sorted(seen_groups.items()):
+        moment = _as_aware(at)
+        for chunk in batched(group, FLUSH_BATCH):
+            updated += (
+                Screen.objects.filter(pk__in=chunk)
+                .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=moment))
+                .update(last_seen_at=moment)
+            )
+    existing = set(
+        PublicityItem.objects.filter(pk__in={item for item, _ in playing_groups}).values_list(
+            "pk", flat=True
+        )
+    )
+    for (item, at), group in sorted(playing_groups.items(), key=lambda g: g[0][1]):
+        if item not in existing:
+            continue
+        moment = _as_aware(at)
+        for chunk in batched(group, FLUSH_BATCH):
+            # The cache holds each screen's latest report, so within one rounded
+            # moment it replaces what an earlier batch wrote.
+            Screen.objects.filter(pk__in=chunk).filter(
+                Q(last_item_at__isnull=True)
+                | Q(last_item_at__lt=moment)
+                | (Q(last_item_at=moment) & ~Q(last_item_id=item))
+            ).update(last_item_id=item, last_item_at=moment)
+    return updated
+
+
+# --- play reports --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Play:
+    """One play a screen reports: a client-made id (so a resent batch counts once),
+    the item, when it started and for how many seconds it was scheduled."""
+
+    play_id: str
+    item: int
+    at: datetime
+    duration: int | None
+
+
+MAX_ITEM_ID = 2**62
+MAX_PLAY_SECONDS = 24 * 3600
+
+
 def parse_plays(payload, now=None):
-    """Validate a "what I played" report: {"plays": [{"item": id, "at": iso}, ...]}.
-    Returns [(item_id, aware datetime)] or raises ValueError. Times in the future are
-    clamped to now so a screen with a wrong clock cannot claim tomorrow."""
+    """Validate a play report: {"plays": [{"id": str, "item": id, "at": iso,
+    "duration": seconds}, ...]}; "id" and "duration" may be left out (old players):
+    the id is then made from the item and time, which a resend repeats. Returns a
+    list of Play or raises ValueError. Times in the future are clamped to now so a
+    screen with a wrong clock cannot claim tomorrow."""
     now = now or timezone.now()
     if not isinstance(payload, dict) or not isinstance(payload.get("plays"), list):
         raise ValueError("plays must be a list")
@@ -219,30 +482,74 @@ def parse_plays(payload, now=None):
         item, at = play.get("item"), play.get("at")
         if not isinstance(item, int) or isinstance(item, bool) or not isinstance(at, str):
             raise ValueError("each play needs an item id and a time")
+        if not 0 < item < MAX_ITEM_ID:
+            raise ValueError("bad item id")
         moment = parse_datetime(at)
         if moment is None:
             raise ValueError("bad time")
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, UTC)
-        parsed.append((item, min(moment, now)))
+        moment = min(moment, now)
+        duration = play.get("duration")
+        if duration is not None and (
+            not isinstance(duration, int)
+            or isinstance(duration, bool)
+            or not 0 <= duration <= MAX_PLAY_SECONDS
+        ):
+            raise ValueError("bad duration")
+        play_id = play.get("id")
+        if play_id is None:
+            play_id = f"{item}@{moment.isoformat()}"
+        if not isinstance(play_id, str) or not 0 < len(play_id) <= PlayLog.MAX_ID_LENGTH:
+            raise ValueError("bad play id")
+        parsed.append(Play(play_id, item, moment, duration))
     return parsed
 
 
 def record_plays(state, plays, now=None):
-    """Apply a report of plays made while the screen could not reach the server: the
-    latest play of an item that still exists becomes the screen's reported item."""
+    """Store a report of plays in the play log, once each however often it is sent,
+    and let the latest play become the screen's reported item. Plays of items that no
+    longer exist, or older than the log keeps, are dropped. Returns (accepted, new)."""
     now = now or timezone.now()
+    record_poll(state, now=now)
+    oldest = now - timedelta(days=settings.XUEFA_SCREEN_PLAY_LOG_DAYS)
     existing = set(
-        PublicityItem.objects.filter(pk__in={item for item, _ in plays}).values_list(
-            "pk", flat=True
-        )
+        PublicityItem.objects.filter(pk__in={p.item for p in plays}).values_list("pk", flat=True)
     )
-    known = [(at, item) for item, at in plays if item in existing]
-    screens = Screen.objects.filter(pk=state.pk)
-    screens.update(last_seen_at=now)
-    if known:
-        at, item = max(known)
-        screens.filter(Q(last_item_at__isnull=True) | Q(last_item_at__lt=at)).update(
-            last_item_id=item, last_item_at=at
+    known = {p.play_id: p for p in plays if p.item in existing and p.at >= oldest}
+    logged = set()
+    for chunk in batched(known, FLUSH_BATCH):
+        logged.update(
+            PlayLog.objects.filter(screen_id=state.pk, play_id__in=chunk).values_list(
+                "play_id", flat=True
+            )
         )
-    return len(known)
+    new = [
+        PlayLog(
+            screen_id=state.pk,
+            item_id=p.item,
+            play_id=p.play_id,
+            started_at=p.at,
+            duration=p.duration,
+            reported_at=now,
+        )
+        for p in known.values()
+        if p.play_id not in logged
+    ]
+    # A concurrent resend of the same batch may race us: the unique constraint keeps
+    # one row per play either way.
+    PlayLog.objects.bulk_create(new, batch_size=FLUSH_BATCH, ignore_conflicts=True)
+    if known:
+        latest = max(known.values(), key=lambda p: p.at)
+        Screen.objects.filter(pk=state.pk).filter(
+            Q(last_item_at__isnull=True) | Q(last_item_at__lt=latest.at)
+        ).update(last_item_id=latest.item, last_item_at=latest.at)
+    return len(known), len(new)
+
+
+def purge_play_logs(now=None):
+    """Delete plays older than XUEFA_SCREEN_PLAY_LOG_DAYS. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.XUEFA_SCREEN_PLAY_LOG_DAYS)
+    deleted, _ = PlayLog.objects.filter(started_at__lt=cutoff).delete()
+    return deleted

@@ -16,9 +16,15 @@ def bump_schedule_stamp(sender, **kwargs):
 
 
 def connect():
+    from learning.models import LecturePage, Speaker
+
     from .models import Playlist, PlaylistEntry, PublicityItem, Screen, ScreenPlaylist
 
+    # Lectures and speakers appear in lecture highlights; publishing and unpublishing
+    # a lecture saves the page, so post_save covers them.
     for model in (
+        LecturePage,
+        Speaker,
         PublicityItem,
         Playlist,
         PlaylistEntry,

@@ -65,6 +65,10 @@ def _private(response):
     return response
 
 
+# Players send their play log this often (and at once after being offline).
+PLAYS_REPORT_SECONDS = 300
+
+
 @require_GET
 def screen_player(request, token):
     """The full-screen player page; it fetches everything else itself."""
@@ -78,6 +82,8 @@ def screen_player(request, token):
         "playsUrl": reverse("content:screen_plays", kwargs={"token": token}),
         "workerUrl": reverse("content:screen_worker", kwargs={"token": token}),
         "storageKey": f"xuefa-screen-{state.pk}",
+        "playsEverySeconds": PLAYS_REPORT_SECONDS,
+        "labels": {"lecture": _("Rule-of-law lecture"), "scan": _("Scan to study:")},
     }
     return _private(
         render(request, "content/screen_player.html", {"screen": screen, "config": config})
@@ -87,7 +93,8 @@ def screen_player(request, token):
 @require_GET
 def screen_playlist(request, token):
     """The playlist document. Players poll it with If-None-Match; an unchanged playlist
-    costs one query and a 304. `?playing=<item id>` reports the item on show."""
+    costs no query, only a 304. `?playing=<item id>` reports the item on show. The
+    poll reaches this view straight from content.middleware.ScreenPollMiddleware."""
     state = screens.screen_for_token(token)
     if state is None:
         return _screen_not_found()
@@ -99,8 +106,13 @@ def screen_playlist(request, token):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(document.body, content_type="application/json")
+        # Set here: the poll skips CommonMiddleware, which would otherwise set it.
+        response["Content-Length"] = str(len(document.body))
     response["ETag"] = document.etag
     return _private(response)
+
+
+MAX_REPORT_BYTES = 256 * 1024
 
 
 # The report is authenticated by the secret token in its URL, not by cookies: CSRF
@@ -110,18 +122,20 @@ def screen_playlist(request, token):
 @csrf_exempt
 @require_POST
 def screen_plays(request, token):
-    """Plays a player made while it could not reach the server, sent on reconnecting."""
+    """The player's play log, sent in batches; each play carries an id the player
+    made, so a batch sent again is counted once."""
     state = screens.screen_for_token(token)
     if state is None:
         return _screen_not_found()
-    if len(request.body) > 256 * 1024:
-        return JsonResponse({"error": _("The report is too large.")}, status=413)
     try:
-        plays = screens.parse_plays(json.loads(request.body or b"null"))
-    except (ValueError, UnicodeDecodeError):
+        body = request.body
+        if len(body) > MAX_REPORT_BYTES:
+            return JsonResponse({"error": _("The report is too large.")}, status=413)
+        plays = screens.parse_plays(json.loads(body or b"null"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return JsonResponse({"error": _("The report could not be read.")}, status=400)
-    accepted = screens.record_plays(state, plays)
-    return _private(JsonResponse({"accepted": accepted}))
+    accepted, new = screens.record_plays(state, plays)
+    return _private(JsonResponse({"accepted": accepted, "new": new}))
 
 
 @require_GET

@@ -1,9 +1,13 @@
 """Wagtail admin for publicity screens: items, playlists and screens as snippets,
 grouped under one menu, plus the screen's player-URL page with token rotation."""
 
+from datetime import timedelta
+
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,17 +20,100 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
-from .models import Playlist, PublicityItem, Screen
+from . import screens
+from .models import Playlist, PlayLog, PublicityItem, Screen
+
+
+class PlayCountsForm(forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    MAX_DAYS = 366
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The end date must not be before the start date."))
+            if (end - start).days >= self.MAX_DAYS:
+                raise forms.ValidationError(_("Choose at most a year."))
+        return data
+
+
+class PlayCountsView(WagtailAdminTemplateMixin, TemplateView):
+    """How often each publicity item was played, on all screens, between two dates
+    (the last 30 days unless chosen), from the play log."""
+
+    template_name = "content/admin/play_counts.html"
+    page_title = _("Play counts")
+    header_icon = "list-ol"
+    viewset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.viewset.permission_policy.user_has_any_permission(
+            request.user, ["change", "view"]
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(self.viewset.get_url_name("list")), "label": _("Publicity items")},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs):
+        today = timezone.localdate()
+        data = self.request.GET or {
+            "start": (today - timedelta(days=29)).isoformat(),
+            "end": today.isoformat(),
+        }
+        form = PlayCountsForm(data)
+        rows = []
+        if form.is_valid():
+            plays = PlayLog.objects.between(form.cleaned_data["start"], form.cleaned_data["end"])
+            rows = list(plays.counts_by_item())
+        return super().get_context_data(
+            form=form,
+            rows=rows,
+            total=sum(row["plays"] for row in rows),
+            **kwargs,
+        )
+
+
+class PublicityItemIndexView(IndexView):
+    @cached_property
+    def header_more_buttons(self):
+        buttons = super().header_more_buttons
+        buttons.append(
+            Button(
+                _("Play counts"),
+                url=reverse("wagtailsnippets_content_publicityitem:plays"),
+                icon_name="list-ol",
+                priority=20,
+            )
+        )
+        return buttons
 
 
 class PublicityItemViewSet(SnippetViewSet):
     model = PublicityItem
     icon = "doc-full"
     menu_label = _("Publicity items")
+    index_view_class = PublicityItemIndexView
     list_display = ["title", "kind", "valid_from", "valid_to", "live", "updated_at"]
     list_filter = ["kind", "live"]
     search_fields = ["title", "headline"]
     ordering = ["title"]
+
+    @property
+    def plays_view(self):
+        return PlayCountsView.as_view(viewset=self)
+
+    def get_urlpatterns(self):
+        return [*super().get_urlpatterns(), path("plays/", self.plays_view, name="plays")]
 
 
 class PlaylistViewSet(SnippetViewSet):
@@ -56,6 +143,13 @@ class ScreenIndexView(IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("last_item")
 
+    def get_table(self, object_list):
+        """Last-seen times reach the database in batches; the cache has the latest,
+        so the online marker is read from there first."""
+        object_list = list(object_list)
+        screens.apply_cached_status(object_list)
+        return super().get_table(object_list)
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
         if self.permission_policy.user_has_permission_for_instance(
@@ -69,6 +163,14 @@ class ScreenIndexView(IndexView):
                     priority=15,
                 )
             )
+        buttons.append(
+            MenuItem(
+                _("Recent plays"),
+                url=reverse("wagtailsnippets_content_screen:plays", args=[instance.pk]),
+                icon_name="history",
+                priority=16,
+            )
+        )
         return buttons
 
 
@@ -82,6 +184,14 @@ class ScreenEditView(EditView):
                 url=reverse("wagtailsnippets_content_screen:token", args=[self.object.pk]),
                 icon_name="key",
                 priority=15,
+            )
+        )
+        buttons.append(
+            Button(
+                _("Recent plays"),
+                url=reverse("wagtailsnippets_content_screen:plays", args=[self.object.pk]),
+                icon_name="history",
+                priority=16,
             )
         )
         return buttons
@@ -133,6 +243,42 @@ class ScreenTokenView(WagtailAdminTemplateMixin, TemplateView):
         return redirect(self.viewset.get_url_name("token"), self.object.pk)
 
 
+class ScreenPlaysView(WagtailAdminTemplateMixin, TemplateView):
+    """The last plays a screen reported, newest first."""
+
+    template_name = "content/admin/screen_plays.html"
+    page_title = _("Recent plays")
+    header_icon = "history"
+    viewset = None
+    LIMIT = 100
+
+    def dispatch(self, request, pk):
+        if not self.viewset.permission_policy.user_has_any_permission(
+            request.user, ["change", "view"]
+        ):
+            raise PermissionDenied
+        self.object = get_object_or_404(Screen, pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(self.viewset.get_url_name("list")), "label": _("Screens")},
+            {
+                "url": reverse(self.viewset.get_url_name("edit"), args=[self.object.pk]),
+                "label": str(self.object),
+            },
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_context_data(self, **kwargs):
+        plays = self.object.plays.select_related("item").order_by("-started_at")[: self.LIMIT]
+        return super().get_context_data(screen=self.object, plays=plays, limit=self.LIMIT, **kwargs)
+
+
 class ScreenViewSet(SnippetViewSet):
     model = Screen
     icon = "desktop"
@@ -154,10 +300,15 @@ class ScreenViewSet(SnippetViewSet):
     def token_view(self):
         return ScreenTokenView.as_view(viewset=self)
 
+    @property
+    def plays_view(self):
+        return ScreenPlaysView.as_view(viewset=self)
+
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
             path("token/<int:pk>/", self.token_view, name="token"),
+            path("plays/<int:pk>/", self.plays_view, name="plays"),
         ]
 
 

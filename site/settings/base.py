@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Screen polls skip sessions, locale, auth and messages (content/middleware.py).
+    "content.middleware.ScreenPollMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -211,12 +213,14 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest roster or question-bank workbook accepted for import.
 XUEFA_MAX_IMPORT_BYTES = 5 * 1024 * 1024
-# Publicity screens: how often players poll for playlist changes, how seldom a poll
-# writes the screen's last-seen time (cheap polling), and after how long without a
-# poll the admin marks a screen offline (all in seconds).
+# Publicity screens: how often players poll for playlist changes, how often the
+# last-seen times polls leave in the cache are written to the database in one batch,
+# and after how long without a poll the admin marks a screen offline (all in
+# seconds); how many days the play log keeps each play.
 XUEFA_SCREEN_POLL_SECONDS = int(os.environ.get("XUEFA_SCREEN_POLL_SECONDS", "30"))
 XUEFA_SCREEN_SEEN_INTERVAL = int(os.environ.get("XUEFA_SCREEN_SEEN_INTERVAL", "60"))
 XUEFA_SCREEN_OFFLINE_AFTER = int(os.environ.get("XUEFA_SCREEN_OFFLINE_AFTER", "300"))
+XUEFA_SCREEN_PLAY_LOG_DAYS = int(os.environ.get("XUEFA_SCREEN_PLAY_LOG_DAYS", "180"))
 # Exams (exams app): seconds after an attempt's deadline during which answer saves
 # already in flight are still accepted; and whether a multiple-choice answer that picks
 # only some correct options (and no wrong one) earns part of the points.

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 import pytest
 
-from content.models import Screen
+from content import screens
+from content.models import PlayLog, Screen
 from tests.content.factories import (
     PlaylistEntryFactory,
     PublicityItemFactory,
@@ -171,7 +172,9 @@ def test_player_keeps_playing_offline_and_reports_on_return(
         page.wait_for_function("document.documentElement.dataset.playsReported", timeout=20000)
         page.wait_for_function("document.documentElement.dataset.online === 'yes'")
         screen.refresh_from_db()
+        screens.apply_cached_status([screen])  # as the admin reads it: cache first
         assert screen.last_seen_at >= stopped_at
+        assert PlayLog.objects.filter(screen=screen, started_at__lt=stopped_at).exists()
         assert screen.last_item is not None
         assert screen.last_item.title in [*TITLES, "宪法第五条"]
         assert len(watch_titles(page, 2)) == 2
@@ -195,3 +198,27 @@ def test_revoked_screen_forgets_its_playlist(page, live_server, screen):
         # Stop the player before the database is reset under the live server.
         page.goto("about:blank")
         server.stop()
+
+
+def test_lecture_highlight_slide_shows_the_lecture_and_its_qr_code(page, live_server, settings):
+    from tests.learning.factories import SpeakerFactory, make_lecture
+
+    settings.XUEFA_SCREEN_POLL_SECONDS = 1
+    lecture = make_lecture(
+        title="民法典与政府工作", speakers=[SpeakerFactory(name="王教授")], summary="依法行政"
+    )
+    assignment = ScreenPlaylistFactory(screen=ScreenFactory(name="大厅"))
+    highlight = PublicityItemFactory(kind="lecture", lecture=lecture, title="课堂推荐")
+    PlaylistEntryFactory(playlist=assignment.playlist, item=highlight, duration=30)
+    try:
+        page.goto(f"{live_server.url}{assignment.screen.get_player_url()}")
+        slide = page.locator(".slide.is-shown .slide-lecture")
+        slide.wait_for(timeout=15000)
+        assert "民法典与政府工作" in slide.inner_text()
+        assert "王教授" in slide.inner_text()
+        page.wait_for_function(
+            "document.querySelector('.slide.is-shown .slide-lecture img').naturalWidth > 0"
+        )
+        assert lecture.url in slide.locator("figcaption").inner_text()
+    finally:
+        page.goto("about:blank")

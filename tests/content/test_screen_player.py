@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -128,52 +129,91 @@ def test_poster_and_quotation(client, db):
     assert client.get(playlist_url(assignment.screen)).json()["media"] == [items[0]["image"]]
 
 
-def test_first_poll_records_last_seen(client, screen):
-    assert screen.last_seen_at is None
+@pytest.fixture
+def no_flush(monkeypatch):
+    """Polls leave their last-seen time in the cache; no batch runs by itself."""
+    monkeypatch.setattr(screens, "_next_flush_check", float("inf"))
+
+
+def test_a_poll_marks_the_screen_online_in_the_cache_before_the_database(client, screen, no_flush):
     client.get(playlist_url(screen))
     screen.refresh_from_db()
-    assert timezone.now() - screen.last_seen_at < timedelta(seconds=5)
-    assert not screen.is_offline()
+    assert screen.last_seen_at is None and screen.is_offline()
+    # The admin reads the cache first...
+    [changed] = screens.apply_cached_status([screen])
+    assert not changed.is_offline()
+    # ...and the batch brings the database up to date.
+    assert screens.flush_status() == 1
+    screen.refresh_from_db()
+    assert timezone.now() - screen.last_seen_at < timedelta(seconds=15)  # rounded down
+    assert not Screen.objects.offline().filter(pk=screen.pk).exists()
+    assert screens.flush_status() == 0  # nothing new: no write
 
 
-def test_polls_write_last_seen_at_most_once_a_minute(client, screen, settings):
+def test_the_batch_runs_at_most_once_per_interval_across_processes(client, screen, settings):
     settings.XUEFA_SCREEN_SEEN_INTERVAL = 60
-    recent = timezone.now() - timedelta(seconds=20)
-    Screen.objects.filter(pk=screen.pk).update(last_seen_at=recent)
-    client.get(playlist_url(screen))
-    screen.refresh_from_db()
-    assert screen.last_seen_at == recent
+    now = timezone.now().timestamp()
+    assert screens.maybe_flush(now)  # the first poll starts a batch (immediate tasks)
+    assert not screens.maybe_flush(now + 1)  # this process waits for the interval
+    screens.forget_documents()  # as if another process: the shared lock holds it back
+    assert not screens.maybe_flush(now + 2)
+    cache.delete(screens.FLUSH_LOCK_KEY)  # the lock expires with the interval
+    assert screens.maybe_flush(now + 63)
 
-    stale = timezone.now() - timedelta(seconds=90)
+
+def test_a_poll_starts_the_batch_that_writes_last_seen(client, screen, settings):
+    other = ScreenPlaylistFactory().screen
+    # Another process saw the other screen a moment ago.
+    cache.set(screens.SEEN_KEY % other.pk, timezone.now().timestamp())
+    client.get(playlist_url(screen))  # first check in this process: the batch runs
+    for one in (screen, other):
+        one.refresh_from_db()
+        assert not one.is_offline()
+
+
+def test_record_poll_with_a_fixed_clock(screen, no_flush):
+    earlier = timezone.now() - timedelta(minutes=3)
+    state = screens.screen_for_token(screen.token)
+    screens.record_poll(state, now=earlier)
+    screens.flush_status()
+    screen.refresh_from_db()
+    # Stored rounded down to SEEN_RESOLUTION seconds: a few UPDATEs for many screens.
+    assert timedelta(0) <= earlier - screen.last_seen_at < timedelta(seconds=10)
+    # An older cached value never moves the database backwards.
+    Screen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now())
+    assert screens.flush_status() == 0
+
+
+def test_offline_marker_in_the_admin_list_reads_the_cache(client, organizer, screen, no_flush):
+    from django.urls import reverse
+
+    stale = timezone.now() - timedelta(hours=2)
     Screen.objects.filter(pk=screen.pk).update(last_seen_at=stale)
+    client.force_login(organizer)
+    listing = reverse("wagtailsnippets_content_screen:list")
+    assert "离线" in client.get(listing).content.decode()
+    client.logout()
     client.get(playlist_url(screen))
+    client.force_login(organizer)
+    html = client.get(listing).content.decode()
+    assert "在线" in html and "离线" not in html
     screen.refresh_from_db()
-    assert screen.last_seen_at > stale + timedelta(seconds=80)
+    assert screen.last_seen_at == stale  # the database waits for the batch
 
 
-def test_record_poll_with_a_fixed_clock(screen):
-    now = timezone.now()
-    state = screens.screen_for_token(screen.token)
-    assert screens.record_poll(state, now=now)
-    state = screens.screen_for_token(screen.token)
-    assert not screens.record_poll(state, now=now + timedelta(seconds=59))
-    assert screens.record_poll(state, now=now + timedelta(seconds=60))
-
-
-def test_playing_item_is_reported_by_the_poll(client, screen, settings):
-    settings.XUEFA_SCREEN_SEEN_INTERVAL = 60
+def test_playing_item_is_reported_by_the_poll(client, screen, no_flush):
     first, second = PublicityItem.objects.order_by("pk")
     client.get(playlist_url(screen) + f"?playing={first.pk}")
+    screens.flush_status()
     screen.refresh_from_db()
     assert screen.last_item == first
     assert screen.last_item_at is not None
-    # Within the write interval the report waits for the next write...
+    # The next report waits in the cache for the next batch...
     client.get(playlist_url(screen) + f"?playing={second.pk}")
     screen.refresh_from_db()
     assert screen.last_item == first
     # ...which carries the item then on show.
-    Screen.objects.filter(pk=screen.pk).update(last_seen_at=timezone.now() - timedelta(minutes=2))
-    client.get(playlist_url(screen) + f"?playing={second.pk}")
+    screens.flush_status()
     screen.refresh_from_db()
     assert screen.last_item == second
 
@@ -184,6 +224,7 @@ def test_bad_or_foreign_playing_ids_are_ignored(client, screen, playing):
     for value in (playing, str(other.pk)):
         response = client.get(playlist_url(screen) + f"?playing={value}")
         assert response.status_code == 200
+    screens.flush_status()
     screen.refresh_from_db()
     assert screen.last_item is None
 
@@ -217,7 +258,7 @@ def test_plays_report_needs_no_csrf_token_and_updates_the_screen(screen):
     }
     response = client.post(plays_url(screen), json.dumps(payload), content_type="application/json")
     assert response.status_code == 200
-    assert response.json() == {"accepted": 2}
+    assert response.json() == {"accepted": 2, "new": 2}
     screen.refresh_from_db()
     assert screen.last_item == second
     assert abs(screen.last_item_at - later) < timedelta(seconds=1)
@@ -261,7 +302,7 @@ def test_plays_report_ignores_unknown_items_and_clamps_future_times(client, scre
     future = (timezone.now() + timedelta(days=2)).isoformat()
     payload = {"plays": [{"item": 999999, "at": future}, {"item": item.pk, "at": future}]}
     response = client.post(plays_url(screen), json.dumps(payload), content_type="application/json")
-    assert response.json() == {"accepted": 1}
+    assert response.json() == {"accepted": 1, "new": 1}
     screen.refresh_from_db()
     assert screen.last_item_at <= timezone.now()
 
@@ -300,3 +341,21 @@ def test_building_the_document_takes_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get(playlist_url(assignment.screen))
     assert len(response.json()["items"]) == 12
+
+
+def test_the_batch_for_many_screens_takes_a_few_queries(
+    screen, no_flush, django_assert_max_num_queries
+):
+    from .factories import ScreenFactory
+
+    others = ScreenFactory.create_batch(30)
+    item = PublicityItem.objects.first()
+    moment = timezone.now()
+    for n, one in enumerate([screen, *others]):
+        state = screens.ScreenState(one.pk, 0)
+        screens.record_poll(state, now=moment + timedelta(seconds=n % 2), playing=item.pk)
+    # pks, one UPDATE per rounded moment and per (item, moment), the items: at most 6
+    with django_assert_max_num_queries(6):
+        assert screens.flush_status() == 31
+    assert Screen.objects.filter(last_seen_at__isnull=True).count() == 0
+    assert Screen.objects.filter(last_item=item).count() == 31

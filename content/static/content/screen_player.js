@@ -18,6 +18,7 @@
     var MEDIA_CACHE = "xuefa-screen-media";
     var PLAYLIST_KEY = config.storageKey + ":playlist";
     var PLAYS_KEY = config.storageKey + ":plays";
+    var MAX_PLAYS = 1000;
 
     var doc = null; // the playlist being played
     var pending = null; // a newer playlist, applied at the next item boundary
@@ -47,6 +48,9 @@
     }
 
     function setStatus(value) {
+        if (value && !online) {
+            reportDue = true;
+        }
         online = value;
         document.documentElement.setAttribute("data-online", value ? "yes" : "no");
     }
@@ -163,29 +167,46 @@
 
     /* ---- plays --------------------------------------------------------------- */
 
-    function notePlay(item) {
-        if (online) {
-            return; /* reported by the next poll's ?playing= */
-        }
-        var plays = readStore(PLAYS_KEY, []);
-        plays.push({item: item.id, at: new Date().toISOString()});
-        writeStore(PLAYS_KEY, plays.slice(-1000));
+    var lastReport = 0;
+    var reportDue = false; /* set when the server comes back after being unreachable */
+
+    /* Every play is logged with an id made here, so that a batch sent twice (an
+       answer lost on the way back) is counted once by the server. */
+    function playId() {
+        return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10);
     }
 
+    function notePlay(item) {
+        var plays = readStore(PLAYS_KEY, []);
+        plays.push({
+            id: playId(),
+            item: item.id,
+            at: new Date().toISOString(),
+            duration: item.duration || null,
+        });
+        writeStore(PLAYS_KEY, plays.slice(-MAX_PLAYS));
+    }
+
+    /* Plays go to the server in batches: on reconnecting, and otherwise every
+       config.playsEverySeconds, so a thousand screens add few requests. */
     function reportPlays() {
         var plays = readStore(PLAYS_KEY, []);
-        if (!plays.length) {
+        var every = (config.playsEverySeconds || 300) * 1000;
+        if (!plays.length || (!reportDue && Date.now() - lastReport < every)) {
             return null;
         }
+        lastReport = Date.now();
         return fetch(config.playsUrl, {
             method: "POST",
             headers: {"Content-Type": "application/json"},
             body: JSON.stringify({plays: plays}),
             credentials: "omit",
         }).then(function (response) {
-            if (response.ok) {
+            if (response.ok || response.status === 400 || response.status === 413) {
+                /* Stored or refused for good: either way, never send these again. */
                 var left = readStore(PLAYS_KEY, []).slice(plays.length);
                 writeStore(PLAYS_KEY, left);
+                reportDue = false;
                 document.documentElement.setAttribute("data-plays-reported", String(plays.length));
             }
         }).catch(function () {});
@@ -254,6 +275,27 @@
                 list.appendChild(element("li", "", point));
             });
             content.appendChild(list);
+            entry.ready = Promise.resolve();
+        } else if (item.kind === "lecture") {
+            content = element("div", "slide-lecture");
+            var text = element("div", "lecture-text");
+            text.appendChild(element("p", "label", config.labels.lecture));
+            text.appendChild(element("h1", "", item.headline));
+            var meta = [(item.speakers || []).join("、"), item.date, item.occasion];
+            text.appendChild(element("p", "meta", meta.filter(Boolean).join(" · ")));
+            if (item.summary) {
+                text.appendChild(element("p", "summary", item.summary));
+            }
+            content.appendChild(text);
+            if (item.qr) {
+                var figure = element("figure", "lecture-qr");
+                var code = new Image();
+                code.alt = config.labels.scan;
+                code.src = item.qr;
+                figure.appendChild(code);
+                figure.appendChild(element("figcaption", "", config.labels.scan + " " + item.url));
+                content.appendChild(figure);
+            }
             entry.ready = Promise.resolve();
         } else {
             content = element("div", "slide-quote");
