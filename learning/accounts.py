@@ -47,4 +47,3 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
             "This password is too short. It must contain at least %(min_length)d characters.",
             self.min_length,
         ) % {"min_length": self.min_length}
-

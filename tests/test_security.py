@@ -98,10 +98,7 @@ INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.I)
 def our_templates():
     folders = [ROOT / "templates", *ROOT.glob("*/templates")]
     return sorted(
-        path
-        for folder in folders
-        if ".venv" not in folder.parts
-        for path in folder.rglob("*.html")
+        path for folder in folders if ".venv" not in folder.parts for path in folder.rglob("*.html")
     )
 
 
