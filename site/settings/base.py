@@ -268,6 +268,12 @@ WAGTAILDOCS_INLINE_CONTENT_TYPES = ["application/pdf", "text/plain", "video/mp4"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 64_000_000
 
+# --- Security: audit log retention ----------------------------------------------
+# purge_audit_log deletes Wagtail's log entries and attendance changes older than
+# this many days (run it daily from cron); it refuses anything under 180 days
+# (等保 level 3: audit records kept at least six months).
+XUEFA_AUDIT_RETENTION_DAYS = int(os.environ.get("XUEFA_AUDIT_RETENTION_DAYS", "365"))
+
 # --- Security: Content Security Policy (django-csp; learning/csp.py) ---------------
 # Enforced in every environment. Scripts and styles come from our own origin only:
 # no inline code on the public site. Video embeds may frame only the providers in
