@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from learning.models import LawTopic
 
@@ -246,7 +245,7 @@ def _read_rows(data):
     _check_archive(data)
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except Exception:  # openpyxl raises many kinds for a broken file
         raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
     try:
         sheet = workbook.worksheets[0]
@@ -263,6 +262,10 @@ def _read_rows(data):
                 )
             if row and any(_text(v) for v in row):
                 body.append((number, row))
+    except ImportRefused:
+        raise
+    except Exception:  # openpyxl reads the sheet lazily and raises many kinds when broken
+        raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
     finally:
         workbook.close()
     return header, body

@@ -254,14 +254,31 @@ class _DepartmentIndex:
         return department.name
 
 
+def _sheet_rows(workbook):
+    """The first sheet's rows, at most MAX_COLUMNS wide. openpyxl parses the sheet
+    lazily, so a broken one fails only here: that is a refusal, not a crash."""
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            yield row
+    except Exception as exc:
+        raise RosterError(
+            [Problem(None, "", _("The file is not an Excel workbook (.xlsx). Use the template."))]
+        ) from exc
+
+
 def read_roster(fileobj):
     """Parse and validate the whole file. Returns the rows, or raises RosterError
     listing every problem found."""
     workbook = _open_workbook(fileobj)
     try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        rows = _sheet_rows(workbook)
         header = next(rows, None)
         if header is None or not any(_cell_text(v) for v in header):
             raise RosterError([Problem(None, "", _("The workbook has no header row."))])

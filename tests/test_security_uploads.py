@@ -257,3 +257,28 @@ def test_request_size_limits_are_set():
     assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE <= 5 * 1024 * 1024
     assert settings.DATA_UPLOAD_MAX_NUMBER_FIELDS <= 10_000
     assert settings.XUEFA_MAX_IMPORT_BYTES <= 10 * 1024 * 1024
+
+
+# Broken sheets (found by fuzzing: openpyxl parses a sheet lazily) -----------------
+
+BROKEN_SHEETS = [
+    b"not xml at all",
+    SHEET_HEAD + b'<sheetData><row r="1"><c r="A1" t="s"><v>9</v></c></row></sheetData>',
+    SHEET_HEAD + b'<sheetData><row r=""><c r=""><v></v></c></row></sheetData></worksheet>',
+]
+
+
+@pytest.mark.parametrize("sheet", BROKEN_SHEETS)
+def test_roster_with_a_broken_sheet_is_refused(roster_base, sheet):
+    with pytest.raises(roster.RosterError) as refused:
+        roster.import_roster(io.BytesIO(with_members(roster_base, {SHEET: sheet})))
+    assert "不是 Excel 工作簿" in str(refused.value.problems[0].message)
+    assert not Official.objects.exists()
+
+
+@pytest.mark.parametrize("sheet", BROKEN_SHEETS)
+def test_question_bank_with_a_broken_sheet_is_refused(question_base, sheet):
+    with pytest.raises(question_io.ImportRefused) as refused:
+        question_io.import_xlsx(with_members(question_base, {SHEET: sheet}))
+    assert "不是 Excel 工作簿" in refused.value.errors[0]
+    assert not Question.objects.exists()
