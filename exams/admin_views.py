@@ -15,7 +15,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from learning.spreadsheets import XLSX, xlsx_response
 
-from . import question_io, statistics
+from . import audit, question_io, statistics
 from .models import ExamSession
 
 
@@ -153,8 +153,11 @@ class SessionCloseView(PermissionRequiredMixin, View):
             from .models import Attempt
 
             ExamSession.objects.filter(pk=session.pk).update(closes_at=now)
-            Attempt.objects.in_progress().filter(session=session, deadline__gt=now).update(
-                deadline=now
+            cut = (
+                Attempt.objects.in_progress()
+                .filter(session=session, deadline__gt=now)
+                .update(deadline=now)
             )
+            audit.log_session_closed(session, request.user, now, cut)
             messages.success(request, _("The session is closed."))
         return redirect("exams_admin:statistics", pk=session.pk)

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from learning.models import LawTopic
 
@@ -23,6 +22,11 @@ from .models.questions import FALSE, OPTION_LETTERS, TRUE, new_question_key, que
 MAX_ROWS = 5000
 # A real question bank compresses about 5:1; refuse archives that claim far more.
 MAX_UNCOMPRESSED_FACTOR = 20
+# A workbook has a dozen or so parts; thousands mean a crafted archive.
+MAX_ARCHIVE_MEMBERS = 500
+# Only the first columns are read, whatever size the sheet claims (a forged
+# <dimension> would otherwise pad every row to 16,384 cells).
+MAX_COLUMNS = 50
 MAX_CELL_LENGTH = {"key": 32, "stem": 4000, "explanation": 4000, "legal_basis": 2000}
 
 COLUMNS = [
@@ -225,9 +229,12 @@ def _check_archive(data):
         )
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()
     except zipfile.BadZipFile:
         raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise ImportRefused([_("The workbook has too many parts; it is not a question bank.")])
+    unpacked = sum(info.file_size for info in members)
     if unpacked > limit * MAX_UNCOMPRESSED_FACTOR:
         raise ImportRefused(
             [_("The workbook unpacks to far more data than a question bank holds; refused.")]
@@ -238,11 +245,12 @@ def _read_rows(data):
     _check_archive(data)
     try:
         workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except Exception:  # openpyxl raises many kinds for a broken file
         raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
     try:
         sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         header = next(rows, None)
         if not header or not any(header):
             raise ImportRefused([_("The first sheet is empty: no header row found.")])
@@ -254,6 +262,10 @@ def _read_rows(data):
                 )
             if row and any(_text(v) for v in row):
                 body.append((number, row))
+    except ImportRefused:
+        raise
+    except Exception:  # openpyxl reads the sheet lazily and raises many kinds when broken
+        raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
     finally:
         workbook.close()
     return header, body

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from learning import converters  # noqa: F401  (registers <id:...>)
+
 from . import views
 from .reports import export_views
 
@@ -7,14 +9,14 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("<int:pk>/", views.session_detail, name="session"),
-    path("<int:pk>/start/", views.start, name="start"),
-    path("<int:session_pk>/attempts/<int:pk>/", views.attempt_page, name="attempt"),
-    path("<int:session_pk>/attempts/<int:pk>/answer/", views.save, name="save"),
-    path("<int:session_pk>/attempts/<int:pk>/submit/", views.submit, name="submit"),
-    path("<int:session_pk>/attempts/<int:pk>/result/", views.result, name="result"),
+    path("<id:pk>/", views.session_detail, name="session"),
+    path("<id:pk>/start/", views.start, name="start"),
+    path("<id:session_pk>/attempts/<id:pk>/", views.attempt_page, name="attempt"),
+    path("<id:session_pk>/attempts/<id:pk>/answer/", views.save, name="save"),
+    path("<id:session_pk>/attempts/<id:pk>/submit/", views.submit, name="submit"),
+    path("<id:session_pk>/attempts/<id:pk>/result/", views.result, name="result"),
     path(
-        "<int:session_pk>/attempts/<int:pk>/certificate.pdf",
+        "<id:session_pk>/attempts/<id:pk>/certificate.pdf",
         views.certificate,
         name="certificate",
     ),

@@ -15,6 +15,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from learning import roles
 
+from . import audit
 from .forms import PaperForm
 from .models import Attempt, ExamSession, Paper, Question
 from .observation_hooks import *  # noqa: F401,F403
@@ -216,3 +217,20 @@ def exam_plan_requirements():
     from .plan_requirements import ExamRequirements
 
     return ExamRequirements()
+
+
+# Audit: changes that move results are logged in Wagtail's log (exams/audit.py).
+hooks.register("register_log_actions", audit.register_actions)
+
+
+@hooks.register("before_edit_snippet")
+def remember_exam_overrides(request, instance):
+    if request.method == "POST" and isinstance(instance, ExamSession):
+        request._exam_overrides_before = audit.overrides_snapshot(instance)
+
+
+@hooks.register("after_edit_snippet")
+def log_exam_overrides(request, instance):
+    before = getattr(request, "_exam_overrides_before", None)
+    if before is not None and isinstance(instance, ExamSession):
+        audit.log_overrides_change(instance, before, request.user)

@@ -80,6 +80,11 @@ DATE_PATTERN = re.compile(
 MAX_ROWS = 20_000
 # An xlsx is a zip file: refuse archives that would expand to more than this.
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+# A workbook has a dozen or so parts; thousands mean a crafted archive.
+MAX_ARCHIVE_MEMBERS = 500
+# Only the first columns are read, whatever size the sheet claims (a forged
+# <dimension> would otherwise pad every row to 16,384 cells).
+MAX_COLUMNS = 50
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "领导"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", ""}
 STAFF_NUMBER_CHARS = set(string.ascii_letters + string.digits + "-_")
@@ -152,7 +157,8 @@ def _cell_text(value):
 
 
 def _open_workbook(fileobj):
-    data = fileobj.read()
+    # Read at most one byte past the limit: an oversized upload is never held whole.
+    data = fileobj.read(settings.XUEFA_MAX_IMPORT_BYTES + 1)
     if not data:
         raise RosterError([Problem(None, "", _("The file is empty."))])
     if len(data) > settings.XUEFA_MAX_IMPORT_BYTES:
@@ -171,7 +177,12 @@ def _open_workbook(fileobj):
     )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
+            members = archive.infolist()
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                raise RosterError(
+                    [Problem(None, "", _("The workbook has too many parts; it is not a roster."))]
+                )
+            if sum(info.file_size for info in members) > MAX_UNCOMPRESSED_BYTES:
                 raise RosterError(
                     [Problem(None, "", _("The workbook expands to an unreasonable size."))]
                 )
@@ -257,13 +268,31 @@ class _DepartmentIndex:
         return department.name
 
 
+def _sheet_rows(workbook):
+    """The first sheet's rows, at most MAX_COLUMNS wide. openpyxl parses the sheet
+    lazily, so a broken one fails only here: that is a refusal, not a crash."""
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            yield row
+    except Exception as exc:
+        raise RosterError(
+            [Problem(None, "", _("The file is not an Excel workbook (.xlsx). Use the template."))]
+        ) from exc
+
+
 def read_roster(fileobj):
     """Parse and validate the whole file. Returns the rows, or raises RosterError
     listing every problem found."""
     workbook = _open_workbook(fileobj)
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        rows = _sheet_rows(workbook)
         header = next(rows, None)
         if header is None or not any(_cell_text(v) for v in header):
             raise RosterError([Problem(None, "", _("The workbook has no header row."))])

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from learning import converters  # noqa: F401  (registers <id:...>)
+
 from . import views
 
 app_name = "learning"
 
 urlpatterns = [
     path("me/record/", views.record, name="record"),
-    path("study/<int:lecture_id>/heartbeat/", views.heartbeat, name="heartbeat"),
+    path("study/<id:lecture_id>/heartbeat/", views.heartbeat, name="heartbeat"),
 ]

@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from content import views as content_views
+from learning.accounts import AdminLogoutView
 
 urlpatterns = [
     path("healthz", content_views.healthz, name="healthz"),
@@ -21,6 +22,8 @@ urlpatterns = [
         "admin/password_reset/",
         RedirectView.as_view(pattern_name="account_reset_password"),
     ),
+    # Signing out takes a POST; a GET (a link, an <img>) only asks (CSRF-safe logout).
+    path("admin/logout/", AdminLogoutView.as_view(), name="wagtailadmin_logout"),
     path("admin/", include(wagtailadmin_urls)),
     path(
         "_util/login/",

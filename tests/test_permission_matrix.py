@@ -49,7 +49,7 @@ RULES = [
     (r"^_util/authenticate_with_password/", NOT_GET),
     (r"^documents/authenticate_with_password/", NOT_GET),
     (r"^me/record/$", SIGNED_IN),
-    (r"^study/<int:lecture_id>/heartbeat/$", NOT_GET),
+    (r"^study/<id:lecture_id>/heartbeat/$", NOT_GET),
     (r"^exams/$", SIGNED_IN),
     (r"^exams/notebook/$", SIGNED_IN),
     (r"^exams/record\.pdf$", SIGNED_IN),  # the signed-in official's own study record
@@ -180,7 +180,13 @@ def test_every_plain_url_answers_each_role_as_its_rule_says(client_for, role):
     assert checked > 20
 
 
-CONVERTERS = {"int": "999999", "str": "no-such-thing", "slug": "no-such-thing", "path": "x"}
+CONVERTERS = {
+    "int": "999999",
+    "id": "999999",
+    "str": "no-such-thing",
+    "slug": "no-such-thing",
+    "path": "x",
+}
 
 
 def _fill(route):

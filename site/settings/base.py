@@ -4,7 +4,10 @@ environment variables (see .env.example); per-environment files refine these."""
 import os
 from pathlib import Path
 
+from wagtail.embeds import oembed_providers
+
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "laces",
     "taggit",
     "django_filters",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -60,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Screen polls skip sessions, locale, auth and messages (content/middleware.py).
     "content.middleware.ScreenPollMiddleware",
+    "learning.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,7 +140,7 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "learning.accounts.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -267,6 +272,8 @@ LOGIN_URL = "account_login"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No third-party avatar requests from the admin (privacy; keeps img-src to our origin).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "txt", "zip", "mp4"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 200 * 1024 * 1024
@@ -275,6 +282,80 @@ WAGTAILDOCS_MAX_UPLOAD_SIZE = 200 * 1024 * 1024
 WAGTAILDOCS_INLINE_CONTENT_TYPES = ["application/pdf", "text/plain", "video/mp4", "video/webm"]
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 64_000_000
+
+# --- Security: audit log retention ----------------------------------------------
+# purge_audit_log deletes Wagtail's log entries and attendance changes older than
+# this many days (run it daily from cron); it refuses anything under 180 days
+# (等保 level 3: audit records kept at least six months).
+XUEFA_AUDIT_RETENTION_DAYS = int(os.environ.get("XUEFA_AUDIT_RETENTION_DAYS", "365"))
+
+# --- Security: Content Security Policy (django-csp; learning/csp.py) ---------------
+# Enforced in every environment. Scripts and styles come from our own origin only:
+# no inline code on the public site. Video embeds may frame only the providers in
+# XUEFA_CSP_FRAME_SOURCES (the same ones WAGTAILEMBEDS_FINDERS allows, plus any the
+# deployment adds); <video> may play from XUEFA_CSP_MEDIA_SOURCES (the
+# organisation's own video server). XUEFA_CSP_REPORT_ONLY=true sends the policy as
+# Content-Security-Policy-Report-Only instead, for a trial run of a new deployment;
+# XUEFA_CSP_REPORT_URI receives violation reports.
+XUEFA_EMBED_PROVIDER_FRAMES = [
+    "https://www.youtube.com",
+    "https://www.youtube-nocookie.com",
+    "https://player.vimeo.com",
+]
+XUEFA_CSP_FRAME_SOURCES = XUEFA_EMBED_PROVIDER_FRAMES + env_list("XUEFA_CSP_FRAME_SOURCES")
+XUEFA_CSP_MEDIA_SOURCES = env_list("XUEFA_CSP_MEDIA_SOURCES")
+XUEFA_CSP_REPORT_ONLY = env_bool("XUEFA_CSP_REPORT_ONLY", False)
+XUEFA_CSP_REPORT_URI = os.environ.get("XUEFA_CSP_REPORT_URI", "")
+# Wagtail 8's admin renders inline scripts (InlinePanel, date pickers) and style
+# attributes and frames its own previews: only there are these relaxed.
+XUEFA_CSP_ADMIN_PREFIX = "/admin/"
+
+
+def content_security_policy(media_origins=()):
+    """The CSP directives; media_origins adds where uploaded media are served from
+    when that is not this origin (object storage)."""
+    media = [SELF, *media_origins, *XUEFA_CSP_MEDIA_SOURCES]
+    directives = {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [*media, "data:", "blob:"],
+        # The screen player fetches videos and plays them from blob: URLs.
+        "media-src": [*media, "blob:"],
+        "connect-src": media,
+        "font-src": [SELF],
+        "frame-src": XUEFA_CSP_FRAME_SOURCES or [NONE],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+    if XUEFA_CSP_REPORT_URI:
+        directives["report-uri"] = XUEFA_CSP_REPORT_URI
+    admin_replace = {
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "frame-src": [SELF, *XUEFA_CSP_FRAME_SOURCES],
+        "frame-ancestors": [SELF],
+    }
+    policy = {"DIRECTIVES": directives}
+    if XUEFA_CSP_REPORT_ONLY:
+        return {}, policy, admin_replace
+    return policy, {}, admin_replace
+
+
+CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY, XUEFA_CSP_ADMIN_REPLACE = (
+    content_security_policy()
+)
+# Only video providers are embedded, so frame-src stays short.
+WAGTAILEMBEDS_FINDERS = [
+    {
+        "class": "wagtail.embeds.finders.oembed",
+        "providers": [oembed_providers.youtube, oembed_providers.vimeo],
+    }
+]
 
 LOGGING = {
     "version": 1,

@@ -36,5 +36,50 @@ MIDDLEWARE.insert(  # noqa: F405
     "whitenoise.middleware.WhiteNoiseMiddleware",
 )
 
+# --- Security / deployment: uploaded media on S3-compatible object storage -------
+# When MEDIA_S3_BUCKET is set, uploads (images, documents, reflections) go to the
+# bucket through django-storages, so every app process sees the same files; else
+# they stay in MEDIA_ROOT on a shared volume. Credentials come from the usual AWS_*
+# variables (or the instance role); MEDIA_S3_ENDPOINT_URL points at MinIO or a
+# Chinese cloud's S3-compatible service; MEDIA_S3_CUSTOM_DOMAIN serves files through
+# a CDN (MEDIA_S3_ORIGIN overrides the origin the CSP allows for media). Files
+# are private and served by signed URLs unless MEDIA_S3_PUBLIC is on.
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    _s3_options = {
+        "bucket_name": MEDIA_S3_BUCKET,
+        "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+        "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+        "custom_domain": os.environ.get("MEDIA_S3_CUSTOM_DOMAIN") or None,
+        "location": os.environ.get("MEDIA_S3_PREFIX", "media"),
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": not env_bool("MEDIA_S3_PUBLIC", False),
+        "querystring_expire": int(os.environ.get("MEDIA_S3_URL_SECONDS", "3600")),
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": _s3_options,
+    }
+    # Media are then fetched from the bucket's (or CDN's) origin: the CSP allows it.
+    from urllib.parse import urlsplit
+
+    if os.environ.get("MEDIA_S3_ORIGIN"):
+        _media_origins = env_list("MEDIA_S3_ORIGIN")
+    elif _s3_options["custom_domain"]:
+        _media_origins = [f"https://{_s3_options['custom_domain']}"]
+    elif _s3_options["endpoint_url"]:
+        _parts = urlsplit(_s3_options["endpoint_url"])
+        # Path-style (endpoint/bucket/key) or virtual-hosted (bucket.endpoint/key).
+        _media_origins = [
+            f"{_parts.scheme}://{_parts.netloc}",
+            f"{_parts.scheme}://*.{_parts.netloc}",
+        ]
+    else:
+        _media_origins = ["https://*.amazonaws.com"]
+    CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_REPORT_ONLY, XUEFA_CSP_ADMIN_REPLACE = (
+        content_security_policy(_media_origins)
+    )
+
 # Exports are built by the `run_export_jobs --loop` service, not inside web requests.
 XUEFA_EXPORT_WORKER = env_bool("XUEFA_EXPORT_WORKER", True)  # noqa: F405

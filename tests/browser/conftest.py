@@ -63,3 +63,29 @@ def sign_in(page, live_server, username, password="xuefa-demo"):  # noqa: S107
 def browser_context_args(browser_context_args):
     """A browser in China asks for Chinese; the site answers in zh-hans."""
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _content_security_policy_is_enforced():
+    """The live server runs the app's own middleware and policy, so a page that
+    needs an inline script or a source the policy forbids fails here."""
+    from django.conf import settings
+
+    assert "learning.csp.ContentSecurityPolicyMiddleware" in settings.MIDDLEWARE
+    assert settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"] == ["'self'"]
+    assert not settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
+
+
+@pytest.fixture
+def context(context):
+    """Every page of a test: a Content-Security-Policy violation fails the test."""
+    violations = []
+
+    def note(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    context.on("console", note)
+    context.csp_violations = violations
+    yield context
+    assert violations == [], "\n".join(violations)

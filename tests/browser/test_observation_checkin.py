@@ -60,6 +60,6 @@ def test_organizer_check_in_screen_refreshes_the_code(page, live_server, demo_da
     first = page.locator("#qr").get_attribute("data-token")
     assert observations.verify_token(first) == observation.pk
     page.wait_for_function(
-        f"document.getElementById('qr').dataset.token !== {first!r}", timeout=10_000
+        f"() => document.getElementById('qr').dataset.token !== {first!r}", timeout=10_000
     )
     assert page.locator("#qr svg").count() == 1

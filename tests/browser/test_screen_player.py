@@ -146,7 +146,9 @@ def test_player_keeps_playing_offline_and_reports_on_return(
     try:
         page.goto(url)
         assert len(watch_titles(page, 3)) == 3
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+        page.wait_for_function(
+            "() => navigator.serviceWorker && navigator.serviceWorker.controller"
+        )
         # Nothing overflows the screen and there is nothing to navigate to.
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         assert page.locator("a, nav").count() == 0
@@ -154,7 +156,9 @@ def test_player_keeps_playing_offline_and_reports_on_return(
             assert "screen-portrait" in page.evaluate("document.documentElement.className")
 
         server.stop()
-        page.wait_for_function("document.documentElement.dataset.online === 'no'", timeout=15000)
+        page.wait_for_function(
+            "() => document.documentElement.dataset.online === 'no'", timeout=15000
+        )
         assert len(watch_titles(page, 3)) == 3
 
         page.reload()
@@ -169,8 +173,10 @@ def test_player_keeps_playing_offline_and_reports_on_return(
         stopped_at = timezone.now()
 
         server.start()
-        page.wait_for_function("document.documentElement.dataset.playsReported", timeout=20000)
-        page.wait_for_function("document.documentElement.dataset.online === 'yes'")
+        page.wait_for_function(
+            "() => document.documentElement.dataset.playsReported", timeout=20000
+        )
+        page.wait_for_function("() => document.documentElement.dataset.online === 'yes'")
         screen.refresh_from_db()
         screens.apply_cached_status([screen])  # as the admin reads it: cache first
         assert screen.last_seen_at >= stopped_at
@@ -189,10 +195,14 @@ def test_revoked_screen_forgets_its_playlist(page, live_server, screen):
     try:
         page.goto(f"{server.url}{screen.get_player_url()}")
         assert len(watch_titles(page, 2)) == 2
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+        page.wait_for_function(
+            "() => navigator.serviceWorker && navigator.serviceWorker.controller"
+        )
         screen.rotate_token()
         # The next poll gets 404: the player wipes its caches and reloads to the 404.
-        page.wait_for_function("!document.getElementById('stage')", timeout=20000, polling=500)
+        page.wait_for_function(
+            "() => !document.getElementById('stage')", timeout=20000, polling=500
+        )
         assert "Not Found" in page.content()
     finally:
         # Stop the player before the database is reset under the live server.
