@@ -134,7 +134,7 @@ def test_page_print_and_xlsx(world, hr_user, client):
     assert "举办讲座" in page.text and "66.7" in page.text
     printable = client.get("/admin/reports/year-end/print/", {"year": YEAR})
     assert printable.status_code == 200
-    assert "@page" in printable.text and "2026" in printable.text
+    assert "exams/yearend_print.css" in printable.text and "2026" in printable.text
     assert "wagtail" not in printable.text.lower()  # a plain page, no admin chrome
     response = client.get("/admin/reports/year-end.xlsx", {"year": YEAR})
     assert response.status_code == 200
