@@ -21,7 +21,7 @@ from .factories import LawTopicFactory, SpeakerFactory, make_lecture, make_plan
 
 pytestmark = pytest.mark.django_db
 
-BUDGETS = {"list": 17, "filtered": 17, "lecture": 16, "record": 22, "dashboard": 24}
+BUDGETS = {"list": 12, "filtered": 12, "lecture": 4, "record": 20, "dashboard": 22}
 
 
 @contextlib.contextmanager
