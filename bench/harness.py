@@ -21,17 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEMO_PASSWORD = "xuefa-demo"  # noqa: S105 - the documented demo-only password
 
+# Production settings, as deployed: Redis cache, cached_db sessions, whitenoise,
+# the cached template loader. Only what a loopback bench cannot have differs: plain
+# HTTP (no secure cookies or SSL redirect, set through the environment in
+# bench_env) and unhashed static names (no collectstatic in a throwaway folder).
 BENCH_SETTINGS = """
-from xuefa.settings.base import *  # noqa
+from xuefa.settings.production import *  # noqa
 
-SECRET_KEY = "bench-only-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = "bench_urls"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 # Many requests per second from one client address: keep allauth's login limits
 # out of the way of the sign-ins the bench makes.
 ACCOUNT_RATE_LIMITS = False
+if REDIS_URL:
+    # A key prefix of its own, so a run never sees another run's cached pages.
+    CACHES["default"]["KEY_PREFIX"] = "xuefa-bench-{run}"
 """
 
 # The bare view only exists in this URLconf, written to a temporary folder, so the
@@ -132,19 +137,39 @@ def run_in_django(env, code):
     return out.stdout
 
 
-@contextmanager
-def served_app(workers):
-    """Yield (port, env) of the app under gunicorn with the demo data loaded.
-    Uses DATABASE_URL when set, otherwise a temporary SQLite database."""
-    workdir = Path(tempfile.mkdtemp(prefix="xuefa-bench-"))
-    (workdir / "bench_settings.py").write_text(BENCH_SETTINGS)
+def bench_env(workdir):
+    """The environment for the bench's Django processes: the bench settings and
+    URLconf written to `workdir`, production settings' required variables, Redis
+    (REDIS_URL, default the local server; REDIS_URL="" for local memory and database
+    sessions) and DATABASE_URL (default a temporary SQLite database)."""
+    workdir = Path(workdir)
+    (workdir / "bench_settings.py").write_text(BENCH_SETTINGS.replace("{run}", workdir.name))
     (workdir / "bench_urls.py").write_text(BENCH_URLS)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(workdir), str(ROOT), env.get("PYTHONPATH", "")])
     env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
     env["GUNICORN_ACCESS_LOG"] = os.devnull  # the project's gunicorn.conf.py, minus access logs
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    print(f"Database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env.setdefault("SECRET_KEY", "bench-only-secret")
+    env["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    env["SECURE_SSL_REDIRECT"] = "false"
+    env["SECURE_COOKIES"] = "false"
+    return env
+
+
+def describe(env):
+    redis = env.get("REDIS_URL") or "none (local memory cache, database sessions)"
+    print(f"Database: {env['DATABASE_URL'].split('@')[-1]}; Redis: {redis}", flush=True)
+
+
+@contextmanager
+def served_app(workers):
+    """Yield (port, env) of the app under gunicorn with the demo data loaded.
+    Uses DATABASE_URL when set, otherwise a temporary SQLite database."""
+    workdir = Path(tempfile.mkdtemp(prefix="xuefa-bench-"))
+    env = bench_env(workdir)
+    describe(env)
     manage = [PYTHON, str(ROOT / "manage.py")]
     quiet = {"env": env, "cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     server = None

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from .models import (
     AttemptState,
     ExamSession,
     QuestionType,
+    SessionKind,
     SessionOverride,
 )
 from .models.questions import FALSE, TRUE
@@ -163,14 +165,14 @@ def start_attempt(session, official, now=None):
 
 def clean_response(answer, response):
     """The response as bank letters, sorted; refuses letters the question lacks."""
+    return _clean(answer.snapshot["type"], answer.snapshot.get("options") or {}, response)
+
+
+def _clean(qtype, options, response):
     response = "".join(sorted(set((response or "").strip().upper())))
     if not response:
         return ""
-    qtype = answer.snapshot["type"]
-    if qtype == QuestionType.TRUE_FALSE:
-        allowed = {TRUE, FALSE}
-    else:
-        allowed = set(answer.snapshot.get("options") or {})
+    allowed = {TRUE, FALSE} if qtype == QuestionType.TRUE_FALSE else set(options)
     if not set(response) <= allowed or (qtype != QuestionType.MULTIPLE and len(response) > 1):
         raise ExamError(_("That is not a valid answer to this question."))
     return response
@@ -224,6 +226,132 @@ def save_answer(attempt_id, official, position, response, now=None, session_id=N
         answer.saved_at = now
         Answer.objects.filter(pk=answer.pk).update(response=answer.response, saved_at=now)
     return answer
+
+
+# How long the frozen paper of an attempt (what a save checks a response against)
+# stays in the cache; longer than any sitting.
+PAPER_CACHE_SECONDS = 12 * 60 * 60
+
+
+def frozen_paper(attempt_id):
+    """What saves check against, from the cache: the attempt's owner (user id), session,
+    whether it is a practice, and per position the answer id, question type and option
+    letters. All of it is frozen when the attempt starts and never changes, so the
+    cache can keep it; None for an attempt that does not exist."""
+    key = f"xuefa:attempt-paper:{attempt_id}"
+    paper = cache.get(key)
+    if paper is None:
+        rows = Answer.objects.filter(attempt_id=attempt_id).values_list(
+            "pk",
+            "position",
+            "snapshot",
+            "attempt__official__user_id",
+            "attempt__session_id",
+            "attempt__session__kind",
+        )
+        paper = {"questions": {}}
+        for pk, position, snapshot, user_id, session_id, kind in rows:
+            options = "".join(snapshot.get("options") or {})
+            paper["questions"][position] = (pk, snapshot["type"], options)
+            practice = kind == SessionKind.PRACTICE
+            paper.update(user_id=user_id, session_id=session_id, practice=practice)
+        if not paper["questions"]:
+            return None
+        cache.set(key, paper, PAPER_CACHE_SECONDS)
+    return paper
+
+
+@dataclass(frozen=True)
+class Saved:
+    position: int
+    response: str
+    saved_at: datetime
+    deadline: datetime
+
+
+def autosave(attempt_id, user_id, session_id, position, response, now=None):
+    """The exam-day save: one conditional UPDATE, no transaction of its own.
+
+    The response is checked against the frozen paper (cached, see frozen_paper); the
+    rules that can change stay in the database and in the UPDATE's WHERE: the attempt
+    belongs to the user and the session, is in progress, and its deadline plus grace
+    has not passed. The attempt row is share-locked for the statement, so a save
+    never slips in after submit_attempt has read the answers (the same guarantee as
+    save_answer's row lock): a save that arrives while a submit is under way waits
+    for it and is then refused. Returns Saved; None for practice sessions (their
+    saves return feedback: use save_answer). Raises like save_answer."""
+    now = now or timezone.now()
+    paper = frozen_paper(attempt_id)
+    if paper is None or paper["user_id"] != user_id or paper["session_id"] != session_id:
+        raise Attempt.DoesNotExist
+    if paper["practice"]:
+        return None
+    try:
+        answer_id, qtype, options = paper["questions"][position]
+    except KeyError:
+        raise ExamError(_("This question is not part of the attempt.")) from None
+    try:
+        response = _clean(qtype, options, response)
+    except ExamError:
+        _refuse_if_closed(attempt_id, now)  # a closed attempt says so first, as ever
+        raise
+    deadline = _conditional_update(answer_id, attempt_id, session_id, user_id, response, now)
+    if deadline is None:
+        # Refused by the database: say why, as the attempt stands now.
+        _refuse_if_closed(attempt_id, now)
+        answer = save_answer(attempt_id, None, position, response, now, session_id, user_id)
+        return Saved(position, answer.response, now, answer.attempt.deadline)
+    return Saved(position, response, now, deadline)
+
+
+def _refuse_if_closed(attempt_id, now):
+    attempt = Attempt.objects.only("state", "deadline").get(pk=attempt_id)
+    if attempt.state != AttemptState.IN_PROGRESS:
+        raise AttemptClosed(_("This attempt has been submitted; answers can no longer change."))
+    if is_expired(attempt, now):
+        raise AttemptClosed(_("Time is up: answers saved after the deadline are not accepted."))
+
+
+def _conditional_update(answer_id, attempt_id, session_id, user_id, response, now):
+    """UPDATE the answer if its attempt is this user's, in this session, in progress
+    and within deadline plus grace; the attempt's deadline, or None when refused."""
+    from learning.models import Official
+
+    ops = connection.ops
+    # SQLite has no row locks: it runs one writer at a time, so a submit's
+    # transaction cannot interleave with this statement anyway.
+    lock = " FOR SHARE OF t" if connection.vendor == "postgresql" else ""
+    answers, attempts = Answer._meta.db_table, Attempt._meta.db_table
+    officials = Official._meta.db_table
+    sql = (
+        f"UPDATE {answers} SET response = %s, saved_at = %s "  # noqa: S608 - table names only
+        f"WHERE id = %s AND attempt_id = ("
+        f"SELECT t.id FROM {attempts} t INNER JOIN {officials} o ON o.id = t.official_id "
+        f"WHERE t.id = %s AND t.session_id = %s AND o.user_id = %s AND t.state = %s "
+        f"AND t.deadline >= %s{lock}) "
+        f"RETURNING (SELECT deadline FROM {attempts} WHERE id = %s)"
+    )
+    params = [
+        response,
+        ops.adapt_datetimefield_value(now),
+        answer_id,
+        attempt_id,
+        session_id,
+        user_id,
+        AttemptState.IN_PROGRESS.value,
+        ops.adapt_datetimefield_value(now - grace()),
+        attempt_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    deadline = row[0]
+    if not isinstance(deadline, datetime) or timezone.is_naive(deadline):
+        # SQLite hands back text or a naive UTC time; PostgreSQL an aware datetime.
+        deadline = ops.convert_datetimefield_value(deadline, None, connection)
+    return deadline
 
 
 def submit_attempt(attempt, *, auto=False, now=None):

@@ -115,21 +115,29 @@ def save(request, session_pk, pk):
         position = int(request.POST.get("position", ""))
     except ValueError:
         return JsonResponse({"ok": False, "error": _("Missing question number.")}, status=400)
+    response = request.POST.get("response", "")
     try:
-        answer = engine.save_answer(
-            pk,
-            None,
-            position,
-            request.POST.get("response", ""),
-            session_id=session_pk,
-            user_id=request.user.pk,
-        )
+        saved = engine.autosave(pk, request.user.pk, session_pk, position, response)
+        if saved is None:  # a practice: the save answers with feedback
+            answer = engine.save_answer(
+                pk, None, position, response, session_id=session_pk, user_id=request.user.pk
+            )
     except Attempt.DoesNotExist:
         raise Http404 from None
     except engine.AttemptClosed as error:
         return JsonResponse({"ok": False, "closed": True, "error": str(error)}, status=409)
     except engine.ExamError as error:
         return JsonResponse({"ok": False, "error": str(error)}, status=400)
+    if saved is not None:
+        return JsonResponse(
+            {
+                "ok": True,
+                "position": saved.position,
+                "response": saved.response,
+                "saved_at": saved.saved_at.isoformat(),
+                "remaining": max(0, int((saved.deadline - saved.saved_at).total_seconds())),
+            }
+        )
     attempt = answer.attempt
     data = {
         "ok": True,

@@ -11,10 +11,13 @@ class LearningConfig(AppConfig):
     verbose_name = _("Learning")
 
     def ready(self):
-        from . import lookups  # noqa: F401  registers __any_of
+        from . import back_office, lookups, page_routing, view_restrictions  # noqa: F401
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self)
+        back_office.connect_signals()
+        view_restrictions.connect_signals()
+        page_routing.connect_signals()
 
 
 class UsersConfig(WagtailUsersAppConfig):

@@ -62,26 +62,28 @@ def study_state(user, lecture):
     record carries only what the page shows."""
     if not user.is_authenticated:
         return None, None
-    from django.db.models import OuterRef, Subquery
+    from django.db import connection
 
     from .models import Official
 
-    records = StudyRecord.objects.filter(official=OuterRef("pk"), lecture_id=lecture.pk)
-    row = (
-        Official.objects.filter(user_id=user.pk)
-        .annotate(
-            record_id=Subquery(records.values("pk")[:1]),
-            credited=Subquery(records.values("credited_seconds")[:1]),
-            completed=Subquery(records.values("completed_at")[:1]),
+    # Plain SQL: the ORM spends several times longer building this LEFT JOIN than the
+    # database spends answering it, on every lecture page view.
+    officials, records = Official._meta.db_table, StudyRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.id, r.id, r.credited_seconds, r.completed_at FROM {officials} o "  # noqa: S608
+            f"LEFT JOIN {records} r ON r.official_id = o.id AND r.lecture_id = %s "
+            "WHERE o.user_id = %s",
+            [lecture.pk, user.pk],
         )
-        .values_list("pk", "record_id", "credited", "completed")
-        .first()
-    )
+        row = cursor.fetchone()
     if row is None:
         return None, None
     official_id, record_id, credited, completed = row
     if record_id is None:
         return official_id, None
+    if completed is not None and (isinstance(completed, str) or timezone.is_naive(completed)):
+        completed = connection.ops.convert_datetimefield_value(completed, None, connection)
     return official_id, StudyRecord(
         pk=record_id,
         official_id=official_id,

@@ -129,3 +129,30 @@ def _wants_json(request):
         or "application/json" in request.headers.get("accept", "")
         or request.content_type == "application/json"
     )
+
+
+class PageRouteMiddleware:
+    """Finds lecture pages for Wagtail's serve view in one query and the Site from
+    the cache (see page_routing); Wagtail then serves the page as usual."""
+
+    def __init__(self, get_response):
+        from wagtail.views import serve
+
+        self.get_response = get_response
+        self.wagtail_serve = serve
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if view_func is self.wagtail_serve:
+            from .page_routing import find_site, lecture_route
+
+            path = view_kwargs.get("path", view_args[0] if view_args else "")
+            route = lecture_route(request, path)
+            if route is not None:
+                # Where Wagtail keeps the route it found for this request.
+                request._wagtail_route_for_request = route
+            else:
+                find_site(request)
+        return None

@@ -61,6 +61,17 @@ class SignedInPageMixin:
             return redirect_to_login(request.get_full_path())
         return super().serve(request, *args, **kwargs)
 
+    def get_view_restrictions(self):
+        """Wagtail's lookup of this page's and its ancestors' restrictions (two
+        queries), skipped while no restriction exists anywhere (see view_restrictions)."""
+        from wagtail.models import PageViewRestriction
+
+        from ..view_restrictions import any_exist
+
+        if not any_exist():
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
 
 class LecturePageQuerySet(PageQuerySet):
     def for_topic(self, topic):

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "learning.middleware.AdminAccessMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Performance: lecture pages routed in one query, the Wagtail Site from the cache.
+    "learning.middleware.PageRouteMiddleware",
 ]
 
 ROOT_URLCONF = "xuefa.urls"
@@ -122,7 +124,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "xuefa.cache.RedisCache",  # one client per pool (see site/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "xuefa",
         }

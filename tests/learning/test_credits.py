@@ -182,7 +182,8 @@ def test_endpoint_requires_csrf_token(official, lecture):
 
 def test_endpoint_query_count(official_client, official, lecture, django_assert_max_num_queries):
     post(official_client, lecture, "start")
-    with django_assert_max_num_queries(8):
+    # The session, the user, and the record with its official and lecture.
+    with django_assert_max_num_queries(3):
         assert post(official_client, lecture).status_code == 200
 
 
