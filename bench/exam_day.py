@@ -236,7 +236,8 @@ def verify(env, plan, results, resumable=False):
 def report(results):
     """Print the per-endpoint table; (total errors, worst p95)."""
     print(
-        f"\n{'endpoint':<14}{'count':>8}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  statuses"
+        f"\n{'endpoint':<14}{'count':>8}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
+        "  statuses"
     )
     errors, worst = 0, 0.0
     expected = {
@@ -297,14 +298,15 @@ def main():
         if args.login_sample:
             median, worst = login_sample(args.port, args.login_sample)
             print(
-                f"sign-in (one at a time, {args.login_sample} officials): median {median * 1000:.0f} ms, "
-                f"max {worst * 1000:.0f} ms -> about {median * args.officials / 60:.0f} CPU-minutes "
-                f"for {args.officials} sign-ins",
+                f"sign-in (one at a time, {args.login_sample} officials): "
+                f"median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms -> about "
+                f"{median * args.officials / 60:.0f} CPU-minutes for {args.officials} sign-ins",
                 flush=True,
             )
         print(
-            f"load: {args.officials} officials, ramp {args.ramp:.0f} s, saving {args.duration:.0f} s "
-            f"every {args.save_every:.0f} s, at most {args.connections} requests in flight",
+            f"load: {args.officials} officials, ramp {args.ramp:.0f} s, saving "
+            f"{args.duration:.0f} s every {args.save_every:.0f} s, at most "
+            f"{args.connections} requests in flight",
             flush=True,
         )
         subprocess.run(load_command(args.port, plan, results_path, args), cwd=ROOT, check=True)
@@ -318,7 +320,8 @@ def main():
     print(
         f"{'PASS' if ok else 'FAIL'}: {args.officials} officials, {errors} errors, "
         f"{lost} lost answers, worst p95 {worst:.0f} ms (target < {P95_TARGET_MS} ms), "
-        f"{summary['submitted_attempts']} attempts graded, problems: {summary['problems'] or 'none'}"
+        f"{summary['submitted_attempts']} attempts graded, "
+        f"problems: {summary['problems'] or 'none'}"
     )
     if not args.keep:
         psql(args.pg, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')

@@ -73,7 +73,7 @@ class Client:
                 )
                 writer.write(raw)
                 data = await asyncio.wait_for(reader.read(), self.timeout)
-            except (OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, OSError) as error:
                 self.stats.errors.append(f"{endpoint}: {type(error).__name__}")
                 data = b""
             finally:
