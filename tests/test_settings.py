@@ -49,8 +49,9 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["engine"] == "django.db.backends.postgresql"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
-    assert values["session"] == "django.contrib.sessions.backends.cached_db"
+    assert values["cache"] == "xuefa.cache.FailSafeRedisCache"
+    # Sessions stay in the database so a Redis outage signs nobody out.
+    assert values["session"] == "django.contrib.sessions.backends.db"
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS"])
