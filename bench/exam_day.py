@@ -148,13 +148,15 @@ def wait_ready(port, seconds=60):
     raise SystemExit(f"The app did not come up on port {port}")
 
 
-def start_app(env, port):
-    """gunicorn with the project's gunicorn.conf.py, in its own process group."""
+def start_app(env, port, log=None):
+    """gunicorn with the project's gunicorn.conf.py, in its own process group;
+    its error log (500 tracebacks) goes to `log` when given."""
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--log-level", "warning"],
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
         cwd=ROOT,
         start_new_session=True,
+        stderr=open(log, "a") if log else None,  # noqa: SIM115 - the child keeps it
     )
     wait_ready(port)
     return server
@@ -286,6 +288,11 @@ def main():
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--login-sample", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--no-latency-target",
+        action="store_true",
+        help="judge errors, lost answers and grading only (CI on a shared machine)",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="xuefa-examday-"))
@@ -316,7 +323,8 @@ def main():
     errors += results["connection_error_count"] + len(results["failed_officials"])
     summary = verify(env, plan, results_path)
     lost = summary["lost_answers"]
-    ok = errors == 0 and lost == 0 and not summary["problems"] and worst < P95_TARGET_MS
+    fast_enough = args.no_latency_target or worst < P95_TARGET_MS
+    ok = errors == 0 and lost == 0 and not summary["problems"] and fast_enough
     print(
         f"{'PASS' if ok else 'FAIL'}: {args.officials} officials, {errors} errors, "
         f"{lost} lost answers, worst p95 {worst:.0f} ms (target < {P95_TARGET_MS} ms), "

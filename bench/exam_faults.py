@@ -107,7 +107,8 @@ def run_with_fault(name, env, port, args, plan, workdir, fault):
     """Start the app, run the takers in their own process, call fault(state) in a
     thread while they run; stop the app; verify. Returns (ok, line)."""
     results = str(workdir / f"{name}-results.json")
-    state = {"server": start_app(env, port), "running": True, "events": []}
+    log = str(workdir / f"{name}-app.log")
+    state = {"server": start_app(env, port, log), "running": True, "events": [], "log": log}
     load = subprocess.Popen(load_command(port, plan, results, args, ["--resume"]), cwd=ROOT)
     started = time.perf_counter()
     thread = threading.Thread(target=fault, args=(state,), daemon=True)
@@ -143,6 +144,8 @@ def run_with_fault(name, env, port, args, plan, workdir, fault):
         f"{len(out['failed_saves'])}/{len(out['failed_submits'])}, "
         f"problems: {summary['problems'] or 'none'}"
     )
+    errors = Path(log).read_text(errors="replace").count("Traceback")
+    line += f"; {errors} tracebacks in the app's log"
     print(line, flush=True)
     return ok, line
 
@@ -155,7 +158,7 @@ def kill_fault(env, port, rng):
             stop_app(state["server"], hard=True)  # SIGKILL to master and workers
             kills += 1
             time.sleep(rng.uniform(0.2, 1.0))
-            state["server"] = start_app(env, port)
+            state["server"] = start_app(env, port, state["log"])
             time.sleep(rng.uniform(2, 6))
         state["events"].append(f"{kills} kill -9 and restarts")
 
