@@ -165,10 +165,12 @@ def kill_fault(env, port, rng):
     return fault
 
 
-def pg_fault(version, port, rng):
+def pg_fault(version, pause, rng):
+    """Two restarts, each after `pause` seconds or so (a quarter of the ramp)."""
+
     def fault(state):
         for restarts in range(1, 3):
-            time.sleep(rng.uniform(3, 6))
+            time.sleep(rng.uniform(pause, 2 * pause))
             if not state["running"]:
                 break
             started = time.perf_counter()
@@ -180,9 +182,9 @@ def pg_fault(version, port, rng):
     return fault
 
 
-def redis_fault(redis, rng):
+def redis_fault(redis, pause, rng):
     def fault(state):
-        time.sleep(rng.uniform(3, 6))
+        time.sleep(rng.uniform(pause, 2 * pause))
         if redis.poll() is None:
             redis.send_signal(signal.SIGKILL)
             redis.wait()
@@ -258,9 +260,9 @@ def main():
             if name == "kill":
                 fault = kill_fault(env, args.port, rng)
             elif name == "pg":
-                fault = pg_fault(version, args.pg_port, rng)
+                fault = pg_fault(version, max(3, args.ramp / 4), rng)
             else:
-                fault = redis_fault(redis, rng)
+                fault = redis_fault(redis, max(3, args.ramp / 4), rng)
             verdicts.append(run_with_fault(name, env, args.port, args, plan, workdir, fault))
             psql(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:
