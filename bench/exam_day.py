@@ -199,6 +199,7 @@ def load_command(port, plan, out, args, extra=()):
         str(args.save_every),
         "--connections",
         str(args.connections),
+        *(["--max-seconds", str(args.max_seconds)] if getattr(args, "max_seconds", None) else []),
         *extra,
     ]
 
@@ -289,6 +290,9 @@ def main():
     parser.add_argument("--login-sample", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
+        "--max-seconds", type=float, help="stop the load after this long (officials unfinished)"
+    )
+    parser.add_argument(
         "--no-latency-target",
         action="store_true",
         help="judge errors, lost answers and grading only (CI on a shared machine)",
@@ -321,6 +325,10 @@ def main():
         results = json.load(fh)
     errors, worst = report(results)
     errors += results["connection_error_count"] + len(results["failed_officials"])
+    unfinished = results.get("unfinished_officials", 0)
+    if unfinished:
+        print(f"unfinished officials (stopped by --max-seconds): {unfinished}")
+        errors += unfinished
     summary = verify(env, plan, results_path)
     lost = summary["lost_answers"]
     fast_enough = args.no_latency_target or worst < P95_TARGET_MS

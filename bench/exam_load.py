@@ -213,12 +213,19 @@ async def run(cfg):
     }
     rng = random.Random(cfg.seed)  # noqa: S311 - load shape, not a secret
     started = time.perf_counter()
-    await asyncio.gather(
-        *(
+    tasks = [
+        asyncio.ensure_future(
             official(cfg, person, plan["session_id"], stats, pool, out, random.Random(rng.random()))  # noqa: S311
-            for person in plan["officials"]
         )
-    )
+        for person in plan["officials"]
+    ]
+    _done, pending = await asyncio.wait(tasks, timeout=cfg.max_seconds)
+    # Past --max-seconds the run stops where it is: requests in flight count as
+    # sent but not acknowledged, and the officials still going are reported.
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    out["unfinished_officials"] = len(pending)
     elapsed = time.perf_counter() - started
     endpoints = {}
     for endpoint, values in stats.latencies.items():
@@ -255,6 +262,7 @@ def main():
     parser.add_argument("--resume", action="store_true", help="start again before submitting")
     parser.add_argument("--no-submit", action="store_true")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, help="stop the run after this long")
     asyncio.run(run(parser.parse_args()))
 
 
