@@ -134,11 +134,14 @@ def collect_static(env):
     manage(env, "collectstatic", "--noinput", "-v0")
 
 
-def wait_ready(port, seconds=60):
+def wait_ready(port, seconds=120):
+    """Until /healthz answers 200. Under load the probe queues behind the clients'
+    requests, so it gets a generous timeout."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.settimeout(30)
                 sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
                 if b" 200 " in sock.recv(64):
                     return
