@@ -165,12 +165,12 @@ def run_with_fault(name, env, port, args, plan, workdir, fault):
 
 
 def kill_fault(env, port, rng):
-    """SIGKILL the master and workers at a random moment 2-8 s after the app last
+    """SIGKILL the master and workers at a random moment 3-10 s after the app last
     answered, restart it at once, and again until the takers are done."""
 
     def fault(state):
         kills, boot = 0, []
-        time.sleep(rng.uniform(2, 8))
+        time.sleep(rng.uniform(3, 10))
         while state["running"]:
             stop_app(state["server"], hard=True)
             kills += 1
@@ -178,7 +178,7 @@ def kill_fault(env, port, rng):
             started = time.perf_counter()
             state["server"] = start_app(env, port, state["log"])
             boot.append(time.perf_counter() - started)
-            time.sleep(rng.uniform(2, 8))
+            time.sleep(rng.uniform(3, 10))
         slowest = max(boot, default=0)
         state["events"].append(f"{kills} kill -9 and restarts (slowest back in {slowest:.0f} s)")
 

@@ -45,9 +45,9 @@ class Stats:
 class Client:
     """HTTP/1.0 requests with a cookie jar, through the shared connection pool."""
 
-    def __init__(self, host, port, pool, stats, timeout):
+    def __init__(self, host, port, pool, stats, timeout, retry_for=120):
         self.host, self.port, self.pool, self.stats = host, port, pool, stats
-        self.timeout = timeout
+        self.timeout, self.retry_for = timeout, retry_for
         self.cookies = {}
 
     async def request(self, endpoint, method, path, form=None, headers=None):
@@ -98,17 +98,18 @@ class Client:
         self.stats.add(endpoint, status, ms)
         return status, got_headers, data
 
-    async def retrying(self, endpoint, method, path, form=None, headers=None, tries=12):
-        """Retry on connection errors and 5xx with back-off, as a browser's user
-        (or the attempt page's script) would; the final (status, headers, body)."""
+    async def retrying(self, endpoint, method, path, form=None, headers=None):
+        """Retry on connection errors and 5xx with back-off (capped at 4 s) for up
+        to --retry-for seconds, as the attempt page's script (and a patient person
+        pressing reload) would; the final (status, headers, body)."""
         delay = 0.25
-        for _n in range(tries):
+        give_up = time.monotonic() + self.retry_for
+        while True:
             result = await self.request(endpoint, method, path, form, headers)
-            if result[0] and result[0] < 500:
+            if (result[0] and result[0] < 500) or time.monotonic() > give_up:
                 return result
             await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311
             delay = min(delay * 2, 4)
-        return result
 
 
 def _token(body):
@@ -117,7 +118,7 @@ def _token(body):
 
 
 async def official(cfg, person, session_id, stats, pool, out, rng):
-    client = Client(cfg.host, cfg.port, pool, stats, cfg.timeout)
+    client = Client(cfg.host, cfg.port, pool, stats, cfg.timeout, cfg.retry_for)
     client.cookies[cfg.session_cookie] = person["sessionid"]
     name = person["username"]
     await asyncio.sleep(rng.uniform(0, cfg.ramp))
@@ -259,6 +260,7 @@ def main():
     parser.add_argument("--double-submit", type=float, default=0.1)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--retry-for", type=float, default=120, help="seconds of retries")
     parser.add_argument("--resume", action="store_true", help="start again before submitting")
     parser.add_argument("--no-submit", action="store_true")
     parser.add_argument("--seed", type=int, default=8)
