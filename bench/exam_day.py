@@ -291,6 +291,10 @@ def main():
     parser.add_argument("--database", default="xuefa_load_bench")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--login-sample", type=int, default=5)
+    parser.add_argument(
+        "--template",
+        help="copy this migrated database with the demo data instead of migrating afresh",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--max-seconds", type=float, help="stop the load after this long (officials unfinished)"
@@ -304,7 +308,7 @@ def main():
 
     workdir = Path(tempfile.mkdtemp(prefix="xuefa-examday-"))
     plan, results_path = str(workdir / "plan.json"), str(workdir / "results.json")
-    env = prepare_database(args.pg, args.database, args.redis, args.officials, plan)
+    env = prepare_database(args.pg, args.database, args.redis, args.officials, plan, args.template)
     env = app_env(env["DATABASE_URL"], args.redis, args.workers)
     collect_static(env)
     flush_redis(args.redis)

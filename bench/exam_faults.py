@@ -12,7 +12,7 @@ tools on PATH with the rights to create a cluster).
 
 Scenarios (each on a fresh database copied from a migrated template):
   kill   gunicorn's master and workers get SIGKILL at random moments (every
-         2-6 s) and the app is started again; clients retry with back-off.
+         3-10 s after it answers again) and restarted; clients retry with back-off.
   pg     PostgreSQL is restarted (fast mode: every connection is cut) twice
          during the run; the app must reconnect by itself (CONN_HEALTH_CHECKS).
   redis  the app runs with REDIS_URL on the private Redis, which is killed
