@@ -93,13 +93,25 @@ def wait_port(port, seconds=60):
     raise SystemExit(f"Nothing listens on port {port}")
 
 
-def build_template(server, redis_url):
-    """Migrate and load the demo data once; each scenario copies this database."""
+def build_template(server, redis_url, copy_from=None):
+    """Migrate and load the demo data once (or copy `copy_from`, a database URL
+    migrated with the demo data); each scenario copies this database."""
     psql(server, f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
     psql(server, f'CREATE DATABASE "{TEMPLATE}"')
     env = app_env(f"{server}/{TEMPLATE}", redis_url)
-    manage(env, "migrate", "--noinput")
-    manage(env, "load_demo_data")
+    if copy_from:
+        dump = subprocess.Popen(["pg_dump", "--no-owner", copy_from], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{server}/{TEMPLATE}"],
+            stdin=dump.stdout,
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+        if dump.wait():
+            raise SystemExit(f"pg_dump of {copy_from} failed")
+    else:
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_demo_data")
     collect_static(env)
 
 
@@ -226,6 +238,9 @@ def main():
     parser.add_argument("--redis-port", type=int, default=6391)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep-cluster", action="store_true")
+    parser.add_argument(
+        "--template-from", help="URL of a migrated demo database to copy instead of migrating"
+    )
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     rng = random.Random(seed)  # noqa: S311 - fault timing, not a secret
@@ -256,7 +271,7 @@ def main():
     verdicts = []
     try:
         started = time.perf_counter()
-        build_template(server, redis_url)
+        build_template(server, redis_url, args.template_from)
         print(f"template database ready in {time.perf_counter() - started:.0f} s", flush=True)
         for name in args.scenarios:
             database = f"xuefa_load_faults_{name}"

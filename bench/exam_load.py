@@ -95,6 +95,11 @@ class Client:
                     self.cookies[cname.strip()] = rest.split(";", 1)[0]
                 else:
                     got_headers[name] = value
+            # A server killed mid-response closes the connection cleanly: a body
+            # shorter than announced is a broken response (a browser's reload).
+            if len(data) < int(got_headers.get("content-length", len(data))):
+                self.stats.errors.append(f"{endpoint}: truncated response")
+                status = 0
         self.stats.add(endpoint, status, ms)
         return status, got_headers, data
 
