@@ -317,8 +317,9 @@ def main():
             median, worst = login_sample(args.port, args.login_sample)
             print(
                 f"sign-in (one at a time, {args.login_sample} officials): "
-                f"median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms -> about "
-                f"{median * args.officials / 60:.0f} CPU-minutes for {args.officials} sign-ins",
+                f"median {median * 1000:.0f} ms, max {worst * 1000:.0f} ms -> "
+                f"{args.officials} sign-ins one after another would take "
+                f"{median * args.officials / 60:.0f} minutes",
                 flush=True,
             )
         print(
