@@ -130,6 +130,9 @@ async def official(cfg, person, session_id, stats, pool, out, rng):
     referer = {"Referer": f"http://{cfg.host}:{cfg.port}/"}
     await client.retrying("GET /exams/", "GET", "/exams/")
     status, _h, page = await client.retrying("GET session", "GET", f"/exams/{session_id}/")
+    if status != 200 or not _token(page):
+        out["failed_officials"].append(f"{name}: session page gave {status} (retries ran out)")
+        return
     start_form = {"csrfmiddlewaretoken": _token(page)}
     status, headers, _b = await client.retrying(
         "POST start", "POST", f"/exams/{session_id}/start/", start_form, referer
