@@ -121,7 +121,8 @@ def run_with_fault(name, env, port, args, plan, workdir, fault):
     results = str(workdir / f"{name}-results.json")
     log = str(workdir / f"{name}-app.log")
     state = {"server": start_app(env, port, log), "running": True, "events": [], "log": log}
-    load = subprocess.Popen(load_command(port, plan, results, args, ["--resume"]), cwd=ROOT)
+    extra = ["--resume", "--retry-for", str(args.retry_for)]
+    load = subprocess.Popen(load_command(port, plan, results, args, extra), cwd=ROOT)
     started = time.perf_counter()
 
     def guarded(state):
@@ -237,6 +238,9 @@ def main():
     parser.add_argument("--pg-port", type=int, default=5441)
     parser.add_argument("--redis-port", type=int, default=6391)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--retry-for", type=float, default=300, help="how long a taker keeps retrying a request"
+    )
     parser.add_argument("--keep-cluster", action="store_true")
     parser.add_argument(
         "--template-from", help="URL of a migrated demo database to copy instead of migrating"
