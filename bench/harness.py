@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 DEMO_PASSWORD = "xuefa-demo"  # noqa: S105 - the documented demo-only password
 
-# Production settings, as deployed: Redis cache, cached_db sessions, whitenoise,
+# Production settings, as deployed: Redis cache, database sessions, whitenoise,
 # the cached template loader. Only what a loopback bench cannot have differs: plain
 # HTTP (no secure cookies or SSL redirect, set through the environment in
 # bench_env) and unhashed static names (no collectstatic in a throwaway folder).

@@ -4,7 +4,7 @@ Throughput on a shared machine is noisy; the CPU time a request costs in the
 process that serves it is not. This runs the same requests as the gunicorn benches
 (bare view GET and POST, lecture page, study heartbeat, attempt page, answer save)
 through Django's test client with the bench settings (production settings: Redis
-cache, cached_db sessions) against a database with the demo data, and prints the
+cache, database sessions) against a database with the demo data, and prints the
 least mean CPU ms over five interleaved rounds and the queries of one request
 for each.
 

@@ -49,15 +49,16 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["engine"] == "django.db.backends.postgresql"
-    assert values["cache"] == "xuefa.cache.RedisCache"
-    assert values["session"] == "django.contrib.sessions.backends.cached_db"
+    assert values["cache"] == "xuefa.cache.FailSafeRedisCache"
+    # Sessions stay in the database so a Redis outage signs nobody out.
+    assert values["session"] == "django.contrib.sessions.backends.db"
 
 
 def test_redis_cache_keeps_one_client_per_pool():
     """Django's backend builds a Redis client per cache call; ours reuses it."""
-    from xuefa.cache import RedisCache
+    from xuefa.cache import FailSafeRedisCache
 
-    backend = RedisCache("redis://127.0.0.1:6379/0", {})._cache
+    backend = FailSafeRedisCache("redis://127.0.0.1:6379/0", {})._cache
     assert backend.get_client() is backend.get_client(write=True)
     assert backend.get_client().connection_pool is backend._get_connection_pool(write=False)
 

@@ -119,20 +119,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache and sessions: Redis when REDIS_URL is set, local memory otherwise.
+# Cache: Redis when REDIS_URL is set, local memory otherwise. Redis is a cache,
+# not a dependency: when it is down the site keeps working without it
+# (xuefa.cache.FailSafeRedisCache: misses, dropped writes, short timeouts), and
+# sessions live in the database (one primary-key read per request), so an outage
+# signs nobody out and no stale session comes back from the cache afterwards.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "xuefa.cache.RedisCache",  # one client per pool (see site/cache.py)
+            "BACKEND": "xuefa.cache.FailSafeRedisCache",  # see site/cache.py
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "xuefa",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "learning.User"
 AUTHENTICATION_BACKENDS = [

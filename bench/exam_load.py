@@ -1,0 +1,280 @@
+"""The exam-day load generator: one asyncio process playing N signed-in officials.
+Runs as its own process so its CPU is not the app's (exam_day.py starts it).
+
+Each official, at a random moment within the ramp: opens the exam list, the
+session page, starts (or resumes) the attempt, opens the attempt page, then saves
+an answer every `--save-every` seconds (first save at a random offset, so saves
+spread evenly) for `--duration` seconds, and submits; a share of them submits
+twice (a double click). A save is retried like the attempt page's JavaScript
+does: on a connection error or a 5xx, with back-off; 4xx other than 403 is final.
+
+Plain HTTP/1.0 over asyncio streams, one connection per request (gunicorn's sync
+workers close the connection anyway, as they would behind a proxy); at most
+`--connections` requests in flight, the pool a proxy in front of the app keeps.
+A request's latency includes waiting for that pool.
+
+    python bench/exam_load.py --port P --plan plan.json --out results.json [...]
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import time
+import urllib.parse
+from collections import defaultdict
+
+ATTEMPT_RE = re.compile(rb"/exams/\d+/attempts/(\d+)/")
+CHOICE_RE = re.compile(rb'name="q(\d+)" value="([A-Z])"')
+MULTI_RE = re.compile(rb'type="checkbox" name="q(\d+)"')
+TOKEN_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Stats:
+    def __init__(self):
+        self.latencies = defaultdict(list)
+        self.statuses = defaultdict(lambda: defaultdict(int))
+        self.errors = []
+
+    def add(self, endpoint, status, ms):
+        self.latencies[endpoint].append(ms)
+        self.statuses[endpoint][str(status)] += 1
+
+
+class Client:
+    """HTTP/1.0 requests with a cookie jar, through the shared connection pool."""
+
+    def __init__(self, host, port, pool, stats, timeout, retry_for=120):
+        self.host, self.port, self.pool, self.stats = host, port, pool, stats
+        self.timeout, self.retry_for = timeout, retry_for
+        self.cookies = {}
+
+    async def request(self, endpoint, method, path, form=None, headers=None):
+        """(status, headers dict, body); status 0 on a connection error or timeout."""
+        head = [f"{method} {path} HTTP/1.0", f"Host: {self.host}:{self.port}"]
+        if self.cookies:
+            head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        for name, value in (headers or {}).items():
+            head.append(f"{name}: {value}")
+        body = b""
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            head.append("Content-Type: application/x-www-form-urlencoded")
+            head.append(f"Content-Length: {len(body)}")
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+        start = time.perf_counter()
+        status, got_headers, data = 0, {}, b""
+        async with self.pool:
+            writer = None
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.host, self.port), self.timeout
+                )
+                writer.write(raw)
+                data = await asyncio.wait_for(reader.read(), self.timeout)
+            except (TimeoutError, OSError) as error:
+                self.stats.errors.append(f"{endpoint}: {type(error).__name__}")
+                data = b""
+            finally:
+                if writer is not None:
+                    writer.close()
+        ms = (time.perf_counter() - start) * 1000
+        if data:
+            head_raw, _sep, data = data.partition(b"\r\n\r\n")
+            lines = head_raw.decode("latin-1").split("\r\n")
+            try:
+                status = int(lines[0].split()[1])
+            except (IndexError, ValueError):
+                status = 0
+            for line in lines[1:]:
+                name, _c, value = line.partition(":")
+                name, value = name.strip().lower(), value.strip()
+                if name == "set-cookie":
+                    cname, _e, rest = value.partition("=")
+                    self.cookies[cname.strip()] = rest.split(";", 1)[0]
+                else:
+                    got_headers[name] = value
+            # A server killed mid-response closes the connection cleanly: a body
+            # shorter than announced is a broken response (a browser's reload).
+            if len(data) < int(got_headers.get("content-length", len(data))):
+                self.stats.errors.append(f"{endpoint}: truncated response")
+                status = 0
+        self.stats.add(endpoint, status, ms)
+        return status, got_headers, data
+
+    async def retrying(self, endpoint, method, path, form=None, headers=None):
+        """Retry on connection errors and 5xx with back-off (capped at 4 s) for up
+        to --retry-for seconds, as the attempt page's script (and a patient person
+        pressing reload) would; the final (status, headers, body)."""
+        delay = 0.25
+        give_up = time.monotonic() + self.retry_for
+        while True:
+            result = await self.request(endpoint, method, path, form, headers)
+            if (result[0] and result[0] < 500) or time.monotonic() > give_up:
+                return result
+            await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311
+            delay = min(delay * 2, 4)
+
+
+def _token(body):
+    match = TOKEN_RE.search(body)
+    return match.group(1).decode() if match else ""
+
+
+async def official(cfg, person, session_id, stats, pool, out, rng):
+    client = Client(cfg.host, cfg.port, pool, stats, cfg.timeout, cfg.retry_for)
+    client.cookies[cfg.session_cookie] = person["sessionid"]
+    name = person["username"]
+    await asyncio.sleep(rng.uniform(0, cfg.ramp))
+    referer = {"Referer": f"http://{cfg.host}:{cfg.port}/"}
+    await client.retrying("GET /exams/", "GET", "/exams/")
+    status, _h, page = await client.retrying("GET session", "GET", f"/exams/{session_id}/")
+    if status != 200 or not _token(page):
+        out["failed_officials"].append(f"{name}: session page gave {status} (retries ran out)")
+        return
+    start_form = {"csrfmiddlewaretoken": _token(page)}
+    status, headers, _b = await client.retrying(
+        "POST start", "POST", f"/exams/{session_id}/start/", start_form, referer
+    )
+    match = ATTEMPT_RE.search(headers.get("location", "").encode())
+    if status != 302 or not match:
+        out["failed_officials"].append(f"{name}: start gave {status}")
+        return
+    attempt_id = int(match.group(1))
+    path = f"/exams/{session_id}/attempts/{attempt_id}/"
+    status, _h, page = await client.retrying("GET attempt", "GET", path)
+    choices = defaultdict(list)
+    for position, letter in CHOICE_RE.findall(page):
+        choices[int(position)].append(letter.decode())
+    multiple = {int(p) for p in MULTI_RE.findall(page)}
+    token = _token(page)
+    if status != 200 or not choices:
+        out["failed_officials"].append(f"{name}: attempt page gave {status}")
+        return
+    save_headers = {**referer, "X-CSRFToken": token, "X-Requested-With": "fetch"}
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await asyncio.sleep(rng.uniform(0, cfg.save_every))
+    while loop.time() - began < cfg.duration:
+        position = rng.choice(sorted(choices))
+        if position in multiple:
+            response = "".join(sorted(rng.sample(choices[position], 2)))
+        else:
+            response = rng.choice(choices[position])
+        key = f"{attempt_id}:{position}"
+        out["unacked_after"][key].append(response)
+        status, _h, body = await client.retrying(
+            "POST answer",
+            "POST",
+            path + "answer/",
+            {"position": position, "response": response},
+            save_headers,
+        )
+        if status == 200 and b'"ok": true' in body:
+            out["acked"][key] = response
+            out["unacked_after"][key] = []
+        else:
+            out["failed_saves"].append(f"{key}: {status}")
+        await asyncio.sleep(cfg.save_every)
+    if cfg.resume:
+        # Resume: starting again must give the same attempt.
+        status, headers, _b = await client.retrying(
+            "POST start", "POST", f"/exams/{session_id}/start/", start_form, referer
+        )
+        again = ATTEMPT_RE.search(headers.get("location", "").encode())
+        out["resumed"][name] = [attempt_id, int(again.group(1)) if again else None]
+    if cfg.no_submit:
+        return
+    submit_form = {"csrfmiddlewaretoken": token}
+    times = 2 if rng.random() < cfg.double_submit else 1
+    for _n in range(times):
+        status, headers, _b = await client.retrying(
+            "POST submit", "POST", path + "submit/", submit_form, referer
+        )
+        if status == 302 and headers.get("location", "").endswith("/result/"):
+            out["submitted"].setdefault(str(attempt_id), time.time())
+        else:
+            out["failed_submits"].append(f"{attempt_id}: {status}")
+    await client.retrying("GET result", "GET", path + "result/")
+
+
+def percentile(sorted_values, share):
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * share))]
+
+
+async def run(cfg):
+    with open(cfg.plan) as fh:
+        plan = json.load(fh)
+    cfg.session_cookie = plan["session_cookie"]
+    stats = Stats()
+    pool = asyncio.Semaphore(cfg.connections)
+    out = {
+        "acked": {},
+        "unacked_after": defaultdict(list),
+        "submitted": {},
+        "resumed": {},
+        "failed_officials": [],
+        "failed_saves": [],
+        "failed_submits": [],
+    }
+    rng = random.Random(cfg.seed)  # noqa: S311 - load shape, not a secret
+    started = time.perf_counter()
+    tasks = [
+        asyncio.ensure_future(
+            official(cfg, person, plan["session_id"], stats, pool, out, random.Random(rng.random()))  # noqa: S311
+        )
+        for person in plan["officials"]
+    ]
+    _done, pending = await asyncio.wait(tasks, timeout=cfg.max_seconds)
+    # Past --max-seconds the run stops where it is: requests in flight count as
+    # sent but not acknowledged, and the officials still going are reported.
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    out["unfinished_officials"] = len(pending)
+    elapsed = time.perf_counter() - started
+    endpoints = {}
+    for endpoint, values in stats.latencies.items():
+        values.sort()
+        endpoints[endpoint] = {
+            "count": len(values),
+            "rps": len(values) / elapsed,
+            "p50": percentile(values, 0.50),
+            "p95": percentile(values, 0.95),
+            "p99": percentile(values, 0.99),
+            "max": values[-1],
+            "statuses": dict(stats.statuses[endpoint]),
+        }
+    out["endpoints"] = endpoints
+    out["elapsed"] = elapsed
+    out["connection_errors"] = stats.errors[:50]
+    out["connection_error_count"] = len(stats.errors)
+    with open(cfg.out, "w") as fh:
+        json.dump(out, fh)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--plan", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--ramp", type=float, default=120)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--save-every", type=float, default=30)
+    parser.add_argument("--double-submit", type=float, default=0.1)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--retry-for", type=float, default=120, help="seconds of retries")
+    parser.add_argument("--resume", action="store_true", help="start again before submitting")
+    parser.add_argument("--no-submit", action="store_true")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, help="stop the run after this long")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
