@@ -464,6 +464,9 @@ class PlayLog(models.Model):
     an id for each play, so a batch sent twice (a lost answer, a reload) counts once.
     Kept for XUEFA_SCREEN_PLAY_LOG_DAYS, then purged by the housekeeping task."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     MAX_ID_LENGTH = 64
 
     screen = models.ForeignKey(

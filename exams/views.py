@@ -165,7 +165,7 @@ def submit(request, session_pk, pk):
     with unsent changes, loses nothing), then grade exactly once."""
     attempt = _my_attempt(request, session_pk, pk)
     if not engine.expire_if_due(attempt):
-        for answer in attempt.answers.only("position"):
+        for answer in attempt.answers.only("position", "attempt_id"):
             key = f"q{answer.position}"
             if key in request.POST:
                 response = "".join(request.POST.getlist(key))

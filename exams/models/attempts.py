@@ -33,6 +33,9 @@ class Attempt(models.Model):
     server; at most one attempt per person and session is in progress (a partial
     unique constraint makes concurrent starts collapse into one)."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     session = models.ForeignKey(
         "exams.ExamSession",
         on_delete=models.PROTECT,
@@ -94,6 +97,9 @@ class Answer(models.Model):
     """One question of an attempt as it was shown (`snapshot`, with the option order
     the person saw) and the response saved for it. `response` holds option letters
     as the bank names them, so grading and statistics do not depend on shuffling."""
+
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
 
     attempt = models.ForeignKey(
         Attempt, on_delete=models.CASCADE, related_name="answers", verbose_name=_("attempt")

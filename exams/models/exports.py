@@ -60,6 +60,9 @@ class ExportJob(models.Model):
     the file it produced. `updated_at` moves with progress, so a job whose worker
     died shows up as stale instead of running forever."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     kind = models.CharField(_("kind"), max_length=64)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     requested_by = models.ForeignKey(

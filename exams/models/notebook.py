@@ -9,6 +9,9 @@ class NotebookEntry(models.Model):
     """One question an official answered wrongly. The snapshot is the latest version
     they got wrong; the session says when its answer may be shown (review policy)."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     official = models.ForeignKey(
         "learning.Official",
         on_delete=models.CASCADE,

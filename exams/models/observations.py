@@ -293,6 +293,9 @@ class Attendance(models.Model):
     excused or absent (or withdrawn). Only exams.observations changes the status, and
     it writes an AttendanceChange for each change."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     observation = models.ForeignKey(
         CourtObservation,
         on_delete=models.CASCADE,
@@ -350,6 +353,9 @@ class ChangeSource(models.TextChoices):
 
 class AttendanceChange(models.Model):
     """Audit trail: who changed an attendance status, when, from what to what, and how."""
+
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
 
     attendance = models.ForeignKey(
         Attendance, on_delete=models.CASCADE, related_name="changes", verbose_name=_("attendance")

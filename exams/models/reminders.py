@@ -21,6 +21,9 @@ class Reminder(models.Model):
     when and about what. A reminder that could not be delivered (no address, a
     mail server error) is recorded too, so nobody is silently skipped."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     official = models.ForeignKey(
         "learning.Official",
         on_delete=models.CASCADE,

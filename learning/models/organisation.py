@@ -183,6 +183,9 @@ class DepartmentMembership(models.Model):
     blank end "still there"). Written by `Official.save`, so a transfer never
     rewrites which department a past year's report put the official under."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     official = models.ForeignKey(
         Official,
         on_delete=models.CASCADE,

@@ -46,6 +46,9 @@ class StudyRecord(models.Model):
     learning.credits, which bounds it by real time; `last_heartbeat_at` is the
     anchor each heartbeat is measured from, shared by all the official's tabs."""
 
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
     official = models.ForeignKey(
         Official,
         on_delete=models.CASCADE,
@@ -304,6 +307,9 @@ class CollectiveStudySession(index.Indexed, ClusterableModel):
 
 class SessionAttendance(models.Model):
     """An official's attendance at a collective study session: credit for the year."""
+
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
 
     session = models.ForeignKey(
         CollectiveStudySession,

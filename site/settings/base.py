@@ -196,6 +196,9 @@ XUEFA_SESSION_ABSOLUTE_SECONDS = int(
     os.environ.get("XUEFA_SESSION_ABSOLUTE_SECONDS", str(12 * 60 * 60))
 )
 SESSION_COOKIE_AGE = XUEFA_SESSION_ABSOLUTE_SECONDS
+# The last-activity time is written at most this often (a session write per request
+# would cost every exam autosave a database write).
+XUEFA_SESSION_TOUCH_SECONDS = int(os.environ.get("XUEFA_SESSION_TOUCH_SECONDS", "300"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
