@@ -197,17 +197,16 @@ class ScreenEditView(EditView):
         return buttons
 
 
-class ScreenTokenView(WagtailAdminTemplateMixin, TemplateView):
-    """Shows the player address to copy onto the screen; POST issues a new token,
-    after which the old address answers 404."""
+class ScreenPageView(WagtailAdminTemplateMixin, TemplateView):
+    """An admin page about one screen, under Screens › <screen> in the breadcrumbs,
+    for users holding any of `permissions` on screens."""
 
-    template_name = "content/admin/screen_token.html"
-    page_title = _("Player address")
-    header_icon = "key"
     viewset = None
+    permissions = ("change",)
 
     def dispatch(self, request, pk):
-        if not self.viewset.permission_policy.user_has_permission(request.user, "change"):
+        policy = self.viewset.permission_policy
+        if not policy.user_has_any_permission(request.user, list(self.permissions)):
             raise PermissionDenied
         self.object = get_object_or_404(Screen, pk=pk)
         return super().dispatch(request, pk)
@@ -225,6 +224,15 @@ class ScreenTokenView(WagtailAdminTemplateMixin, TemplateView):
             },
             {"url": "", "label": self.page_title},
         ]
+
+
+class ScreenTokenView(ScreenPageView):
+    """Shows the player address to copy onto the screen; POST issues a new token,
+    after which the old address answers 404."""
+
+    template_name = "content/admin/screen_token.html"
+    page_title = _("Player address")
+    header_icon = "key"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -243,36 +251,14 @@ class ScreenTokenView(WagtailAdminTemplateMixin, TemplateView):
         return redirect(self.viewset.get_url_name("token"), self.object.pk)
 
 
-class ScreenPlaysView(WagtailAdminTemplateMixin, TemplateView):
+class ScreenPlaysView(ScreenPageView):
     """The last plays a screen reported, newest first."""
 
     template_name = "content/admin/screen_plays.html"
     page_title = _("Recent plays")
     header_icon = "history"
-    viewset = None
+    permissions = ("change", "view")
     LIMIT = 100
-
-    def dispatch(self, request, pk):
-        if not self.viewset.permission_policy.user_has_any_permission(
-            request.user, ["change", "view"]
-        ):
-            raise PermissionDenied
-        self.object = get_object_or_404(Screen, pk=pk)
-        return super().dispatch(request, pk)
-
-    def get_page_subtitle(self):
-        return str(self.object)
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse(self.viewset.get_url_name("list")), "label": _("Screens")},
-            {
-                "url": reverse(self.viewset.get_url_name("edit"), args=[self.object.pk]),
-                "label": str(self.object),
-            },
-            {"url": "", "label": self.page_title},
-        ]
 
     def get_context_data(self, **kwargs):
         plays = self.object.plays.select_related("item").order_by("-started_at")[: self.LIMIT]

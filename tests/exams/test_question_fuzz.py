@@ -6,13 +6,13 @@ import datetime
 import io
 import zipfile
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exams.models import Question
 from exams.question_io import ImportRefused, import_xlsx
+from tests.xlsx_fuzz import build_workbook, build_zip
 
 from .factories import LawTopicFactory, QuestionFactory
 
@@ -37,30 +37,6 @@ headers = st.lists(
     st.one_of(st.sampled_from(HEADERS), st.text(max_size=12), st.none()), max_size=14
 )
 rows = st.lists(st.lists(cell_values, max_size=14), max_size=8)
-
-
-def _storable(value):
-    if isinstance(value, str):
-        return "".join(ch for ch in value if ch.isprintable())
-    return value
-
-
-def build_workbook(header, body):
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    for row in [header, *body]:
-        sheet.append([_storable(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def build_zip(members):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def replace_member(data, name, content):

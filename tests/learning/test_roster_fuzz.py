@@ -4,9 +4,7 @@ half-imports or crashes."""
 
 import datetime
 import io
-import zipfile
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +12,7 @@ from hypothesis import strategies as st
 from learning import roster
 from learning.models import Official, User
 from tests.factories import DepartmentFactory
+from tests.xlsx_fuzz import build_workbook, build_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -32,31 +31,6 @@ headers = st.lists(
     st.one_of(st.sampled_from(HEADERS), st.text(max_size=12), st.none()), max_size=10
 )
 rows = st.lists(st.lists(cell_values, max_size=10), max_size=12)
-
-
-def build_workbook(header, body):
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    for row in [header, *body]:
-        sheet.append([_storable(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _storable(value):
-    # openpyxl refuses control characters in cells; a real file could not hold them either.
-    if isinstance(value, str):
-        return "".join(ch for ch in value if ch.isprintable())
-    return value
-
-
-def build_zip(members):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members:
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 malformed_files = st.one_of(
