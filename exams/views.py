@@ -16,7 +16,7 @@ from . import attempts as engine
 from . import notebook
 from .assignments import my_session, my_sessions
 from .certificates import certificate_pdf
-from .models import Attempt, ExamSession, SessionKind
+from .models import Attempt, ExamSession
 
 NOTEBOOK_PRACTICE_SIZE = 20
 
@@ -192,9 +192,10 @@ def result(request, session_pk, pk):
 
 @login_required
 def certificate(request, session_pk, pk):
-    """The pre-appointment result certificate, for the candidate's own attempt."""
+    """The pre-appointment (or its make-up's) result certificate, for the candidate's
+    own attempt."""
     attempt = _my_attempt(request, session_pk, pk)
-    if attempt.session.kind != SessionKind.PRE_APPOINTMENT or not attempt.is_finished:
+    if not attempt.session.gives_certificate or not attempt.is_finished:
         raise Http404
     response = HttpResponse(certificate_pdf(attempt), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="certificate-{attempt.pk}.pdf"'

@@ -107,7 +107,7 @@ def record(request):
         .select_related("session", "session__lecturer")
         .order_by("-session__date")
     )
-    history = _history(official)
+    history = study_history(official)
     return render(
         request,
         "learning/record.html",
@@ -122,7 +122,7 @@ def record(request):
     )
 
 
-def _history(official):
+def study_history(official):
     """Per year: lectures completed, credited seconds (lectures, collective study and
     what requirement providers grant, such as court observations), sessions attended."""
     years = {}

@@ -166,6 +166,16 @@ class ExamSession(ClusterableModel):
     def __str__(self):
         return self.title
 
+    @property
+    def gives_certificate(self):
+        """A pre-appointment exam, or a make-up of one: its result goes into the
+        candidate's file as a certificate."""
+        if self.kind == SessionKind.PRE_APPOINTMENT:
+            return True
+        return self.kind == SessionKind.MAKEUP and bool(
+            self.makes_up_id and self.makes_up.kind == SessionKind.PRE_APPOINTMENT
+        )
+
     def clean(self):
         from django.core.exceptions import ValidationError
 

@@ -16,7 +16,7 @@ from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 from learning import spreadsheets
 from learning.models import Department, Official, SessionAttendance, StudyRecord
-from learning.views import _history
+from learning.views import study_history
 
 from . import charts
 from .access import ReportAccessMixin, can_see_department, visible_departments
@@ -205,7 +205,7 @@ class CompletionOfficialView(CompletionReportMixin, TemplateView):
             completion=row.completion,
             year_records=records[:200],
             sessions=sessions[:200],
-            history=_history(self.official),
+            history=study_history(self.official),
             query=self.query_string(),
         )
         return context

@@ -285,6 +285,29 @@ def test_certificate_pdf_for_pre_appointment(official_client, official, bank):
     assert response.content.startswith(b"%PDF")
 
 
+def test_certificate_pdf_for_a_pre_appointment_make_up(official_client, official, bank):
+    original = ExamSessionFactory(
+        paper=fixed_paper(bank), kind=SessionKind.PRE_APPOINTMENT, for_everyone=False
+    )
+    SessionCandidate.objects.create(session=original, official=official, intended_post="副科长")
+    make_up = ExamSessionFactory(
+        paper=fixed_paper(bank), kind=SessionKind.MAKEUP, makes_up=original, for_everyone=False
+    )
+    SessionCandidate.objects.create(session=make_up, official=official)
+    attempt = engine.start_attempt(make_up, official)
+    engine.submit_attempt(attempt)
+    response = official_client.get(urls(attempt)["certificate"])
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    # A make-up of the annual exam gives no certificate.
+    annual_make_up = ExamSessionFactory(
+        paper=fixed_paper(bank), kind=SessionKind.MAKEUP, makes_up=ExamSessionFactory()
+    )
+    other = engine.start_attempt(annual_make_up, official)
+    engine.submit_attempt(other)
+    assert official_client.get(urls(other)["certificate"]).status_code == 404
+
+
 @pytest.mark.parametrize("size", [10, 200])
 def test_query_counts_flat(client, size, django_assert_max_num_queries):
     questions = QuestionFactory.create_batch(size)
