@@ -267,6 +267,7 @@ class ScreenPlaysView(ScreenPageView):
 
 class ScreenViewSet(SnippetViewSet):
     model = Screen
+    pk_path_converter = "id"  # bounded ids (learning/converters.py)
     icon = "desktop"
     menu_label = _("Screens")
     index_view_class = ScreenIndexView
@@ -293,8 +294,8 @@ class ScreenViewSet(SnippetViewSet):
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
-            path("token/<int:pk>/", self.token_view, name="token"),
-            path("plays/<int:pk>/", self.plays_view, name="plays"),
+            path("token/<id:pk>/", self.token_view, name="token"),
+            path("plays/<id:pk>/", self.plays_view, name="plays"),
         ]
 
 

@@ -284,11 +284,11 @@ class ObservationToolsViewSet(ViewSet):
 
     def get_urlpatterns(self):
         return [
-            path("<int:pk>/attendance/", sheet, name="sheet"),
-            path("<int:pk>/close/", close, name="close"),
-            path("<int:pk>/checkin/", checkin_screen, name="checkin_screen"),
-            path("<int:pk>/checkin/token/", checkin_token, name="checkin_token"),
-            path("<int:pk>/attendees/", attendees, name="attendees"),
-            path("<int:pk>/attendees.xlsx", attendees_xlsx, name="attendees_xlsx"),
-            path("reflections/<int:pk>/file/", reflection_file, name="reflection_file"),
+            path("<id:pk>/attendance/", sheet, name="sheet"),
+            path("<id:pk>/close/", close, name="close"),
+            path("<id:pk>/checkin/", checkin_screen, name="checkin_screen"),
+            path("<id:pk>/checkin/token/", checkin_token, name="checkin_token"),
+            path("<id:pk>/attendees/", attendees, name="attendees"),
+            path("<id:pk>/attendees.xlsx", attendees_xlsx, name="attendees_xlsx"),
+            path("reflections/<id:pk>/file/", reflection_file, name="reflection_file"),
         ]

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from learning import converters  # noqa: F401  (registers <id:...>)
-
 from . import views
 from .reports import export_views
 

@@ -167,13 +167,13 @@ def exams_admin_urls():
         path("questions/import/", v.QuestionImportView.as_view(), name="question_import"),
         path("questions/export/", v.QuestionExportView.as_view(), name="question_export"),
         path("questions/template/", v.QuestionTemplateView.as_view(), name="question_template"),
-        path("sessions/<int:pk>/statistics/", v.SessionStatisticsView.as_view(), name="statistics"),
+        path("sessions/<id:pk>/statistics/", v.SessionStatisticsView.as_view(), name="statistics"),
         path(
-            "sessions/<int:pk>/statistics.xlsx",
+            "sessions/<id:pk>/statistics.xlsx",
             v.SessionStatisticsExportView.as_view(),
             name="statistics_export",
         ),
-        path("sessions/<int:pk>/close/", v.SessionCloseView.as_view(), name="close"),
+        path("sessions/<id:pk>/close/", v.SessionCloseView.as_view(), name="close"),
     ]
     return [path("exams-tools/", include((urls, "exams_admin"), namespace="exams_admin"))]
 

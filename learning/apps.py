@@ -11,7 +11,8 @@ class LearningConfig(AppConfig):
     verbose_name = _("Learning")
 
     def ready(self):
-        from . import back_office, lookups, page_routing, view_restrictions  # noqa: F401
+        # converters: <id:...> in every URLconf; lookups: __any_of
+        from . import back_office, converters, lookups, page_routing, view_restrictions  # noqa: F401
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self)

@@ -192,6 +192,7 @@ class StudyExemptionViewSet(ModelViewSet):
 
     model = StudyExemption
     name = "study_exemptions"
+    pk_path_converter = "id"  # bounded ids (learning/converters.py)
     icon = "clipboard-list"
     menu_label = _("Study exemptions")
     menu_order = 300

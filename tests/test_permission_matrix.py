@@ -38,11 +38,11 @@ RULES = [
     (r"^admin/reports/exports/request/$", NOT_GET),
     # An export's file (its requester's only) and an official's study record (within
     # the viewer's report scope): made-up ids name nothing.
-    (r"^admin/reports/exports/<int:pk>/download/$", OWNER),
-    (r"^admin/reports/exports/records/<int:official_id>\.pdf$", OWNER),
+    (r"^admin/reports/exports/<id:pk>/download/$", OWNER),
+    (r"^admin/reports/exports/records/<id:official_id>\.pdf$", OWNER),
     (r"^admin/reports/completion/(|xlsx/)$", REPORTS),
     # Drill-down by id: an id that names nothing is a 404 for those who may read reports.
-    (r"^admin/reports/completion/(department|official)/<int:pk>/$", REPORTS),
+    (r"^admin/reports/completion/(department|official)/<id:pk>/$", REPORTS),
     (r"^admin/", BACK_OFFICE),
     # Wagtail's front-end login for private pages leads to allauth's.
     (r"^_util/login/$", ACCOUNT),
@@ -87,6 +87,25 @@ def rule_for(route):
 def test_every_url_has_a_rule():
     missing = [route for route, _ in ROUTES if rule_for(route) is None]
     assert not missing, f"URLs without an access rule in tests/test_permission_matrix.py: {missing}"
+
+
+def test_our_ids_are_bounded_so_a_huge_id_is_never_a_server_error(client, superuser):
+    """Our own routes take ids with the `id` converter (at most 18 digits): a longer
+    number would overflow a database lookup on SQLite and answer 500."""
+    ours = [
+        route
+        for route, pattern in ROUTES
+        if pattern.callback.__module__.split(".")[0] in ("learning", "exams", "content")
+    ]
+    unbounded = [route for route in ours if "<int:" in route]
+    assert not unbounded, unbounded
+    with_ids = [route for route in ours if "<id:" in route]
+    assert len(with_ids) > 10
+    client.force_login(superuser)
+    for route in with_ids:
+        filled = re.sub(r"<id:\w+>", "9" * 20, route)
+        filled = re.sub(r"<(?:\w+:)?\w+>", "no-such-thing", filled)
+        assert client.get("/" + filled).status_code < 500, route
 
 
 def _plain(route):

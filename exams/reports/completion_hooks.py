@@ -15,8 +15,8 @@ def _urls():
     return [
         path("", views.CompletionReportView.as_view(), name="index"),
         path("xlsx/", views.CompletionXlsxView.as_view(), name="xlsx"),
-        path("department/<int:pk>/", views.CompletionDepartmentView.as_view(), name="department"),
-        path("official/<int:pk>/", views.CompletionOfficialView.as_view(), name="official"),
+        path("department/<id:pk>/", views.CompletionDepartmentView.as_view(), name="department"),
+        path("official/<id:pk>/", views.CompletionOfficialView.as_view(), name="official"),
     ]
 
 

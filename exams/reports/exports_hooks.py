@@ -18,8 +18,8 @@ def export_admin_urls():
         path("", v.MyExportsView.as_view(), name="index"),
         path("request/", v.ExportRequestView.as_view(), name="request"),
         path("status/", v.ExportStatusView.as_view(), name="status"),
-        path("<int:pk>/download/", v.ExportDownloadView.as_view(), name="download"),
-        path("records/<int:official_id>.pdf", v.OfficialRecordPdfView.as_view(), name="record_pdf"),
+        path("<id:pk>/download/", v.ExportDownloadView.as_view(), name="download"),
+        path("records/<id:official_id>.pdf", v.OfficialRecordPdfView.as_view(), name="record_pdf"),
     ]
     return [path("reports/exports/", include((urls, "exams_exports"), namespace="exams_exports"))]
 

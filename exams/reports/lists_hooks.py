@@ -21,7 +21,7 @@ def report_lists_urls():
         path("behind/remind/", v.BehindRemindView.as_view(), name="remind"),
         path("register/", v.RegisterView.as_view(), name="register"),
         path("register.xlsx", v.RegisterExportView.as_view(), name="register_export"),
-        path("register/certificate/<int:pk>/", v.CertificateView.as_view(), name="certificate"),
+        path("register/certificate/<id:pk>/", v.CertificateView.as_view(), name="certificate"),
         path("year-end/", v.YearEndView.as_view(), name="yearend"),
         path("year-end/print/", v.YearEndPrintView.as_view(), name="yearend_print"),
         path("year-end.xlsx", v.YearEndExportView.as_view(), name="yearend_export"),
