@@ -443,32 +443,48 @@ def official_headers():
     ]
 
 
-def official_status_label(row):
+def official_labels():
+    """The words official_values writes, translated once for a whole sheet."""
+    return {
+        "yes": _("Yes"),
+        "no": _("No"),
+        "exempted": _("Exempted"),
+        "complete": _("Complete"),
+        "not_complete": _("Not complete"),
+        **{status: str(label) for status, label in STATUS_LABELS.items()},
+    }
+
+
+def official_status_label(row, labels=None):
+    labels = labels or official_labels()
     if row.exempt:
-        return _("Exempted")
-    return _("Complete") if row.is_complete else _("Not complete")
+        return labels["exempted"]
+    return labels["complete"] if row.is_complete else labels["not_complete"]
 
 
-def official_values(row):
+def official_values(row, labels=None):
+    """The cells of an official's row; `labels`: official_labels(), when writing many."""
+    labels = labels or official_labels()
     completion = row.completion
+    official = row.official
     return [
         row.department.name,
-        row.official.staff_number,
-        row.official.name,
-        row.official.position,
-        row.official.rank,
-        _("Yes") if row.official.is_leader else _("No"),
-        row.official.joined_on,
+        official.staff_number,
+        official.name,
+        official.position,
+        official.rank,
+        labels["yes"] if official.is_leader else labels["no"],
+        official.joined_on,
         completion.credited_hours,
         completion.required_hours,
         row.lectures_done,
         row.lectures_required,
-        row.exam_label,
+        labels.get(row.exam, ""),
         None if row.exam_percent is None else float(row.exam_percent),
-        row.pre_appointment_label,
+        labels.get(row.pre_appointment, ""),
         row.observations,
         "、".join(item.label for item in completion.missing),
-        official_status_label(row),
+        official_status_label(row, labels),
     ]
 
 
@@ -489,6 +505,7 @@ def report_xlsx(report, progress=None):
                 progress(done, total)
 
     workbook = spreadsheets.new_workbook()
+    labels = official_labels()
     names = report.full_names
     department_rows = [department_values(r, names[r.department.pk]) for r in report.rows]
     spreadsheets.add_sheet(
@@ -505,7 +522,7 @@ def report_xlsx(report, progress=None):
         workbook,
         _("Officials"),
         official_headers(),
-        tick(official_values(r) for r in report.officials),
+        tick(official_values(r, labels) for r in report.officials),
         number_formats={6: "yyyy-mm-dd", 7: "0.0", 8: "0.0", 12: "0.0"},
     )
     if progress is not None and total == 0:
