@@ -17,8 +17,10 @@ figures come from a few grouped queries over the whole year, filtered in Python.
 """
 
 import dataclasses
-from collections import Counter, defaultdict
+import functools
+from collections import Counter, defaultdict, namedtuple
 
+from django.db import router
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,26 +31,64 @@ from exams.models.observations import ATTENDED_STATUSES
 from exams.models.sessions import SessionCandidate, SessionOverride
 from learning import spreadsheets
 from learning.completion import evaluate, plans_for_year
-from learning.models import Department, Official, departments_at, reporting_day
+from learning.models import Department, Official, User, departments_at, reporting_day
 from learning.models.study import year_bounds
 
 from .access import scope_root, visible_departments
 
 # Officials evaluated per `evaluate` chunk: large enough that a district's report is one.
 REPORT_CHUNK = 10_000
-# What the report shows of an official (a whole organisation's worth of instances).
+# What the report reads of an official and their account: plain values, since a whole
+# organisation's worth of model instances costs more than the rest of the report.
 REPORT_OFFICIAL_FIELDS = (
+    "id",
     "staff_number",
     "position",
     "rank",
     "is_leader",
     "joined_on",
     "department_id",
-    "user__username",
-    "user__name",
-    "user__first_name",
-    "user__last_name",
+    "user_id",
 )
+REPORT_USER_FIELDS = ("id", "username", "name", "first_name", "last_name")
+
+
+_USER_VALUES = tuple(f"user_{name}" for name in REPORT_USER_FIELDS[1:])
+
+
+class ReportedOfficial(namedtuple("ReportedOfficial", [*REPORT_OFFICIAL_FIELDS, *_USER_VALUES])):
+    """An official as the report reads them (REPORT_OFFICIAL_FIELDS and the user's
+    REPORT_USER_FIELDS), with the model instances made only when asked for."""
+
+    __slots__ = ()
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def name(self):
+        return User.full_name(
+            self.user_name, self.user_first_name, self.user_last_name, self.user_username
+        )
+
+    def instance(self):
+        """The Official and its user these values were read from, the other fields
+        deferred, as `Official.objects.select_related("user").only(...)` loads them."""
+        values = self._asdict()
+        names = _field_names(Official, REPORT_OFFICIAL_FIELDS)
+        db = router.db_for_read(Official)
+        official = Official.from_db(db, names, [values[n] for n in names])
+        values = {"id": self.user_id, **{n: values[f"user_{n}"] for n in REPORT_USER_FIELDS[1:]}}
+        names = _field_names(User, REPORT_USER_FIELDS)
+        official.user = User.from_db(router.db_for_read(User), names, [values[n] for n in names])
+        return official
+
+
+def _field_names(model, names):
+    return [field.attname for field in model._meta.concrete_fields if field.attname in names]
+
+
 LECTURE_KINDS = ("lecture", "series")
 PASSED, FAILED, NOT_TAKEN = "passed", "failed", "not_taken"
 HISTOGRAM_BUCKETS = 10
@@ -58,13 +98,19 @@ HISTOGRAM_BUCKETS = 10
 class OfficialRow:
     """One official in the report: profile, reporting department and Completion."""
 
-    official: Official
+    profile: ReportedOfficial
     department: Department
     completion: object
     exam: str = ""  # PASSED, FAILED, NOT_TAKEN, or "" when no annual exam expects them
     exam_percent: object = None  # the counting attempt's percentage
     pre_appointment: str = ""  # the same for pre-appointment exams they are named for
     observations: int = 0  # court observations attended in the year
+
+    @functools.cached_property
+    def official(self):
+        """The Official instance (made on first use: the department page and the
+        official's record need one, the report and its export only the profile)."""
+        return self.profile.instance()
 
     @property
     def exempt(self):
@@ -185,12 +231,12 @@ class CompletionReport:
 def report_officials(
     year, *, user, department=None, leaders_only=False, position="", rank="", only=None
 ):
-    """[(official, reporting department)] the user may see for the year: active officials
+    """[(ReportedOfficial, reporting department)] the user may see for the year: active officials
     whose department on the reporting day lies in the user's scope (and under
     `department`), who had joined by then, filtered by profile (and to the primary
     keys in `only`, when given). Four queries."""
     day = reporting_day(year)
-    officials = Official.objects.active().select_related("user").only(*REPORT_OFFICIAL_FIELDS)
+    officials = Official.objects.active()
     if only is not None:
         officials = officials.filter(pk__in=list(only))
     if leaders_only:
@@ -204,7 +250,10 @@ def report_officials(
     departments = Department.objects.in_bulk(set(placed.values()))
     prefixes = [d.path for d in (scope_root(user), department) if d is not None]
     chosen = []
-    for official in officials.order_by("staff_number"):
+    fields = [*REPORT_OFFICIAL_FIELDS, *(f"user__{name}" for name in REPORT_USER_FIELDS[1:])]
+    for official in map(
+        ReportedOfficial._make, officials.order_by("staff_number").values_list(*fields)
+    ):
         where = departments.get(placed.get(official.pk))
         if where is None or not all(where.path.startswith(p) for p in prefixes):
             continue
@@ -240,7 +289,7 @@ def build_report(
     for official, where in chosen:
         completion = completions[official.pk]
         row = OfficialRow(
-            official=official,
+            profile=official,
             department=where,
             completion=completion,
             exam=annual.get(official.pk, ""),
@@ -466,7 +515,7 @@ def official_values(row, labels=None):
     """The cells of an official's row; `labels`: official_labels(), when writing many."""
     labels = labels or official_labels()
     completion = row.completion
-    official = row.official
+    official = row.profile
     return [
         row.department.name,
         official.staff_number,

@@ -29,7 +29,13 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def get_full_name(self):
-        return self.name or super().get_full_name() or self.username
+        return self.full_name(self.name, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def full_name(name, first_name, last_name, username):
+        """The display name from these fields, for lists that read them without
+        loading users (the completion report of a whole organisation)."""
+        return name or f"{first_name} {last_name}".strip() or username
 
     def get_short_name(self):
         return self.name or self.username
