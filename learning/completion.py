@@ -16,7 +16,8 @@ this module never imports it. A provider subclasses `RequirementProvider`:
 
 and implements `required_items(plans)` -> {plan.pk: [RequirementItem, ...]} and
 `done_keys(official_ids, year, items)` -> {official_id: {item.key, ...}}, where
-`items` are only the provider's own items that these officials need; it may
+`items` are only the provider's own items that these officials need and
+`official_ids` is a sequence of ints (an `IdArray`: pass it on to `__any_of`); it may
 add edit panels (e.g. an InlinePanel of its own ParentalKey model pointing at
 learning.StudyPlan) through `panels()`, and credit time of its own (court observations)
 through `credit_seconds(official_ids, year)` -> {official_id: seconds}.
@@ -48,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 
+from .lookups import IdArray
 from .models import (
     LecturePage,
     Official,
@@ -296,8 +298,20 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
 
     results = {}
     start, end = year_bounds(year)
+    start_day, end_day = start.date(), end.date()
+    standing = {}  # (is_leader, department path): what the plans ask of such an official
+
+    def required_of(is_leader, path):
+        key = (is_leader, path)
+        if key not in standing:
+            mine = [plan for plan in plans if _applies(plan, is_leader, path)]
+            seconds = max((plan.required_seconds for plan in mine), default=0)
+            items = list(dict.fromkeys(i for plan in mine for i in plan_items[plan.pk]))
+            standing[key] = (mine, seconds, items)
+        return standing[key]
+
     for offset in range(0, len(official_ids), chunk_size):
-        chunk = official_ids[offset : offset + chunk_size]
+        chunk = IdArray(official_ids[offset : offset + chunk_size])
         exemptions = dict(
             StudyExemption.objects.filter(official_id__any_of=chunk, year=year).values_list(
                 "official_id", "reason"
@@ -311,34 +325,35 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
             profiles = [(pk, False, "", None) for pk in chunk]
         needed = {}
         for pk, is_leader, path, joined_on in profiles:
-            mine = [plan for plan in plans if _applies(plan, is_leader, path)]
-            plan_seconds = max((plan.required_seconds for plan in mine), default=0)
+            mine, plan_seconds, items = required_of(is_leader, path)
             completion = results[pk] = Completion(
-                official_id=pk, year=year, plans=mine, plan_seconds=plan_seconds
+                official_id=pk, year=year, plans=list(mine), plan_seconds=plan_seconds
             )
             if pk in exemptions:
                 completion.exempt, completion.exemption_reason = True, exemptions[pk]
                 needed[pk] = []
                 continue
-            items = list(dict.fromkeys(i for plan in mine for i in plan_items[plan.pk]))
             completion.required_seconds = plan_seconds
-            if mine and joined_on is not None and joined_on > start.date():
+            if mine and joined_on is not None and joined_on > start_day:
                 completion.joined_on = joined_on
                 completion.required_seconds = prorated_seconds(plan_seconds, joined_on, year)
                 joined_at = _joined_at(joined_on)
                 items = [
                     i
                     for i in items
-                    if joined_on < end.date() and (i.closes_at is None or i.closes_at > joined_at)
+                    if joined_on < end_day and (i.closes_at is None or i.closes_at > joined_at)
                 ]
             needed[pk] = items
-        all_items = set().union(*needed.values()) if needed else set()
+        lists = {id(items): items for items in needed.values()}  # most are shared
+        all_items = set().union(*lists.values())
         done = defaultdict(set)
-        for provider, mine in zip(active_providers, own_items, strict=True):
-            asked = all_items & mine
-            if asked:
-                for pk, keys in provider.done_keys(list(needed), year, asked).items():
-                    done[pk].update(keys)
+        if any(needed.values()):
+            asked_ids = IdArray(needed)
+            for provider, mine in zip(active_providers, own_items, strict=True):
+                asked = all_items & mine
+                if asked:
+                    for pk, keys in provider.done_keys(asked_ids, year, asked).items():
+                        done[pk].update(keys)
         for pk, seconds in (
             StudyRecord.objects.filter(official_id__any_of=chunk)
             .active_in_year(year)
@@ -351,8 +366,8 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
         for pk, minutes in (
             SessionAttendance.objects.filter(
                 official_id__any_of=chunk,
-                session__date__gte=start.date(),
-                session__date__lt=end.date(),
+                session__date__gte=start_day,
+                session__date__lt=end_day,
             )
             .values("official_id")
             .annotate(total=Sum("session__credit_minutes"))
@@ -364,9 +379,13 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
             for pk, seconds in provider.credit_seconds(chunk, year).items():
                 if pk in results:
                     results[pk].other_seconds += seconds or 0
+        no_keys = frozenset()
         for pk, items in needed.items():
-            results[pk].done = [i for i in items if i.key in done[pk]]
-            results[pk].missing = [i for i in items if i.key not in done[pk]]
+            if items:
+                keys = done.get(pk, no_keys)
+                completion = results[pk]
+                completion.done = [i for i in items if i.key in keys]
+                completion.missing = [i for i in items if i.key not in keys]
     return results
 
 

@@ -2,11 +2,47 @@
 
 `__in` with thousands of ids makes Django prepare, and the driver splice, one
 placeholder per id: for a report over 50,000 officials that is seconds of CPU. On
-PostgreSQL `= ANY(%s)` sends the list as a single array; other databases get the
-ordinary `IN (...)`."""
+PostgreSQL `= ANY(%s)` sends the list as a single array, written as one text literal;
+other databases get the ordinary `IN (...)`.
+
+Django still walks a plain list element by element while building each query. Code
+that asks many queries about the same ids (learning.completion.evaluate) wraps them
+once in `IdArray`, which Django passes through as it is."""
+
+from collections.abc import Sequence
 
 from django.db import models
 from django.db.models.lookups import In, Lookup
+
+
+class IdArray(Sequence):
+    """Integer ids, checked once, to use in many `__any_of` lookups. A read-only
+    sequence (not a list or tuple, so that Django's query building leaves it whole)."""
+
+    __slots__ = ("_ids", "_literal")
+
+    def __init__(self, ids):
+        self._ids = tuple(map(int, ids))
+        self._literal = None
+
+    def __getitem__(self, index):
+        return self._ids[index]
+
+    def __len__(self):
+        return len(self._ids)
+
+    def __iter__(self):
+        return iter(self._ids)
+
+    def __repr__(self):
+        return f"IdArray({list(self._ids)!r})"
+
+    @property
+    def literal(self):
+        """The ids as a PostgreSQL array literal: '{1,2,3}'."""
+        if self._literal is None:
+            self._literal = "{" + ",".join(map(str, self._ids)) + "}"
+        return self._literal
 
 
 class AnyOf(Lookup):
@@ -14,13 +50,14 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self):
-        return [int(value) for value in self.rhs]
+        return self.rhs if isinstance(self.rhs, IdArray) else IdArray(self.rhs)
 
     def as_sql(self, compiler, connection):
         if connection.vendor != "postgresql":
-            return In(self.lhs, self.rhs).as_sql(compiler, connection)
+            return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        db_type = self.lhs.output_field.db_type(connection)
+        return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, self.rhs.literal]
 
 
 for field_class in (models.ForeignKey, models.AutoField, models.BigAutoField, models.IntegerField):
