@@ -120,11 +120,11 @@ class OfficialRow:
     def is_complete(self):
         return self.completion.is_complete
 
-    @property
+    @functools.cached_property
     def lectures_required(self):
         return sum(1 for item in self.completion.required_items if item.kind in LECTURE_KINDS)
 
-    @property
+    @functools.cached_property
     def lectures_done(self):
         return sum(1 for item in self.completion.done if item.kind in LECTURE_KINDS)
 
@@ -184,6 +184,12 @@ class DepartmentRow:
             if status:
                 field = f"{prefix}_{status}"
                 setattr(self, field, getattr(self, field) + 1)
+
+    def merge(self, other):
+        """Add another group's figures to these (the total of the departments)."""
+        for field in dataclasses.fields(self):
+            if field.name != "department":
+                setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
     @property
     def counted(self):
@@ -276,10 +282,10 @@ def build_report(
         rank=rank,
         only=only,
     )
-    ids = [official.pk for official, _where in chosen]
+    ids = [official.id for official, _where in chosen]
     plans = plans_for_year(year)
     completions = evaluate(ids, year, plans, chunk_size=REPORT_CHUNK)
-    joined = {official.pk: official.joined_on for official, _where in chosen}
+    joined = {official.id: official.joined_on for official, _where in chosen}
     annual, annual_percent, has_annual = _exam_status(year, SessionKind.ANNUAL, chosen, joined)
     pre, _percent, has_pre = _exam_status(year, SessionKind.PRE_APPOINTMENT, chosen, joined)
     observations = _observations_attended(year)
@@ -287,25 +293,30 @@ def build_report(
     rows_by_department, totals = {}, DepartmentRow(None)
     official_rows, percents = [], []
     for official, where in chosen:
-        completion = completions[official.pk]
+        pk = official.id
+        completion = completions[pk]
         row = OfficialRow(
             profile=official,
             department=where,
             completion=completion,
-            exam=annual.get(official.pk, ""),
-            exam_percent=annual_percent.get(official.pk),
-            pre_appointment=pre.get(official.pk, ""),
-            observations=observations.get(official.pk, 0),
+            exam=annual.get(pk, ""),
+            exam_percent=annual_percent.get(pk),
+            pre_appointment=pre.get(pk, ""),
+            observations=observations.get(pk, 0),
         )
         if completion.exempt and row.exam == NOT_TAKEN:
             row.exam = ""  # nothing is expected of an exempted official
         if completion.exempt and row.pre_appointment == NOT_TAKEN:
             row.pre_appointment = ""
         official_rows.append(row)
-        rows_by_department.setdefault(where.pk, DepartmentRow(where)).add(row)
-        totals.add(row)
+        department_row = rows_by_department.get(where.pk)
+        if department_row is None:
+            department_row = rows_by_department[where.pk] = DepartmentRow(where)
+        department_row.add(row)
         if row.exam_percent is not None:
             percents.append(row.exam_percent)
+    for department_row in rows_by_department.values():
+        totals.merge(department_row)
     return CompletionReport(
         year=year,
         department=department,
@@ -378,16 +389,37 @@ def _exam_status(year, kind, chosen, joined):
     ):
         attempts[attempt.official_id].append(attempt)
     by_id = {s.pk: s for s in sessions} | makeups
+    # Who each session expects: everyone, leaders, named officials, departments' subtrees.
+    audiences = [
+        (
+            s.closes_at.date(),
+            s.for_everyone,
+            s.for_leaders,
+            named[s.pk],
+            tuple(d.path for d in s.departments.all()),
+        )
+        for s in sessions
+    ]
     status, percent = {}, {}
     for official, where in chosen:
-        joined_on = joined.get(official.pk)
+        pk, joined_on = official.id, joined.get(official.id)
         expected = any(
-            _expects(s, official, where, named[s.pk])
-            and (joined_on is None or s.closes_at.date() >= joined_on)
-            for s in sessions
+            (joined_on is None or closes >= joined_on)
+            and (
+                everyone
+                or pk in names
+                or (leaders and official.is_leader)
+                or where.path.startswith(paths)
+            )
+            for closes, everyone, leaders, names, paths in audiences
         )
+        tries = attempts.get(pk)
+        if not tries:
+            if expected:
+                status[pk] = NOT_TAKEN
+            continue
         mine = defaultdict(list)
-        for attempt in attempts.get(official.pk, ()):
+        for attempt in tries:
             mine[attempt.session_id].append(attempt)
         counting = [
             result
@@ -395,21 +427,13 @@ def _exam_status(year, kind, chosen, joined):
             if (result := grading.counting_attempt(by_id[session_id], tries)) is not None
         ]
         if counting:
-            status[official.pk] = PASSED if any(r.passed for r in counting) else FAILED
+            status[pk] = PASSED if any(r.passed for r in counting) else FAILED
             main = [r for r in counting if r.session_id not in makeups]
             if main and any(r.percent is not None for r in main):
-                percent[official.pk] = max(r.percent for r in main if r.percent is not None)
+                percent[pk] = max(r.percent for r in main if r.percent is not None)
         elif expected:
-            status[official.pk] = NOT_TAKEN
+            status[pk] = NOT_TAKEN
     return status, percent, True
-
-
-def _expects(session, official, where, named):
-    if session.for_everyone or official.pk in named:
-        return True
-    if session.for_leaders and official.is_leader:
-        return True
-    return any(where.path.startswith(d.path) for d in session.departments.all())
 
 
 def _observations_attended(year):
