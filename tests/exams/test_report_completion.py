@@ -265,6 +265,26 @@ def test_report_equals_each_officials_own_record(year_data, hr_user, client):
         assert (own.is_complete, own.exempt) == (mine.is_complete, mine.exempt)
 
 
+def test_rows_make_the_official_instance_only_when_asked(
+    year_data, hr_user, django_assert_num_queries
+):
+    report = build_report(YEAR, user=hr_user)
+    for row in report.officials:
+        fresh = Official.objects.select_related("user").get(pk=row.profile.id)
+        with django_assert_num_queries(0):
+            official = row.official
+            assert official is row.official
+            assert (official.pk, official.user.pk) == (fresh.pk, fresh.user.pk)
+            assert official.name == row.profile.name == fresh.name
+            assert (official.staff_number, official.is_leader, official.joined_on) == (
+                fresh.staff_number,
+                fresh.is_leader,
+                fresh.joined_on,
+            )
+        with django_assert_num_queries(1):  # what the report does not read is deferred
+            assert official.mobile == fresh.mobile
+
+
 def test_xlsx_reads_back_with_chinese_headers_and_numbers(year_data, hr_user):
     calls = []
     with translation.override("zh-hans"):
