@@ -58,7 +58,7 @@ def timed(label, function, *args, **kwargs):
         slowest[shape] = (total + float(query["time"]), count + 1)
     for shape, (total, count) in sorted(slowest.items(), key=lambda i: -i[1][0])[:4]:
         print(f"      {total:6.2f} s in {count:4d} × {shape}")
-    return result, seconds, len(captured.captured_queries)
+    return result, seconds, cpu, len(captured.captured_queries)
 
 
 def main():
@@ -102,7 +102,7 @@ def main():
     officials = Official.objects.count()
     print(f"  officials: {officials}, year {year}")
     everyone = Official.objects.all()
-    results, evaluate_seconds, evaluate_queries = timed(
+    results, _seconds, _cpu, _queries = timed(
         "evaluate(all officials, year)", evaluate, everyone, year
     )
     complete = sum(1 for r in results.values() if r.is_complete)
@@ -118,14 +118,18 @@ def main():
     user = get_user_model().objects.filter(is_superuser=True).first()
     if user is None:
         user = get_user_model().objects.create_superuser("bench-admin", None, None)
-    report, report_seconds, report_queries = timed(
+    report, report_seconds, report_cpu, report_queries = timed(
         "build_report(year, whole organisation)", build_report, year, user=user
     )
-    content, xlsx_seconds, xlsx_queries = timed("report_xlsx(report)", report_xlsx, report)
-    total = report_seconds + xlsx_seconds
+    content, xlsx_seconds, xlsx_cpu, xlsx_queries = timed(
+        "report_xlsx(report)", report_xlsx, report
+    )
+    # CPU time is the steadier figure on a shared machine; the target is wall time.
+    total, total_cpu = report_seconds + xlsx_seconds, report_cpu + xlsx_cpu
     print(f"  xlsx size: {len(content) / 1024:.0f} KiB")
     print(
-        f"  report + xlsx: {total:.2f} s, {report_queries + xlsx_queries} queries — "
+        f"  report + xlsx: {total:.2f} s wall ({total_cpu:.2f} s CPU), "
+        f"{report_queries + xlsx_queries} queries — "
         f"target < {TARGET_SECONDS:.0f} s: {'met' if total < TARGET_SECONDS else 'NOT met'}"
     )
 
