@@ -1,8 +1,6 @@
 """Official-facing exam pages. Every view works on the signed-in official's own
 sessions and attempts; anything else is a 404. Rules live in attempts.py."""
 
-import contextlib
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -161,17 +159,16 @@ def save(request, session_pk, pk):
 @login_required
 @require_POST
 def submit(request, session_pk, pk):
-    """Submit: first save what the form carries (so a page without JavaScript, or
-    with unsent changes, loses nothing), then grade exactly once."""
+    """Submit: what the form carries is saved with the grading (so a page without
+    JavaScript, or with unsent changes, loses nothing), and it is graded exactly once."""
     attempt = _my_attempt(request, session_pk, pk)
     if not engine.expire_if_due(attempt):
-        for answer in attempt.answers.only("position", "attempt_id"):
-            key = f"q{answer.position}"
-            if key in request.POST:
-                response = "".join(request.POST.getlist(key))
-                with contextlib.suppress(engine.ExamError):
-                    engine.save_answer(attempt.pk, attempt.official, answer.position, response)
-        attempt, _graded = engine.submit_attempt(attempt)
+        responses = {
+            int(key[1:]): "".join(request.POST.getlist(key))
+            for key in request.POST
+            if key[:1] == "q" and key[1:].isdigit()
+        }
+        engine.submit_attempt(attempt, responses=responses)
     return redirect("exams:result", session_pk=session_pk, pk=pk)
 
 
