@@ -6,11 +6,12 @@ DATABASE_URL, REDIS_URL, SECRET_KEY; exam_day.py's app_env).
     python bench/exam_profile.py --plan plan.json [--officials 20] [--profile]
 
 For each of --officials bench officials after the first --skip (who must not have
-started yet; one more walks first to warm up, uncounted) it walks the exam-day path once and prints, per endpoint, the median wall time,
-the median CPU time of this process (the app's share), the median CPU time of the
-PostgreSQL backend serving it (read from /proc when the server runs on this
-machine; "-" otherwise), the median number of queries and (with -v) the queries of
-the first official. CPU times are what to judge on a shared machine.
+started yet; one more walks first to warm up, uncounted) it walks the exam-day path
+once and prints, per endpoint, the median wall time, the median CPU time of this
+process (the app's share), the mean CPU time of the PostgreSQL backend serving it
+(read from /proc when the server runs on this machine; "-" otherwise), the median
+number of queries and (with -v) the queries of the first official. CPU times are
+what to judge on a shared machine.
 --profile writes a cProfile of the whole walk to /tmp/exam_profile.pstats and one
 per endpoint to /tmp/exam_profile-<endpoint>.pstats (e.g. exam_profile-POST_start).
 """
