@@ -1,10 +1,13 @@
 """Official-facing exam pages. Every view works on the signed-in official's own
 sessions and attempts; anything else is a 404. Rules live in attempts.py."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat, linebreaksbr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,7 +17,8 @@ from . import attempts as engine
 from . import notebook
 from .assignments import my_session, my_sessions
 from .certificates import certificate_pdf
-from .models import Attempt, ExamSession
+from .models import Attempt, ExamSession, QuestionType
+from .models.questions import FALSE, TRUE
 
 NOTEBOOK_PRACTICE_SIZE = 20
 
@@ -83,6 +87,57 @@ def start(request, pk):
     return redirect("exams:attempt", session_pk=session.pk, pk=attempt.pk)
 
 
+@dataclass(frozen=True)
+class QuestionRow:
+    """One question of the attempt page, ready to print: the page has fifty, and
+    working labels, numbers and option order out in the template cost more than the
+    rest of the request."""
+
+    position: str
+    type_label: str
+    points_label: str
+    stem: str
+    input_type: str
+    options: list  # [(shown letter or "", bank letter, text, checked)]
+    saved: bool
+
+
+def question_rows(answers):
+    """[QuestionRow] for the answers, in their order."""
+    type_labels = {
+        QuestionType.SINGLE: _("Single choice"),
+        QuestionType.MULTIPLE: _("Multiple choice"),
+        QuestionType.TRUE_FALSE: _("True or false"),
+    }
+    true_false = ((TRUE, _("True")), (FALSE, _("False")))
+    points_labels = {}
+    rows = []
+    for answer in answers:
+        qtype, response = answer.type, answer.response
+        if answer.points not in points_labels:
+            points = floatformat(answer.points, "-2")
+            points_labels[answer.points] = _("%(points)s points") % {"points": points}
+        if qtype == QuestionType.TRUE_FALSE:
+            options = [("", letter, text, letter == response) for letter, text in true_false]
+        else:
+            options = [
+                (shown, letter, text, letter in response)
+                for shown, letter, text in answer.shown_options()
+            ]
+        rows.append(
+            QuestionRow(
+                position=str(answer.position),
+                type_label=type_labels.get(qtype, qtype),
+                points_label=points_labels[answer.points],
+                stem=linebreaksbr(answer.snapshot["stem"], autoescape=True),
+                input_type="checkbox" if qtype == QuestionType.MULTIPLE else "radio",
+                options=options,
+                saved=answer.saved_at is not None,
+            )
+        )
+    return rows
+
+
 @never_cache
 @login_required
 def attempt_page(request, session_pk, pk):
@@ -96,7 +151,7 @@ def attempt_page(request, session_pk, pk):
         {
             "attempt": attempt,
             "session": attempt.session,
-            "answers": answers,
+            "questions": question_rows(answers),
             "remaining": engine.remaining_seconds(attempt),
             "answered": sum(1 for a in answers if a.response),
         },
