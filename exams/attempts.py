@@ -170,10 +170,11 @@ INSERT_BATCH = 200
 
 
 def _insert_answers(attempt_id, built):
-    """The attempt's answer rows (`built` over paper_cache's FrozenQuestions), in one INSERT (per INSERT_BATCH rows) with the
-    snapshots' JSON serialized once per question version (paper_cache). Plain
-    multi-row VALUES: Django's bulk_create sends PostgreSQL arrays, whose literal
-    quoting of 50 JSON documents cost more CPU than the rest of the start."""
+    """The attempt's answer rows (`built` over paper_cache's FrozenQuestions), in
+    one INSERT per INSERT_BATCH rows, with each snapshot's JSON serialized once per
+    question version (paper_cache). Plain multi-row VALUES: Django's bulk_create
+    sends PostgreSQL arrays, whose literal quoting of 50 JSON documents cost more
+    CPU than the rest of the start."""
     ops = connection.ops
     table = ops.quote_name(Answer._meta.db_table)
     for start in range(0, len(built), INSERT_BATCH):

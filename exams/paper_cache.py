@@ -92,9 +92,7 @@ def _load(paper_id):
     rules = list(PaperRule.objects.filter(paper_id=paper_id).order_by("sort_order", "pk"))
     bank = []
     if rules:
-        bank = [
-            frozen(q) for q in Question.objects.active().select_related("topic").order_by("pk")
-        ]
+        bank = [frozen(q) for q in Question.objects.active().select_related("topic").order_by("pk")]
     return PaperSource(mode, [], rules, bank)
 
 

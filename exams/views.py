@@ -56,10 +56,11 @@ def index(request):
 @login_required
 def session_detail(request, pk):
     official = _official(request)
-    session = get_object_or_404(ExamSession.objects.select_related("paper"), pk=pk)
-    for attempt in Attempt.objects.in_progress().filter(session=session, official=official):
+    session = get_object_or_404(ExamSession, pk=pk)
+    attempts = list(Attempt.objects.filter(session=session, official=official).order_by("number"))
+    for attempt in attempts:
         engine.expire_if_due(attempt)
-    row = my_session(official, session)
+    row = my_session(official, session, attempts=attempts)
     if row is None:
         raise Http404
     now = timezone.now()
