@@ -7,11 +7,14 @@ A content version in the shared cache names what is current. Saving or deleting 
 question, law topic, paper, paper question or rule starts a new version (at once,
 and again when the transaction commits, so a start that read the old bank in
 between cannot keep it), and every process drops what it holds for older versions.
-Without the shared cache (Redis down) nothing is kept: each start reads the
-database, as before."""
+Without the shared cache (Redis down) nothing is kept and what was held is
+dropped: each start reads the database, as before. As a backstop (an edit made
+while Redis was down could not start a new version), nothing is held longer than
+HOLD_SECONDS."""
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +23,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 VERSION_KEY = "xuefa:paper-content-version"
+HOLD_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class PaperSource:
 
 
 _lock = threading.Lock()
-_held = {"version": None, "papers": {}}
+_held = {"version": None, "since": 0.0, "papers": {}}
 
 
 def _version():
@@ -99,17 +103,18 @@ def _load(paper_id):
 def paper_source(paper_id):
     """The PaperSource of a paper, from this process's memory when it is current."""
     version = _version()
-    if version is None:
-        return _load(paper_id)
+    now = time.monotonic()
     with _lock:
-        if _held["version"] == version and paper_id in _held["papers"]:
+        if version is None or now - _held["since"] > HOLD_SECONDS:
+            _held.update(version=None, papers={})
+        if version is not None and _held["version"] == version and paper_id in _held["papers"]:
             return _held["papers"][paper_id]
     source = _load(paper_id)
     # Only keep it if no edit started a new version while it was read.
-    if _version() == version:
+    if version is not None and _version() == version:
         with _lock:
             if _held["version"] != version:
-                _held["version"], _held["papers"] = version, {}
+                _held.update(version=version, since=now, papers={})
             _held["papers"][paper_id] = source
     return source
 

@@ -77,3 +77,14 @@ def test_later_starts_do_not_read_the_paper(size, django_assert_max_num_queries)
     with django_assert_max_num_queries(8):
         attempt = engine.start_attempt(session, official)
     assert attempt.answers.count() == size
+
+
+def test_nothing_is_held_past_the_backstop(exam, official, monkeypatch):
+    engine.start_attempt(exam, official)
+    question = exam.paper.items.first().question
+    # An edit the shared cache never heard of (made while Redis was down).
+    type(question).objects.filter(pk=question.pk).update(stem="停机时改的题干")
+    held_since = paper_cache._held["since"] - paper_cache.HOLD_SECONDS - 1
+    monkeypatch.setitem(paper_cache._held, "since", held_since)
+    attempt = engine.start_attempt(exam, OfficialFactory())
+    assert stems(attempt)[question.pk] == "停机时改的题干"
