@@ -156,6 +156,7 @@ async def official(cfg, person, session_id, stats, pool, out, rng):
     loop = asyncio.get_running_loop()
     began = loop.time()
     await asyncio.sleep(rng.uniform(0, cfg.save_every))
+    shown = {}  # position -> the response the page now shows (last sent)
     while loop.time() - began < cfg.duration:
         position = rng.choice(sorted(choices))
         if position in multiple:
@@ -163,6 +164,7 @@ async def official(cfg, person, session_id, stats, pool, out, rng):
         else:
             response = rng.choice(choices[position])
         key = f"{attempt_id}:{position}"
+        shown[position] = response
         out["unacked_after"][key].append(response)
         status, _h, body = await client.retrying(
             "POST answer",
@@ -186,7 +188,10 @@ async def official(cfg, person, session_id, stats, pool, out, rng):
         out["resumed"][name] = [attempt_id, int(again.group(1)) if again else None]
     if cfg.no_submit:
         return
-    submit_form = {"csrfmiddlewaretoken": token}
+    # The submit form carries every checked input, as a browser sends it.
+    submit_form = [("csrfmiddlewaretoken", token)] + [
+        (f"q{position}", letter) for position, response in shown.items() for letter in response
+    ]
     times = 2 if rng.random() < cfg.double_submit else 1
     for _n in range(times):
         status, headers, _b = await client.retrying(

@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import grading
+from . import grading, paper_cache
 from .models import (
     Answer,
     Attempt,
@@ -94,11 +94,12 @@ def has_passed(session, official):
     return bool(result and result.passed)
 
 
-def build_paper(session, paper, seed):
+def build_paper(session, paper, seed, source=None):
     """[(question, points, option order)] for an attempt: the draw, then the question
-    and option shuffles, all from one seed so the same seed gives the same paper."""
+    and option shuffles, all from one seed so the same seed gives the same paper.
+    `source` (see paper_cache) stands in for `paper` and the bank."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
-    drawn = draw(paper, rng)
+    drawn = draw(paper, rng, source)
     if session.shuffle_questions:
         rng.shuffle(drawn)
     built = []
@@ -110,11 +111,22 @@ def build_paper(session, paper, seed):
     return built
 
 
+def paper_id_for(session, official):
+    """The paper the official sits in the session (leaders may have their own)."""
+    if session.leader_paper_id and official.is_leader:
+        return session.leader_paper_id
+    return session.paper_id
+
+
 def start_attempt(session, official, now=None):
     """The person's attempt in progress, or a new one. A reload, a second device or
-    a concurrent request gets the same attempt; a new one is drawn and frozen once."""
+    a concurrent request gets the same attempt; a new one is drawn and frozen once.
+    The paper and its questions come from paper_cache, so a start reads only what is
+    the official's own (attempts, assignment, override) and writes the attempt and
+    its answers in one INSERT each, however long the paper."""
     now = now or timezone.now()
-    current = Attempt.objects.in_progress().filter(session=session, official=official).first()
+    mine = list(Attempt.objects.filter(session=session, official=official))
+    current = next((a for a in mine if a.state == AttemptState.IN_PROGRESS), None)
     if current is not None and not expire_if_due(current, now):
         return current
     if not is_assigned(session, official):
@@ -124,36 +136,26 @@ def start_attempt(session, official, now=None):
         raise ExamError(_("This exam has not opened yet."))
     if now >= terms.closes_at:
         raise ExamError(_("This exam has closed."))
-    used = Attempt.objects.filter(session=session, official=official).count()
+    used = len(mine)
     if used >= terms.attempts_allowed:
         raise ExamError(_("You have used all your attempts for this exam."))
-    paper = session.paper_for(official)
+    paper_id = paper_id_for(session, official)
     seed = secrets.randbits(48)
-    built = build_paper(session, paper, seed)
+    built = build_paper(session, None, seed, paper_cache.paper_source(paper_id))
     deadline = min(now + timedelta(minutes=terms.minutes), terms.closes_at)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
                 session=session,
                 official=official,
-                paper=paper,
-                number=used + 1,
+                paper_id=paper_id,
+                number=max((a.number for a in mine), default=0) + 1,
                 seed=seed,
                 started_at=now,
                 deadline=deadline,
                 max_score=sum(points for _q, points, _o in built),
             )
-            Answer.objects.bulk_create(
-                Answer(
-                    attempt=attempt,
-                    position=position,
-                    question=question,
-                    snapshot=question.snapshot(),
-                    option_order=order,
-                    points=points,
-                )
-                for position, (question, points, order) in enumerate(built, start=1)
-            )
+            _insert_answers(attempt.pk, built)
     except IntegrityError:
         # Someone (another tab, a double click) started it a moment ago.
         existing = Attempt.objects.in_progress().filter(session=session, official=official).first()
@@ -161,6 +163,41 @@ def start_attempt(session, official, now=None):
             raise ExamError(_("The exam could not be started; please try again.")) from None
         return existing
     return attempt
+
+
+# Rows per INSERT of an attempt's answers.
+INSERT_BATCH = 200
+
+
+def _insert_answers(attempt_id, built):
+    """The attempt's answer rows (`built` over paper_cache's FrozenQuestions), in
+    one INSERT per INSERT_BATCH rows, with each snapshot's JSON serialized once per
+    question version (paper_cache). Plain multi-row VALUES: Django's bulk_create
+    sends PostgreSQL arrays, whose literal quoting of 50 JSON documents cost more
+    CPU than the rest of the start."""
+    ops = connection.ops
+    table = ops.quote_name(Answer._meta.db_table)
+    for start in range(0, len(built), INSERT_BATCH):
+        rows, params = [], []
+        for position, (question, points, order) in enumerate(
+            built[start : start + INSERT_BATCH], start=start + 1
+        ):
+            rows.append("(%s, %s, %s, %s, %s, %s, '')")
+            params += [
+                attempt_id,
+                position,
+                question.pk,
+                question.frozen_json,
+                order,
+                ops.adapt_decimalfield_value(points, 5, 2),
+            ]
+        sql = (
+            f"INSERT INTO {table} "  # noqa: S608 - table name only
+            "(attempt_id, position, question_id, snapshot, option_order, points, response) "
+            f"VALUES {', '.join(rows)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def clean_response(answer, response):
@@ -354,9 +391,14 @@ def _conditional_update(answer_id, attempt_id, session_id, user_id, response, no
     return deadline
 
 
-def submit_attempt(attempt, *, auto=False, now=None):
+def submit_attempt(attempt, *, auto=False, now=None, responses=None):
     """Submit and grade exactly once. Double clicks, two tabs and retries all get
     the same graded attempt: only the UPDATE that still finds it in progress grades.
+    `responses` ({position: response}) are what the submit form carried: saved with
+    the grading, before the deadline's grace only, invalid ones ignored (a page
+    without JavaScript, or with unsent changes, loses nothing).
+    A bounded number of queries however long the paper: the state UPDATE, the
+    answers, one UPDATE of them, the notebook and the attempt's scores.
     Returns (attempt, whether this call graded it)."""
     now = now or timezone.now()
     state = AttemptState.AUTO_SUBMITTED if auto else AttemptState.SUBMITTED
@@ -365,13 +407,18 @@ def submit_attempt(attempt, *, auto=False, now=None):
             state=state, submitted_at=now
         )
         if won:
-            graded = Attempt.objects.select_related("session").get(pk=attempt.pk)
-            answers = list(graded.answers.all())
-            grading.grade(graded, answers)
-            Answer.objects.bulk_update(answers, ["is_correct", "points_awarded"], batch_size=500)
-            record_wrong_answers(graded, answers)
-            graded.verification_code = secrets.token_hex(6).upper()
-            graded.save(
+            # The UPDATE locked the attempt: a save under way has committed (and is
+            # read here), a later one waits and is then refused.
+            answers = list(Answer.objects.filter(attempt_id=attempt.pk).only(*GRADE_FIELDS))
+            changed = []
+            if responses and not auto and not is_expired(attempt, now):
+                changed = _apply_responses(answers, responses, now)
+            attempt.state, attempt.submitted_at = state, now
+            grading.grade(attempt, answers)
+            _write_grades(answers, changed, now)
+            record_wrong_answers(attempt, answers)
+            attempt.verification_code = secrets.token_hex(6).upper()
+            attempt.save(
                 update_fields=[
                     "score",
                     "max_score",
@@ -381,8 +428,64 @@ def submit_attempt(attempt, *, auto=False, now=None):
                     "verification_code",
                 ]
             )
-    attempt.refresh_from_db()
+    if not won:
+        attempt.refresh_from_db()
     return attempt, bool(won)
+
+
+# What grading reads of an answer.
+GRADE_FIELDS = ("attempt_id", "position", "question_id", "snapshot", "points", "response")
+
+
+def _apply_responses(answers, responses, now):
+    """Set the form's valid responses on the answers; the answers that changed."""
+    changed = []
+    for answer in answers:
+        if answer.position not in responses:
+            continue
+        try:
+            response = clean_response(answer, responses[answer.position])
+        except ExamError:
+            continue
+        if response != answer.response:
+            answer.response, answer.saved_at = response, now
+            changed.append(answer)
+    return changed
+
+
+# Rows per UPDATE ... FROM (VALUES ...) statement, well under SQLite's parameter limit.
+GRADE_BATCH = 200
+
+
+def _write_grades(answers, changed, now):
+    """One UPDATE for the graded answers (per GRADE_BATCH rows): marks and points,
+    and the response with its save time where the submit form changed it.
+    Django's bulk_update would build a CASE of 50 WHENs per column, which costs more
+    CPU than the rest of the submit together."""
+    table = connection.ops.quote_name(Answer._meta.db_table)
+    ops = connection.ops
+    changed = {a.pk for a in changed}
+    saved_at = ops.adapt_datetimefield_value(now)
+    for start in range(0, len(answers), GRADE_BATCH):
+        batch = answers[start : start + GRADE_BATCH]
+        rows, params = [], []
+        for answer in batch:
+            rows.append("(%s, %s, %s, %s, %s)")
+            params += [
+                answer.pk,
+                answer.is_correct,
+                ops.adapt_decimalfield_value(answer.points_awarded, 5, 2),
+                answer.response,
+                answer.pk in changed,
+            ]
+        sql = (
+            f"UPDATE {table} SET is_correct = v.column2, points_awarded = v.column3, "  # noqa: S608 - table name only
+            f"response = CASE WHEN v.column5 THEN v.column4 ELSE {table}.response END, "
+            f"saved_at = CASE WHEN v.column5 THEN %s ELSE {table}.saved_at END "
+            f"FROM (VALUES {', '.join(rows)}) AS v WHERE {table}.id = v.column1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [saved_at, *params])
 
 
 def expire_if_due(attempt, now=None):

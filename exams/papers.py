@@ -52,21 +52,35 @@ def rule_errors(rules):
     ]
 
 
-def draw(paper, rng):
+def draw(paper, rng, source=None):
     """[(question, points)] for one attempt, in paper order. Random papers draw with
     `rng` (seeded per attempt), so the same seed over the same bank draws the same
-    questions, and different seeds draw different ones."""
-    if paper.mode == PaperMode.FIXED:
-        items = list(paper.items.select_related("question__topic").order_by("sort_order", "pk"))
+    questions, and different seeds draw different ones. `source` (a PaperSource of
+    exams.paper_cache) gives the mode, items, rules and bank instead of `paper`."""
+    mode = source.mode if source is not None else paper.mode
+    if mode == PaperMode.FIXED:
+        if source is not None:
+            items = list(source.items)
+        else:
+            items = [
+                (item.question, item.points)
+                for item in paper.items.select_related("question__topic").order_by(
+                    "sort_order", "pk"
+                )
+            ]
         if not items:
             raise PaperError(_("The paper has no questions."))
-        return [(item.question, item.points) for item in items]
+        return items
 
-    rules = list(paper.rules.order_by("sort_order", "pk"))
+    rules = list(source.rules if source is not None else paper.rules.order_by("sort_order", "pk"))
     if not rules:
         raise PaperError(_("The paper has no rules."))
     pools = defaultdict(list)
-    for question in Question.objects.active().select_related("topic").order_by("pk"):
+    if source is not None:
+        bank = source.bank
+    else:
+        bank = Question.objects.active().select_related("topic").order_by("pk")
+    for question in bank:
         pools[question.type].append(question)
     chosen_ids = set()
     drawn = []

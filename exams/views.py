@@ -1,12 +1,13 @@
 """Official-facing exam pages. Every view works on the signed-in official's own
 sessions and attempts; anything else is a 404. Rules live in attempts.py."""
 
-import contextlib
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat, linebreaksbr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,7 +17,8 @@ from . import attempts as engine
 from . import notebook
 from .assignments import my_session, my_sessions
 from .certificates import certificate_pdf
-from .models import Attempt, ExamSession
+from .models import Attempt, ExamSession, QuestionType
+from .models.questions import FALSE, TRUE
 
 NOTEBOOK_PRACTICE_SIZE = 20
 
@@ -54,10 +56,11 @@ def index(request):
 @login_required
 def session_detail(request, pk):
     official = _official(request)
-    session = get_object_or_404(ExamSession.objects.select_related("paper"), pk=pk)
-    for attempt in Attempt.objects.in_progress().filter(session=session, official=official):
+    session = get_object_or_404(ExamSession, pk=pk)
+    attempts = list(Attempt.objects.filter(session=session, official=official).order_by("number"))
+    for attempt in attempts:
         engine.expire_if_due(attempt)
-    row = my_session(official, session)
+    row = my_session(official, session, attempts=attempts)
     if row is None:
         raise Http404
     now = timezone.now()
@@ -85,6 +88,57 @@ def start(request, pk):
     return redirect("exams:attempt", session_pk=session.pk, pk=attempt.pk)
 
 
+@dataclass(frozen=True)
+class QuestionRow:
+    """One question of the attempt page, ready to print: the page has fifty, and
+    working labels, numbers and option order out in the template cost more than the
+    rest of the request."""
+
+    position: str
+    type_label: str
+    points_label: str
+    stem: str
+    input_type: str
+    options: list  # [(shown letter or "", bank letter, text, checked)]
+    saved: bool
+
+
+def question_rows(answers):
+    """[QuestionRow] for the answers, in their order."""
+    type_labels = {
+        QuestionType.SINGLE: _("Single choice"),
+        QuestionType.MULTIPLE: _("Multiple choice"),
+        QuestionType.TRUE_FALSE: _("True or false"),
+    }
+    true_false = ((TRUE, _("True")), (FALSE, _("False")))
+    points_labels = {}
+    rows = []
+    for answer in answers:
+        qtype, response = answer.type, answer.response
+        if answer.points not in points_labels:
+            points = floatformat(answer.points, "-2")
+            points_labels[answer.points] = _("%(points)s points") % {"points": points}
+        if qtype == QuestionType.TRUE_FALSE:
+            options = [("", letter, text, letter == response) for letter, text in true_false]
+        else:
+            options = [
+                (shown, letter, text, letter in response)
+                for shown, letter, text in answer.shown_options()
+            ]
+        rows.append(
+            QuestionRow(
+                position=str(answer.position),
+                type_label=type_labels.get(qtype, qtype),
+                points_label=points_labels[answer.points],
+                stem=linebreaksbr(answer.snapshot["stem"], autoescape=True),
+                input_type="checkbox" if qtype == QuestionType.MULTIPLE else "radio",
+                options=options,
+                saved=answer.saved_at is not None,
+            )
+        )
+    return rows
+
+
 @never_cache
 @login_required
 def attempt_page(request, session_pk, pk):
@@ -98,7 +152,7 @@ def attempt_page(request, session_pk, pk):
         {
             "attempt": attempt,
             "session": attempt.session,
-            "answers": answers,
+            "questions": question_rows(answers),
             "remaining": engine.remaining_seconds(attempt),
             "answered": sum(1 for a in answers if a.response),
         },
@@ -161,17 +215,16 @@ def save(request, session_pk, pk):
 @login_required
 @require_POST
 def submit(request, session_pk, pk):
-    """Submit: first save what the form carries (so a page without JavaScript, or
-    with unsent changes, loses nothing), then grade exactly once."""
+    """Submit: what the form carries is saved with the grading (so a page without
+    JavaScript, or with unsent changes, loses nothing), and it is graded exactly once."""
     attempt = _my_attempt(request, session_pk, pk)
     if not engine.expire_if_due(attempt):
-        for answer in attempt.answers.only("position", "attempt_id"):
-            key = f"q{answer.position}"
-            if key in request.POST:
-                response = "".join(request.POST.getlist(key))
-                with contextlib.suppress(engine.ExamError):
-                    engine.save_answer(attempt.pk, attempt.official, answer.position, response)
-        attempt, _graded = engine.submit_attempt(attempt)
+        responses = {
+            int(key[1:]): "".join(request.POST.getlist(key))
+            for key in request.POST
+            if key[:1] == "q" and key[1:].isdigit()
+        }
+        engine.submit_attempt(attempt, responses=responses)
     return redirect("exams:result", session_pk=session_pk, pk=pk)
 
 

@@ -333,3 +333,38 @@ def test_opening_my_exams_auto_submits_expired_attempts(official_client, officia
     assert response.context["rows"][0].status == "submitted"
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.AUTO_SUBMITTED
+
+
+@pytest.mark.parametrize("size", [10, 200])
+def test_exam_day_path_query_counts_flat(client, size, django_assert_max_num_queries):
+    """Session page, start, attempt page and a submit carrying every answer cost the
+    same number of queries for a paper of 10 or 200 questions and with other
+    officials' attempts about."""
+    questions = QuestionFactory.create_batch(size)
+    session = ExamSessionFactory(paper=fixed_paper(questions))
+    for other in OfficialFactory.create_batch(3):
+        engine.start_attempt(session, other)
+    official = OfficialFactory()
+    client.force_login(official.user)
+    client.get(reverse("exams:index"))  # the navigation's cached answers, as on any page
+    # Session, user, official; the exam session, my attempts, assignment, override.
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("exams:session", args=[session.pk])).status_code == 200
+    # The paper comes from the paper cache: one INSERT each for attempt and answers.
+    with django_assert_max_num_queries(12):
+        response = client.post(reverse("exams:start", args=[session.pk]))
+    attempt = Attempt.objects.get(official=official)
+    assert response.url == urls(attempt)["attempt"]
+    with django_assert_max_num_queries(5):
+        page = client.get(urls(attempt)["attempt"])
+    assert page.content.count(b'class="card question"') == size
+    answers = list(attempt.answers.all())
+    form = {f"q{a.position}": list(a.snapshot["answer"]) for a in answers}
+    # The state UPDATE, the answers, one UPDATE for responses and grades, the scores.
+    with django_assert_max_num_queries(10):
+        response = client.post(urls(attempt)["submit"], form)
+    assert response.url == urls(attempt)["result"]
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.SUBMITTED
+    assert attempt.score == attempt.max_score
+    assert not attempt.answers.filter(is_correct=False).exists()
