@@ -8,39 +8,48 @@ lecture is found directly by its url_path below the site's root: one query, the
 same rule (live lectures only; anything not found takes Wagtail's usual route). The
 Site itself is kept in the cache per host name and port, dropped whenever a Site is
 saved or deleted and whenever a page that is some site's root is saved or moved.
+The same query finds the signed-in user's study state on the lecture.
 Wagtail's own checks (view restrictions, before_serve_page hooks, the page's serve)
 still run on the page found: only the lookup is shortened."""
+
+import uuid
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http.request import split_domain_port
 
+from . import read_ahead
+
 SITE_SECONDS = 600
 SITES_VERSION_KEY = "xuefa:sites-version"
 
 
-def _site_key(hostname, port):
-    version = cache.get(SITES_VERSION_KEY)
-    if version is None:
-        cache.add(SITES_VERSION_KEY, 0, None)
-        version = cache.get(SITES_VERSION_KEY, 0)
-    return f"xuefa:site:{version}:{hostname}:{port}"
+def site_keys(request):
+    """The cache keys find_site reads: the sites version and this host's Site."""
+    hostname = split_domain_port(request._get_raw_host())[0]
+    return [SITES_VERSION_KEY, f"xuefa:site:{hostname}:{request.get_port()}"]
 
 
 def find_site(request):
     """Site.find_for_request from the cache; it also sets what Wagtail keeps on the
-    request, so Wagtail's own lookups in this request reuse it."""
+    request, so Wagtail's own lookups in this request reuse it. The cached Site is
+    kept with the sites version it was found under and used only under that one."""
     from wagtail.models import Site
 
     if hasattr(request, "_wagtail_site"):
         return request._wagtail_site
-    hostname = split_domain_port(request._get_raw_host())[0]
-    key = _site_key(hostname, request.get_port())
-    site = cache.get(key)
-    if site is None:
+    version_key, key = site_keys(request)
+    found = read_ahead.get_many([version_key, key])
+    version, entry = found.get(version_key), found.get(key)
+    if version is not None and entry is not None and entry[0] == version:
+        site = entry[1]
+    else:
+        if version is None:
+            cache.add(SITES_VERSION_KEY, uuid.uuid4().hex, None)
+            version = cache.get(SITES_VERSION_KEY)
         site = Site._find_for_request(request)
-        if site is not None:
-            cache.set(key, site, SITE_SECONDS)
+        if site is not None and version is not None:
+            cache.set(key, (version, site), SITE_SECONDS)
     request._wagtail_site = site
     return site
 
@@ -49,10 +58,8 @@ def sites_changed(**kwargs):
     """Forget every cached Site, now and when the change commits."""
 
     def bump():
-        try:
-            cache.incr(SITES_VERSION_KEY)
-        except ValueError:
-            cache.set(SITES_VERSION_KEY, 1, None)
+        cache.set(SITES_VERSION_KEY, uuid.uuid4().hex, None)
+        read_ahead.forget(SITES_VERSION_KEY)
 
     bump()
     transaction.on_commit(bump)

@@ -34,6 +34,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
+from . import read_ahead
+
 GENERATION_KEY = "xuefa:page-shells-generation"
 # A backstop only: changes start a new generation at once.
 SHELL_SECONDS = 600
@@ -74,6 +76,7 @@ def fingerprint():
     """The project's templates (and the versions of what renders them): shells
     rendered by other code are never used after a deployment."""
     import django
+
     import wagtail
 
     digest = hashlib.sha256(f"{django.__version__}:{wagtail.__version__}".encode())
@@ -119,9 +122,13 @@ def fill(parts, request, context):
     templates = {name: engine.get_template(name) for name in set(parts[1::2])}
     request_context = make_context(context, request)
     out = list(parts)
+    rendered = {}  # a hole that comes twice (the CSRF token) is rendered once
     with request_context.bind_template(templates[parts[1]]):
         for i in range(1, len(parts), 2):
-            out[i] = render_hole(templates[parts[i]], request_context)
+            name = parts[i]
+            if name not in rendered:
+                rendered[name] = render_hole(templates[name], request_context)
+            out[i] = rendered[name]
     return "".join(out)
 
 
@@ -134,27 +141,33 @@ def _current_generation(found):
     return generation
 
 
-def shell_response(request, *, key, revision, template_name, context, shell_context, status=200):
-    """Serve a page from its shell in the cache (rendering and keeping it first if
-    needed). `key` names what the shell depends on besides the generation and the
-    `revision` checked against the cached one; `context` (for the holes) is per
-    request, `shell_context()` builds the shell's context and is called on a miss."""
-    cache_key = ":".join(
+def shell_key(name):
+    """The cache key of the shell `name` (what the caller's page depends on) in the
+    current language and time zone, rendered by the current templates."""
+    return ":".join(
         [
             "xuefa:page-shell",
             fingerprint(),
-            key,
+            name,
             translation.get_language() or "",
             timezone.get_current_timezone_name(),
         ]
     )
-    found = cache.get_many([GENERATION_KEY, cache_key])
-    entry = found.get(cache_key)
+
+
+def shell_response(request, *, key, version, template_name, context, shell_context):
+    """Serve a page from its shell kept under `key` (see shell_key), rendering and
+    keeping it first if needed. The shell is used only under the current generation
+    and when it was rendered from the same `version` of the page (say its id and live
+    revision). `context` is the holes' (per request); `shell_context()` builds the
+    shell's and is called only when the shell has to be rendered."""
+    found = read_ahead.get_many([GENERATION_KEY, key])
+    entry = found.get(key)
     if (
         entry is not None
         and found.get(GENERATION_KEY) is not None
         and entry[0] == found[GENERATION_KEY]
-        and entry[1] == revision
+        and entry[1] == version
     ):
         parts = entry[2]
     else:
@@ -162,8 +175,8 @@ def shell_response(request, *, key, revision, template_name, context, shell_cont
         parts = render_shell(template_name, shell_context(), request)
         if parts is None:
             return None
-        cache.set(cache_key, (generation, revision, parts), SHELL_SECONDS)
-    return HttpResponse(fill(parts, request, context), status=status)
+        cache.set(key, (generation, version, parts), SHELL_SECONDS)
+    return HttpResponse(fill(parts, request, context))
 
 
 def shells_changed(**kwargs):
@@ -172,6 +185,7 @@ def shells_changed(**kwargs):
 
     def bump():
         cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+        read_ahead.forget(GENERATION_KEY)
 
     bump()
     transaction.on_commit(bump)

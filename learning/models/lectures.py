@@ -319,15 +319,11 @@ class LecturePage(SignedInPageMixin, Page):
         """The page from its shell (learning/page_shells.py): rendered once per live
         revision, language and whether the reader studies here; only the reader's
         progress, the CSRF token, messages and the back-office link per request."""
-        from wagtail.models import Site
-
-        from ..credits import heartbeat_seconds
         from ..page_shells import shell_response
 
         request.is_preview = False
         state = self.study_state(request.user)
         studying = state[0] is not None
-        site = Site.find_for_request(request)
 
         def shell_context():
             page = self
@@ -340,20 +336,26 @@ class LecturePage(SignedInPageMixin, Page):
 
         return shell_response(
             request,
-            key=":".join(
-                [
-                    "lecture",
-                    str(self.pk),
-                    f"site-{site.pk if site else ''}",
-                    "studying" if studying else "reading",
-                    f"heartbeat-{heartbeat_seconds()}",
-                ]
-            ),
-            revision=self.live_revision_id,
+            key=self.shell_keys(request)[studying],
+            version=(self.pk, self.live_revision_id),
             template_name=self.get_template(request),
             context={"page": self, "self": self, "studying": studying, "record": state[1]},
             shell_context=shell_context,
         )
+
+    @staticmethod
+    def shell_keys(request):
+        """{studying: cache key} of the shells the lecture at this request's address
+        is served from (PageRouteMiddleware reads them ahead with the route)."""
+        from django.http.request import split_domain_port
+
+        from ..credits import heartbeat_seconds
+        from ..page_shells import shell_key
+
+        host = split_domain_port(request._get_raw_host())[0]
+        path = "/".join(part for part in request.path_info.split("/") if part)
+        name = f"lecture:{host}:{request.get_port()}:{path}:heartbeat-{heartbeat_seconds()}"
+        return {True: shell_key(f"{name}:studying"), False: shell_key(f"{name}:reading")}
 
 
 def search_lectures(query, lectures=None):
