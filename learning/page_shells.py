@@ -8,8 +8,9 @@ with nobody's data in it (the reader is an anonymous signed-in user, no messages
 no CSRF token), cut at those marks and kept in the cache; each request renders only
 the small per-request templates with its own context and joins the pieces.
 
-A shell is kept per page, live revision, Site, language, time zone, variant (e.g.
-whether the reader studies the lecture) and template fingerprint, and is only used
+A shell is kept under a key its page names (the lecture's address and whether the
+reader studies it), the language, the time zone and a fingerprint of the templates;
+it is used only for the same page version (the lecture's id and live revision) and
 while the shell generation it was rendered under is current. The generation changes,
 now and again when the transaction commits, whenever anything a shell shows may
 have changed: any page saved, moved, published, unpublished or deleted (titles,
@@ -37,7 +38,8 @@ from django.utils.safestring import SafeString
 from . import read_ahead
 
 GENERATION_KEY = "xuefa:page-shells-generation"
-# A backstop only: changes start a new generation at once.
+# A backstop only: changes start a new generation at once. Keep it well below the
+# lifetime of signed media URLs (MEDIA_S3_URL_SECONDS, an hour): a shell carries them.
 SHELL_SECONDS = 600
 # Context variable holding the marker nonce while a shell is rendered.
 SHELL_NONCE = "_page_shell_nonce"

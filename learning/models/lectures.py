@@ -352,10 +352,14 @@ class LecturePage(SignedInPageMixin, Page):
         from ..credits import heartbeat_seconds
         from ..page_shells import shell_key
 
-        host = split_domain_port(request._get_raw_host())[0]
-        path = "/".join(part for part in request.path_info.split("/") if part)
-        name = f"lecture:{host}:{request.get_port()}:{path}:heartbeat-{heartbeat_seconds()}"
-        return {True: shell_key(f"{name}:studying"), False: shell_key(f"{name}:reading")}
+        keys = getattr(request, "_lecture_shell_keys", None)
+        if keys is None:
+            host = split_domain_port(request._get_raw_host())[0]
+            path = "/".join(part for part in request.path_info.split("/") if part)
+            name = f"lecture:{host}:{request.get_port()}:{path}:heartbeat-{heartbeat_seconds()}"
+            keys = {True: shell_key(f"{name}:studying"), False: shell_key(f"{name}:reading")}
+            request._lecture_shell_keys = keys
+        return keys
 
 
 def search_lectures(query, lectures=None):
