@@ -12,13 +12,21 @@ class LearningConfig(AppConfig):
 
     def ready(self):
         # converters: <id:...> in every URLconf; lookups: __any_of
-        from . import back_office, converters, lookups, page_routing, view_restrictions  # noqa: F401
+        from . import (  # noqa: F401
+            back_office,
+            converters,
+            lookups,
+            page_routing,
+            page_shells,
+            view_restrictions,
+        )
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self)
         back_office.connect_signals()
         view_restrictions.connect_signals()
         page_routing.connect_signals()
+        page_shells.connect_signals()
 
 
 class UsersConfig(WagtailUsersAppConfig):

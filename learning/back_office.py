@@ -3,10 +3,10 @@ the navigation of every page.
 
 Django answers `has_perm` with two queries (the user's own and their groups'
 permissions) on every request; the navigation only needs one yes/no. The answer is
-kept in the cache per user under a permissions version, and any change that could
-alter it (a user's groups or permissions, a group's permissions, a deleted group or
-permission) starts a new version, so a revoked permission is never answered from
-the cache. Active and superuser flags come from the user loaded for the request,
+kept in the cache per user with the permissions version it was given under, and any
+change that could alter it (a user's groups or permissions, a group's permissions, a
+deleted group or permission) starts a new version, so a revoked permission is never
+answered from the cache. Active and superuser flags come from the user loaded for the request,
 so deactivating a user takes effect at once. The admin itself still checks
 `has_perm` on every request (AdminAccessMiddleware, Wagtail's own checks)."""
 
@@ -15,19 +15,18 @@ import uuid
 from django.core.cache import cache
 from django.db import transaction
 
+from . import read_ahead
+
 PERMISSION = "wagtailadmin.access_admin"
 VERSION_KEY = "xuefa:permissions-version"
 # A backstop only: changes are picked up at once through the version.
 ANSWER_SECONDS = 600
 
 
-def _version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
-    return version
+def cache_keys(user):
+    """The cache keys can_open_back_office reads for a user: the permissions
+    version and the user's answer (kept with the version it was given under)."""
+    return [VERSION_KEY, f"xuefa:back-office:{user.pk}"]
 
 
 def can_open_back_office(user):
@@ -38,11 +37,17 @@ def can_open_back_office(user):
     if hasattr(user, "_perm_cache"):
         # Already loaded for this request: no reason to ask the cache.
         return user.has_perm(PERMISSION)
-    key = f"xuefa:back-office:{_version()}:{user.pk}"
-    allowed = cache.get(key)
-    if allowed is None:
-        allowed = user.has_perm(PERMISSION)
-        cache.set(key, allowed, ANSWER_SECONDS)
+    version_key, key = cache_keys(user)
+    found = read_ahead.get_many([version_key, key])
+    version, entry = found.get(version_key), found.get(key)
+    if version is not None and entry is not None and entry[0] == version:
+        return entry[1]
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    allowed = user.has_perm(PERMISSION)
+    if version is not None:
+        cache.set(key, (version, allowed), ANSWER_SECONDS)
     return allowed
 
 
@@ -53,6 +58,7 @@ def permissions_changed(**kwargs):
 
     def bump():
         cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        read_ahead.forget(VERSION_KEY)
 
     bump()
     transaction.on_commit(bump)

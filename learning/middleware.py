@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from . import read_ahead
 from .roles import is_back_office
 
 # Paths a user may reach while an account rule still asks something of them.
@@ -134,7 +135,8 @@ def _wants_json(request):
 
 class PageRouteMiddleware:
     """Finds lecture pages for Wagtail's serve view in one query and the Site from
-    the cache (see page_routing); Wagtail then serves the page as usual."""
+    the cache (see page_routing); Wagtail then serves the page as usual. What
+    serving a page asks the cache is read in one round trip (see read_ahead)."""
 
     def __init__(self, get_response):
         from wagtail.views import serve
@@ -143,12 +145,22 @@ class PageRouteMiddleware:
         self.wagtail_serve = serve
 
     def __call__(self, request):
+        if request.method in ("GET", "HEAD"):
+            with read_ahead.scope():
+                return self.get_response(request)
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if view_func is self.wagtail_serve:
-            from .page_routing import find_site, lecture_route
+            from . import back_office, page_shells, view_restrictions
+            from .models import LecturePage
+            from .page_routing import find_site, lecture_route, site_keys
 
+            keys = [*site_keys(request), view_restrictions.KEY, page_shells.GENERATION_KEY]
+            if request.user.is_authenticated:
+                keys += back_office.cache_keys(request.user)
+                keys += LecturePage.shell_keys(request).values()
+            read_ahead.prefetch(keys)
             path = view_kwargs.get("path", view_args[0] if view_args else "")
             route = lecture_route(request, path)
             if route is not None:

@@ -11,6 +11,8 @@ now and again when the transaction commits, so a new restriction is never missed
 from django.core.cache import cache
 from django.db import transaction
 
+from . import read_ahead
+
 KEY = "xuefa:any-view-restriction"
 # A backstop only: changes drop the answer at once.
 SECONDS = 600
@@ -19,7 +21,7 @@ SECONDS = 600
 def any_exist():
     from wagtail.models import PageViewRestriction
 
-    answer = cache.get(KEY)
+    answer = read_ahead.get(KEY)
     if answer is None:
         answer = PageViewRestriction.objects.exists()
         cache.set(KEY, answer, SECONDS)
@@ -27,8 +29,12 @@ def any_exist():
 
 
 def restrictions_changed(**kwargs):
-    cache.delete(KEY)
-    transaction.on_commit(lambda: cache.delete(KEY))
+    def drop():
+        cache.delete(KEY)
+        read_ahead.forget(KEY)
+
+    drop()
+    transaction.on_commit(drop)
 
 
 def connect_signals():

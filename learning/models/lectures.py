@@ -272,22 +272,94 @@ class LecturePage(SignedInPageMixin, Page):
         return super().full_clean(*args, **kwargs)
 
     def save(self, *args, **kwargs):
+        from ..page_shells import shells_changed
+
         self.search_text = self.get_search_text()
-        return super().save(*args, **kwargs)
+        result = super().save(*args, **kwargs)
+        # Again after the topics and speakers (committed after post_save) are written.
+        shells_changed()
+        return result
 
     @cached_property
     def speaker_list(self):
         return list(self.speakers.all())
 
+    def study_state(self, user):
+        """(official_id, record) of the user here (see credits.study_state), taken
+        from the lecture's route when it was found with it (page_routing)."""
+        from ..credits import study_state
+
+        found = getattr(self, "_study_state", None)
+        if found is not None and found[0] == user.pk:
+            return found[1]
+        return study_state(user, self)
+
     def get_context(self, request, *args, **kwargs):
-        from ..credits import heartbeat_seconds, study_state
+        from ..credits import heartbeat_seconds
 
         context = super().get_context(request, *args, **kwargs)
-        official_id, record = study_state(request.user, self)
+        official_id, record = self.study_state(request.user)
         context["studying"] = official_id is not None
         context["record"] = record
         context["heartbeat_seconds"] = heartbeat_seconds()
         return context
+
+    def serve(self, request, *args, **kwargs):
+        if (
+            request.method in ("GET", "HEAD")
+            and request.user.is_authenticated
+            and not getattr(request, "is_preview", False)
+        ):
+            response = self.serve_shell(request)
+            if response is not None:
+                return response
+        return super().serve(request, *args, **kwargs)
+
+    def serve_shell(self, request):
+        """The page from its shell (learning/page_shells.py): rendered once per live
+        revision, language and whether the reader studies here; only the reader's
+        progress, the CSRF token, messages and the back-office link per request."""
+        from ..page_shells import shell_response
+
+        request.is_preview = False
+        state = self.study_state(request.user)
+        studying = state[0] is not None
+
+        def shell_context():
+            page = self
+            if self.get_deferred_fields():
+                page = LecturePage.objects.get(pk=self.pk)
+                page._study_state = (request.user.pk, state)
+            context = page.get_context(request)
+            context["record"] = None  # the reader's own: filled in per request
+            return context
+
+        return shell_response(
+            request,
+            key=self.shell_keys(request)[studying],
+            version=(self.pk, self.live_revision_id),
+            template_name=self.get_template(request),
+            context={"page": self, "self": self, "studying": studying, "record": state[1]},
+            shell_context=shell_context,
+        )
+
+    @staticmethod
+    def shell_keys(request):
+        """{studying: cache key} of the shells the lecture at this request's address
+        is served from (PageRouteMiddleware reads them ahead with the route)."""
+        from django.http.request import split_domain_port
+
+        from ..credits import heartbeat_seconds
+        from ..page_shells import shell_key
+
+        keys = getattr(request, "_lecture_shell_keys", None)
+        if keys is None:
+            host = split_domain_port(request._get_raw_host())[0]
+            path = "/".join(part for part in request.path_info.split("/") if part)
+            name = f"lecture:{host}:{request.get_port()}:{path}:heartbeat-{heartbeat_seconds()}"
+            keys = {True: shell_key(f"{name}:studying"), False: shell_key(f"{name}:reading")}
+            request._lecture_shell_keys = keys
+        return keys
 
 
 def search_lectures(query, lectures=None):

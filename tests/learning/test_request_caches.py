@@ -1,7 +1,7 @@
 """What the per-request caches keep never outlives the rule it stands for: the
 back-office link (learning.back_office), the "no view restriction anywhere" answer
 (learning.view_restrictions), the Site and the one-query lecture route
-(learning.page_routing), and the lecture's cached fragments."""
+(learning.page_routing), and the lecture's cached shell (learning.page_shells)."""
 
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse

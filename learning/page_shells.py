@@ -1,0 +1,217 @@
+"""Pages rendered once for every reader and filled in per request ("shells").
+
+A lecture page is the same for every official but for a few small parts: the CSRF
+token of its forms, the address the language switch returns to, messages, the
+back-office link and the reader's own study progress. Templates mark each such part
+with {% per_request "some/template.html" %}. The rest of the page is rendered once,
+with nobody's data in it (the reader is an anonymous signed-in user, no messages,
+no CSRF token), cut at those marks and kept in the cache; each request renders only
+the small per-request templates with its own context and joins the pieces.
+
+A shell is kept under a key its page names (the lecture's address and whether the
+reader studies it), the language, the time zone and a fingerprint of the templates;
+it is used only for the same page version (the lecture's id and live revision) and
+while the shell generation it was rendered under is current. The generation changes,
+now and again when the transaction commits, whenever anything a shell shows may
+have changed: any page saved, moved, published, unpublished or deleted (titles,
+breadcrumbs, the lecture itself), law topics, speakers, images, documents, embeds
+and Sites. With the cache down every request renders the whole page (misses).
+"""
+
+import hashlib
+import re
+import secrets
+import uuid
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.template import engines
+from django.template.context import make_context
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
+
+from . import read_ahead
+
+GENERATION_KEY = "xuefa:page-shells-generation"
+# A backstop only: changes start a new generation at once. Keep it well below the
+# lifetime of signed media URLs (MEDIA_S3_URL_SECONDS, an hour): a shell carries them.
+SHELL_SECONDS = 600
+# Context variable holding the marker nonce while a shell is rendered.
+SHELL_NONCE = "_page_shell_nonce"
+CSRF_TEMPLATE = "includes/csrf_token_value.html"
+
+
+class ShellReader:
+    """The reader of a shell: signed in, and nothing else known about them."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    pk = id = None
+
+    def __str__(self):
+        return ""
+
+
+def hole(nonce, template_name):
+    """What stands in a shell for the output of `template_name` rendered per request.
+    Only letters, digits and []._/- so that HTML escaping leaves it as it is."""
+    return SafeString(f"{nonce}[{template_name}]")
+
+
+def render_hole(template, context):
+    """A per-request template's output, without the white space around it."""
+    return template.render(context).strip()
+
+
+def _django_engine():
+    return engines["django"].engine
+
+
+@lru_cache(maxsize=1)
+def fingerprint():
+    """The project's templates (and the versions of what renders them): shells
+    rendered by other code are never used after a deployment."""
+    import django
+
+    import wagtail
+
+    digest = hashlib.sha256(f"{django.__version__}:{wagtail.__version__}".encode())
+    base = Path(settings.BASE_DIR).resolve()
+    engine = _django_engine()
+    dirs = [Path(d) for d in engine.dirs]
+    from django.template.utils import get_app_template_dirs
+
+    dirs += [Path(d) for d in get_app_template_dirs("templates")]
+    for folder in sorted({d.resolve() for d in dirs if d.resolve().is_relative_to(base)}):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def render_shell(template_name, context, request):
+    """(static, hole, static, hole, ..., static) for the template rendered with
+    `context` as nobody in particular; None if the page cannot be cut cleanly."""
+    nonce = secrets.token_hex(12)
+    shell_context = {
+        **context,
+        SHELL_NONCE: nonce,
+        "user": ShellReader(),
+        "perms": None,
+        "messages": (),
+        "csrf_token": hole(nonce, CSRF_TEMPLATE),
+    }
+    html = render_to_string(template_name, shell_context, request)
+    parts = re.split(re.escape(nonce) + r"\[([\w./-]+)\]", html)
+    # A mark changed on its way out (a filter, say) would show up in the page.
+    if any(nonce in part.lower() for part in parts[::2]):
+        return None
+    return tuple(parts)
+
+
+def fill(parts, request, context):
+    """The page: the shell's static parts, each hole rendered for this request."""
+    if len(parts) == 1:
+        return parts[0]
+    engine = _django_engine()
+    templates = {name: engine.get_template(name) for name in set(parts[1::2])}
+    request_context = make_context(context, request)
+    out = list(parts)
+    rendered = {}  # a hole that comes twice (the CSRF token) is rendered once
+    with request_context.bind_template(templates[parts[1]]):
+        for i in range(1, len(parts), 2):
+            name = parts[i]
+            if name not in rendered:
+                rendered[name] = render_hole(templates[name], request_context)
+            out[i] = rendered[name]
+    return "".join(out)
+
+
+def _current_generation(found):
+    generation = found.get(GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(GENERATION_KEY, generation, None)
+        generation = cache.get(GENERATION_KEY, generation)
+    return generation
+
+
+def shell_key(name):
+    """The cache key of the shell `name` (what the caller's page depends on) in the
+    current language and time zone, rendered by the current templates."""
+    return ":".join(
+        [
+            "xuefa:page-shell",
+            fingerprint(),
+            name,
+            translation.get_language() or "",
+            timezone.get_current_timezone_name(),
+        ]
+    )
+
+
+def shell_response(request, *, key, version, template_name, context, shell_context):
+    """Serve a page from its shell kept under `key` (see shell_key), rendering and
+    keeping it first if needed. The shell is used only under the current generation
+    and when it was rendered from the same `version` of the page (say its id and live
+    revision). `context` is the holes' (per request); `shell_context()` builds the
+    shell's and is called only when the shell has to be rendered."""
+    found = read_ahead.get_many([GENERATION_KEY, key])
+    entry = found.get(key)
+    if (
+        entry is not None
+        and found.get(GENERATION_KEY) is not None
+        and entry[0] == found[GENERATION_KEY]
+        and entry[1] == version
+    ):
+        parts = entry[2]
+    else:
+        generation = _current_generation(found)
+        parts = render_shell(template_name, shell_context(), request)
+        if parts is None:
+            return None
+        cache.set(key, (generation, version, parts), SHELL_SECONDS)
+    return HttpResponse(fill(parts, request, context))
+
+
+def shells_changed(**kwargs):
+    """Start a new shell generation now, and again once the transaction that made the
+    change commits, so a shell rendered from the old data in between is not kept."""
+
+    def bump():
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+        read_ahead.forget(GENERATION_KEY)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def connect_signals():
+    from django.db.models.signals import post_delete, post_save
+
+    from wagtail.documents import get_document_model
+    from wagtail.embeds.models import Embed
+    from wagtail.images import get_image_model
+    from wagtail.models import Site, get_page_models
+    from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    from .models import LawTopic, Speaker
+
+    senders = [Site, LawTopic, Speaker, get_image_model(), get_document_model(), Embed]
+    senders += get_page_models()  # pages of every type (signals name the concrete class)
+    for signal in (post_save, post_delete):
+        for sender in senders:
+            signal.connect(shells_changed, sender=sender, dispatch_uid=f"shells-{sender}")
+    for signal, name in (
+        (page_published, "published"),
+        (page_unpublished, "unpublished"),
+        (post_page_move, "moved"),
+    ):
+        signal.connect(shells_changed, dispatch_uid=f"shells-{name}")
