@@ -93,6 +93,79 @@ def study_state(user, lecture):
     )
 
 
+def heartbeat_state(user, lecture_id):
+    """(lecture, official, record) for a heartbeat, in one query: the lecture if it
+    exists and is live (else None), the user's Official (None for non-officials) and
+    their record for it (None before the first heartbeat). Each carries only the
+    columns crediting reads."""
+    from django.db import connection
+
+    from .models import LecturePage, Official
+
+    # Plain SQL, as in study_state: the ORM takes longer to build this query than the
+    # database takes to answer it, and a lecture page sends one every 30 seconds.
+    lectures = LecturePage._meta.db_table
+    pages = LecturePage._meta.get_field("live").model._meta.db_table
+    officials, records = Official._meta.db_table, StudyRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.live, l.credit_minutes, l.video_minutes, o.id, r.id, "  # noqa: S608
+            "r.credited_seconds, r.started_at, r.last_heartbeat_at, r.completed_at "
+            f"FROM {lectures} l INNER JOIN {pages} p ON p.id = l.page_ptr_id "
+            f"LEFT JOIN {officials} o ON o.user_id = %s "
+            f"LEFT JOIN {records} r ON r.official_id = o.id AND r.lecture_id = l.page_ptr_id "
+            "WHERE l.page_ptr_id = %s AND p.live",
+            [user.pk, lecture_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None, None, None
+    page_id, live, credit_minutes, video_minutes, official_id, record_id, *times = row
+    lecture = _instance(
+        LecturePage,
+        id=page_id,
+        page_ptr_id=page_id,
+        live=bool(live),
+        credit_minutes=credit_minutes,
+        video_minutes=video_minutes,
+    )
+    if official_id is None:
+        return lecture, None, None
+    official = _instance(Official, id=official_id, user_id=user.pk)
+    if record_id is None:
+        return lecture, official, None
+    credited, started, last, completed = times
+    record = _instance(
+        StudyRecord,
+        id=record_id,
+        official_id=official_id,
+        lecture_id=page_id,
+        credited_seconds=credited,
+        started_at=_aware(started),
+        last_heartbeat_at=_aware(last),
+        completed_at=_aware(completed),
+    )
+    record.official = official
+    return lecture, official, record
+
+
+def _instance(model, **values):
+    """A model instance as the ORM loads it, with only these fields (others deferred)."""
+    from django.db import connection
+
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _aware(value):
+    """A datetime column as the ORM would give it (SQLite hands back text)."""
+    from django.db import connection
+
+    if value is not None and (isinstance(value, str) or timezone.is_naive(value)):
+        value = connection.ops.convert_datetimefield_value(value, None, connection)
+    return value
+
+
 def record_for(user, lecture):
     """The official's record for a lecture, or None (not started, not an official)."""
     official = official_for(user)
@@ -107,20 +180,22 @@ def _completes(lecture, credited, event):
     return bool(event == ENDED and lecture.video_minutes and credited >= lecture.video_minutes * 60)
 
 
-def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None):
+def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None, official=None):
     """Credit one heartbeat of `user` studying `lecture` and return a Heartbeat.
 
     `start` (page opened or shown again) only sets the anchor, unless another tab is
     already beating; `beat` credits min(elapsed, cap); `ended` (the video finished) is a
     beat that also completes the lecture once the credited time covers the video length.
     Raises StudyRefused for anonymous users, non-officials and lectures that are not live.
-    `record`, when the caller already loaded the user's record for the lecture, saves
-    the queries that look up the official and the record.
+    `record` and `official`, when the caller already loaded the user's record for the
+    lecture and their Official (see heartbeat_state), save the queries that look them up.
     """
-    if record is not None and user.is_authenticated and record.official.user_id == user.pk:
+    if official is None and record is not None:
         official = record.official
-    else:
+    if official is None or not user.is_authenticated or official.user_id != user.pk:
         official, record = official_for(user), None
+    elif record is not None and record.official_id != official.pk:
+        record = None
     if official is None:
         raise StudyRefused(_("Only signed-in officials earn study credit."))
     if not lecture.live:

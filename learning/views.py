@@ -15,18 +15,7 @@ from django.views.decorators.http import require_POST
 
 from . import credits
 from .completion import completion_for, providers
-from .models import LecturePage, SessionAttendance, StudyRecord
-
-HEARTBEAT_FIELDS = (
-    "credited_seconds",
-    "started_at",
-    "last_heartbeat_at",
-    "completed_at",
-    "official__user_id",
-    "lecture__live",
-    "lecture__credit_minutes",
-    "lecture__video_minutes",
-)
+from .models import SessionAttendance, StudyRecord
 
 
 @never_cache
@@ -36,36 +25,20 @@ def heartbeat(request, lecture_id):
     Answers JSON; refusals carry a translated `error`."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Please sign in again.")}, status=401)
-    # Every heartbeat after the first finds the record, official and lecture in one query.
-    # Only the columns crediting reads: building the SELECT of a whole lecture page
-    # (thirty-odd page columns) costs more CPU than the rest of the heartbeat.
-    record = next(
-        iter(
-            StudyRecord.objects.select_related("official", "lecture")
-            .only(*HEARTBEAT_FIELDS)
-            .filter(official__user_id=request.user.pk, lecture_id=lecture_id, lecture__live=True)
-            .order_by()[:1]
-        ),
-        None,
-    )
-    if record is not None:
-        lecture = record.lecture
-    else:
-        lecture = (
-            LecturePage.objects.live()
-            .filter(pk=lecture_id)
-            .only("pk", "live", "credit_minutes", "video_minutes")
-            .first()
-        )
+    # The live lecture, the official and their record in one query.
+    lecture, official, record = credits.heartbeat_state(request.user, lecture_id)
     if lecture is None:
         return JsonResponse({"error": _("This lecture is not published.")}, status=404)
     try:
         beat = credits.credit_heartbeat(
-            request.user, lecture, request.POST.get("event", "beat"), record=record
+            request.user,
+            lecture,
+            request.POST.get("event", "beat"),
+            record=record,
+            official=official,
         )
     except credits.StudyRefused as refusal:
-        status = 403 if credits.official_for(request.user) is None else 400
-        return JsonResponse({"error": str(refusal)}, status=status)
+        return JsonResponse({"error": str(refusal)}, status=403 if official is None else 400)
     record = beat.record
     return JsonResponse(
         {

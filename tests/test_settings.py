@@ -51,7 +51,7 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     assert values["engine"] == "django.db.backends.postgresql"
     assert values["cache"] == "xuefa.cache.FailSafeRedisCache"
     # Sessions stay in the database so a Redis outage signs nobody out.
-    assert values["session"] == "django.contrib.sessions.backends.db"
+    assert values["session"] == "xuefa.sessions"
 
 
 def test_redis_cache_keeps_one_client_per_pool():

@@ -122,8 +122,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: Redis when REDIS_URL is set, local memory otherwise. Redis is a cache,
 # not a dependency: when it is down the site keeps working without it
 # (xuefa.cache.FailSafeRedisCache: misses, dropped writes, short timeouts), and
-# sessions live in the database (one primary-key read per request), so an outage
-# signs nobody out and no stale session comes back from the cache afterwards.
+# sessions live in the database (one primary-key read per request, plain SQL: see
+# site/sessions.py), so an outage signs nobody out and no stale session comes back
+# from the cache afterwards.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -136,7 +137,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "xuefa.sessions"
 
 AUTH_USER_MODEL = "learning.User"
 AUTHENTICATION_BACKENDS = [

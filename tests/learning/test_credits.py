@@ -214,3 +214,55 @@ def test_concurrent_heartbeats_credit_an_interval_once():
         thread.join()
     assert sorted(results) == [0, 0, 0, 30]
     assert StudyRecord.objects.get().credited_seconds == 30
+
+
+# --- heartbeat_state: the one query a heartbeat reads ------------------------------
+
+
+def test_heartbeat_state_reads_lecture_official_and_record(official, lecture):
+    user = official.user
+    found, me, record = credits.heartbeat_state(user, lecture.pk)
+    assert (found.pk, found.live, found.credit_seconds) == (lecture.pk, True, 600)
+    assert me.pk == official.pk and record is None
+    beat(official, lecture, 0, credits.START)
+    beat(official, lecture, 30)
+    _found, _me, record = credits.heartbeat_state(user, lecture.pk)
+    stored = StudyRecord.objects.get()
+    assert record.pk == stored.pk and record.official.user_id == user.pk
+    assert record.credited_seconds == stored.credited_seconds == 30
+    assert record.last_heartbeat_at == stored.last_heartbeat_at == at(30)
+    assert record.started_at == stored.started_at and record.completed_at is None
+
+
+def test_heartbeat_state_refuses_drafts_and_knows_non_officials(official, index, lecture):
+    draft = make_lecture("草稿", parent=index, live=False)
+    assert credits.heartbeat_state(official.user, draft.pk) == (None, None, None)
+    assert credits.heartbeat_state(official.user, 999999) == (None, None, None)
+    found, me, record = credits.heartbeat_state(UserFactory(), lecture.pk)
+    assert found.pk == lecture.pk and me is None and record is None
+
+
+def test_heartbeat_state_never_reads_another_officials_record(official, lecture):
+    other = OfficialFactory()
+    beat(other, lecture, 0, credits.START)
+    beat(other, lecture, 30)
+    _found, me, record = credits.heartbeat_state(official.user, lecture.pk)
+    assert me.pk == official.pk and record is None
+
+
+def test_another_officials_profile_is_not_credited(official, lecture):
+    """credit_heartbeat checks that a passed official is the user's own."""
+    other = OfficialFactory()
+    beat(official, lecture, 0, credits.START)
+    credits.credit_heartbeat(official.user, lecture, credits.START, now=at(0), official=other)
+    assert not StudyRecord.objects.filter(official=other).exists()
+
+
+def test_first_heartbeat_query_count(official_client, lecture, django_assert_max_num_queries):
+    # A first request writes the session's start time.
+    assert official_client.post(reverse("learning:heartbeat", args=[999999])).status_code == 404
+    # Session, user, state; then the record is created (get_or_create with its
+    # savepoint) and its anchor set.
+    with django_assert_max_num_queries(8):
+        assert post(official_client, lecture, "start").status_code == 200
+    assert StudyRecord.objects.get().last_heartbeat_at is not None
