@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -270,11 +272,27 @@ def save_answer(attempt_id, official, position, response, now=None, session_id=N
 PAPER_CACHE_SECONDS = 12 * 60 * 60
 
 
+# Papers this process has read, by attempt id, so most saves skip even the cache's
+# round trip. Bounded (emptied when full); an attempt created under an id seen before
+# (SQLite reuses the ids of rolled-back rows) drops its entry.
+_PAPERS = {}
+_PAPERS_MAX = 2048
+
+
+@receiver(post_save, sender=Attempt)
+def _forget_paper(sender, instance, created, **kwargs):
+    if created:
+        _PAPERS.pop(instance.pk, None)
+
+
 def frozen_paper(attempt_id):
-    """What saves check against, from the cache: the attempt's owner (user id), session,
-    whether it is a practice, and per position the answer id, question type and option
-    letters. All of it is frozen when the attempt starts and never changes, so the
-    cache can keep it; None for an attempt that does not exist."""
+    """What saves check against, from memory or the cache: the attempt's owner (user
+    id), session, whether it is a practice, and per position the answer id, question
+    type and option letters. All of it is frozen when the attempt starts and never
+    changes, so it can be kept; None for an attempt that does not exist."""
+    paper = _PAPERS.get(attempt_id)
+    if paper is not None:
+        return paper
     key = f"xuefa:attempt-paper:{attempt_id}"
     paper = cache.get(key)
     if paper is None:
@@ -295,6 +313,9 @@ def frozen_paper(attempt_id):
         if not paper["questions"]:
             return None
         cache.set(key, paper, PAPER_CACHE_SECONDS)
+    if len(_PAPERS) >= _PAPERS_MAX:
+        _PAPERS.clear()
+    _PAPERS[attempt_id] = paper
     return paper
 
 

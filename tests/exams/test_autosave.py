@@ -101,3 +101,72 @@ def test_save_is_one_update_once_the_paper_is_cached(
     # The session, the user and the conditional UPDATE.
     with django_assert_num_queries(3):
         assert save(official_client, attempt, 2, response).status_code == 200
+
+
+# --- refusals at the door: who may save at all --------------------------------------
+
+
+def test_an_anonymous_save_is_refused(attempt):
+    response = save(Client(), attempt)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert Answer.objects.get(attempt=attempt, position=1).response == ""
+
+
+def test_a_save_without_the_csrf_token_is_refused(official, attempt):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(official.user)
+    assert save(client, attempt).status_code == 403
+    assert Answer.objects.get(attempt=attempt, position=1).response == ""
+    client.get(reverse("exams:attempt", args=(attempt.session_id, attempt.pk)))
+    token = client.cookies["csrftoken"].value
+    bad = client.post(
+        save_url(attempt), {"position": 1, "response": "A"}, HTTP_X_CSRFTOKEN="x" * 32
+    )
+    assert bad.status_code == 403
+    good = client.post(
+        save_url(attempt),
+        {"position": 1, "response": a_valid_response(attempt)},
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert good.status_code == 200
+
+
+def test_a_save_on_an_idle_session_signs_out_and_saves_nothing(
+    official_client, attempt, settings, monkeypatch
+):
+    from learning import middleware
+
+    assert save(official_client, attempt).status_code == 200
+    settings.XUEFA_SESSION_IDLE_SECONDS = 60
+    later = middleware.time.time() + 61
+    monkeypatch.setattr(middleware.time, "time", lambda: later)
+    response = official_client.post(
+        save_url(attempt),
+        {"position": 2, "response": a_valid_response(attempt, 2)},
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+    assert response.status_code == 401 and response.json()["signed_out"] is True
+    assert Answer.objects.get(attempt=attempt, position=2).response == ""
+
+
+def test_a_save_after_a_password_change_elsewhere_is_refused(official_client, official, attempt):
+    assert save(official_client, attempt).status_code == 200
+    official.user.set_password("another-long-passphrase")
+    official.user.save()
+    response = save(official_client, attempt, position=2)
+    assert response.status_code == 302
+    assert Answer.objects.get(attempt=attempt, position=2).response == ""
+
+
+def test_the_paper_is_kept_in_memory_and_forgotten_for_a_new_attempt(
+    official_client, attempt, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    assert save(official_client, attempt).status_code == 200
+    cache.clear()  # the shared cache is gone; this process still has the paper
+    with django_assert_num_queries(0):
+        assert engine.frozen_paper(attempt.pk)["user_id"] == attempt.official.user_id
+    assert save(official_client, attempt, 2, a_valid_response(attempt, 2)).status_code == 200
+    engine._forget_paper(Attempt, attempt, created=True)
+    assert attempt.pk not in engine._PAPERS
