@@ -21,14 +21,13 @@ database is created, migrated and loaded with the demo data.
 """
 
 import argparse
-import itertools
 import re
 
 from harness import (
     BARE_PATH,
     DEMO_PASSWORD,
+    compare,
     form_token,
-    measure,
     run_in_django,
     served_app,
     sign_in,
@@ -70,17 +69,15 @@ def sign_in_and_start(port, username):
     return client, path + "answer/", payloads
 
 
-def save_loop(client, path, payloads):
-    """One answer save per call, cycling through the attempt's questions."""
-    bodies = itertools.cycle(payloads)
+def save_requests(client, path, payloads):
+    """A client's answer saves, cycling through the attempt's questions."""
     headers = client.csrf_headers()
-    return lambda: client.request("POST", path, next(bodies), headers)[0]
+    return [client.raw("POST", path, body, headers) for body in payloads]
 
 
-def bare_loop(client):
-    """One POST to the bare view per call, through the same middleware as a save."""
-    headers = client.csrf_headers()
-    return lambda: client.request("POST", BARE_PATH, {"n": 1}, headers)[0]
+def bare_requests(client):
+    """A POST to the bare view, through the same middleware as a save."""
+    return [client.raw("POST", BARE_PATH, {"n": 1}, client.csrf_headers())]
 
 
 def run(args):
@@ -89,22 +86,22 @@ def run(args):
     with served_app(args.workers) as (port, env):
         run_in_django(env, PREPARE_USERS.format(usernames=usernames, password=DEMO_PASSWORD))
         savers = [sign_in_and_start(port, username) for username in usernames]
-        bare = [bare_loop(client) for client, _path, _payloads in savers]
-        measure([save_loop(*s) for s in savers], 1, "save")  # warm up both paths
-        measure(bare, 1, "bare")
+        targets = {
+            "bare": [bare_requests(client) for client, _path, _payloads in savers],
+            "save": [save_requests(*saver) for saver in savers],
+        }
+        compare(port, targets, 1, rounds=1)  # warm up both paths
         print(
-            f"gunicorn: {args.workers} sync workers; {args.clients} keep-alive clients, "
-            f"{args.seconds} s per target",
+            f"gunicorn: {args.workers or 'gunicorn.conf.py'} sync workers; {args.clients} "
+            f"clients; {args.rounds} interleaved rounds of {args.seconds} s per target",
             flush=True,
         )
-        results = {
-            "bare": measure(bare, args.seconds, "bare"),
-            "save": measure([save_loop(*s) for s in savers], args.seconds, "save"),
-        }
+        results = compare(port, targets, args.seconds, args.rounds)
     for name, r in results.items():
         print(
             f"{name:<5} {r['rps']:8.1f} req/s   p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms"
-            f"   ({r['count']} requests)"
+            f"   ({r['count']} requests; CPU ms each: app {r['app_cpu_ms'] or 0:.2f}, "
+            f"database {r['db_cpu_ms'] or 0:.2f})"
         )
     ratio = results["save"]["rps"] / results["bare"]["rps"]
     verdict = "meets" if ratio >= 0.7 else "below"
@@ -114,9 +111,12 @@ def run(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="default: gunicorn.conf.py (2 x cores + 1)"
+    )
     run(parser.parse_args())
 
 

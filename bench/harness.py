@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from contextlib import contextmanager
@@ -93,6 +92,19 @@ class HttpSession:
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, data
 
+    def raw(self, method, path, body=None, headers=None):
+        """The bytes of one HTTP/1.0 request carrying this session's cookies."""
+        head = [f"{method} {path} HTTP/1.0", f"Host: 127.0.0.1:{self.port}"]
+        if self.cookies:
+            head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        head.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        data = b""
+        if body is not None:
+            data = urllib.parse.urlencode(body).encode()
+            head.append("Content-Type: application/x-www-form-urlencoded")
+            head.append(f"Content-Length: {len(data)}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + data
+
     def clone(self):
         """Another connection carrying the same cookies (the same signed-in user)."""
         other = HttpSession(self.port)
@@ -150,6 +162,8 @@ def bench_env(workdir):
     env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
     env["GUNICORN_ACCESS_LOG"] = os.devnull  # the project's gunicorn.conf.py, minus access logs
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
+    if env["DATABASE_URL"].startswith("postgres"):
+        os.environ["BENCH_DATABASE_NAME"] = env["DATABASE_URL"].rsplit("/", 1)[-1].split("?")[0]
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     env.setdefault("SECRET_KEY", "bench-only-secret")
     env["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
@@ -164,8 +178,10 @@ def describe(env):
 
 
 @contextmanager
-def served_app(workers):
-    """Yield (port, env) of the app under gunicorn with the demo data loaded.
+def served_app(workers=None):
+    """Yield (port, env) of the app under gunicorn with the demo data loaded: the
+    project's gunicorn.conf.py (as deployed: 2 x cores + 1 sync workers, worker
+    recycling), with `workers` instead when given.
     Uses DATABASE_URL when set, otherwise a temporary SQLite database."""
     workdir = Path(tempfile.mkdtemp(prefix="xuefa-bench-"))
     env = bench_env(workdir)
@@ -183,12 +199,9 @@ def served_app(workers):
                 "xuefa.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--keep-alive",
-                "30",
                 "--log-level",
                 "warning",
+                *(["--workers", str(workers)] if workers else []),
             ],
             env=env,
             cwd=ROOT,
@@ -207,31 +220,88 @@ def served_app(workers):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure(loops, seconds, label=""):
-    """Run each loop (a callable making one request and returning its status) in its
-    own thread for `seconds`; requests per second and latency percentiles in ms."""
-    latencies, errors = [], []
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+def _load(port, requests, seconds, conn):
+    """In a process of its own: each list of raw requests is one client that sends
+    them in turn, one connection per request (HTTP/1.0, as gunicorn's sync workers
+    close the connection anyway), for `seconds`. Sends back (latencies, bad statuses)."""
+    import asyncio
 
-    def run(one_request):
-        mine = []
+    async def client(raw_requests, deadline, latencies, bad):
+        index = 0
         while time.perf_counter() < deadline:
+            raw = raw_requests[index % len(raw_requests)]
+            index += 1
             start = time.perf_counter()
-            status = one_request()
-            mine.append((time.perf_counter() - start) * 1000)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(raw)
+            data = await reader.read()
+            writer.close()
+            latencies.append((time.perf_counter() - start) * 1000)
+            status = int(data[9:12] or 0)
             if status != 200:
-                errors.append(status)
-        with lock:
-            latencies.extend(mine)
+                bad.append(status)
 
-    threads = [threading.Thread(target=run, args=(loop,)) for loop in loops]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    async def main():
+        latencies, bad = [], []
+        started = time.perf_counter()
+        await asyncio.gather(*(client(r, started + seconds, latencies, bad) for r in requests))
+        return latencies, bad, time.perf_counter() - started
+
+    conn.send(asyncio.run(main()))
+    conn.close()
+
+
+def server_cpu_ticks(port):
+    """{pid: (kind, CPU ticks)} of the app under gunicorn on `port` (the master,
+    with the recycled workers it has reaped, and its live workers: "app") and of the
+    PostgreSQL backends serving the bench database ("db"), from /proc; {} where
+    /proc is missing."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    database = os.environ.get("BENCH_DATABASE_NAME", "")
+    found = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = [int(f) for f in stat[stat.rindex(")") + 2 :].split()[11:15]]
+        if f"127.0.0.1:{port}" in command and "gunicorn" in command:
+            found[entry.name] = ("app", sum(fields))
+        elif database and command.startswith("postgres: ") and f" {database} " in command:
+            found[entry.name] = ("db", fields[0] + fields[1])
+    return found
+
+
+def cpu_per_request(before, after, requests):
+    """CPU ms per request by kind between two server_cpu_ticks; a process that
+    ended in between (a database backend of a recycled worker) is not counted."""
+    spent = {"app": 0, "db": 0}
+    for pid, (kind, ticks) in after.items():
+        spent[kind] += ticks - before.get(pid, (kind, 0))[1]
+    hertz = os.sysconf("SC_CLK_TCK")
+    return {kind: ticks * 1000 / hertz / max(1, requests) for kind, ticks in spent.items()}
+
+
+def measure(port, requests, seconds, label=""):
+    """Load the app with one client per list of raw requests (HttpSession.raw) for
+    `seconds`, from a separate asyncio process, so the load generator's own work
+    neither shares a GIL with anything nor stalls the clients; requests per second
+    and latency percentiles in ms. Any non-200 response stops the bench."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_load, args=(port, requests, seconds, send))
+    before = server_cpu_ticks(port)
+    process.start()
+    latencies, errors, elapsed = receive.recv()
+    process.join()
+    cpu = cpu_per_request(before, server_cpu_ticks(port), len(latencies)) if before else {}
     if errors:
         raise SystemExit(f"{label}: {len(errors)} non-200 responses, e.g. {errors[:5]}")
     latencies.sort()
@@ -240,4 +310,21 @@ def measure(loops, seconds, label=""):
         "p50": statistics.median(latencies),
         "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)],
         "count": len(latencies),
+        # CPU ms per request in the app's processes and in the database's
+        "app_cpu_ms": cpu.get("app"),
+        "db_cpu_ms": cpu.get("db"),
+    }
+
+
+def compare(port, targets, seconds, rounds=3):
+    """Measure each target (name: list of clients' raw requests) `rounds` times,
+    interleaved (a, b, a, b, ...), each for `seconds`; per target the round with the
+    median throughput, so a passing disturbance on a shared machine skews no ratio."""
+    runs = {name: [] for name in targets}
+    for _round in range(rounds):
+        for name, requests in targets.items():
+            runs[name].append(measure(port, requests, seconds, name))
+    return {
+        name: sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+        for name, results in runs.items()
     }

@@ -21,7 +21,7 @@ database is created, migrated and loaded with the demo data.
 import argparse
 import sys
 
-from harness import BARE_PATH, measure, run_in_django, served_app, sign_in
+from harness import BARE_PATH, compare, run_in_django, served_app, sign_in
 
 USERNAME = "official"
 LECTURE_PATH = "/lectures/constitution/"
@@ -43,25 +43,27 @@ def run(args):
         )
         heartbeat = f"/study/{lecture_id}/heartbeat/"
 
-        def loops(method, path, body=None, headers=None):
-            clients = [session.clone() for _ in range(args.clients)]
-            return [(lambda c=c: c.request(method, path, body, headers)[0]) for c in clients]
+        def clients(method, path, body=None, headers=None):
+            raw = session.raw(method, path, body, headers)
+            return [[raw] for _ in range(args.clients)]
 
-        warm = min(2, args.seconds)
-        measure(loops("GET", BARE_PATH), warm, "bare")
-        measure(loops("GET", LECTURE_PATH), warm, "lecture")
-        results = {
-            "bare": measure(loops("GET", BARE_PATH), args.seconds, "bare"),
-            "lecture": measure(loops("GET", LECTURE_PATH), args.seconds, "lecture"),
-            "heartbeat": measure(
-                loops("POST", heartbeat, {"event": "beat"}, session.csrf_headers()),
-                args.seconds,
-                "heartbeat",
-            ),
+        targets = {
+            "bare": clients("GET", BARE_PATH),
+            "lecture": clients("GET", LECTURE_PATH),
+            "heartbeat": clients("POST", heartbeat, {"event": "beat"}, session.csrf_headers()),
         }
+        compare(port, targets, min(2, args.seconds), rounds=1)  # warm up every path
+        results = compare(port, targets, args.seconds, args.rounds)
 
-    print(f"\ngunicorn: {args.workers} sync workers; {args.clients} clients; {args.seconds}s each")
-    print(f"{'target':<10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7} {'target':>7}")
+    workers = args.workers or "gunicorn.conf.py's"
+    print(
+        f"\ngunicorn: {workers} sync workers; {args.clients} clients; "
+        f"{args.rounds} interleaved rounds of {args.seconds} s per target (median shown)"
+    )
+    print(
+        f"{'target':<10} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>7} {'target':>7}"
+        f" {'':>5} {'app CPU ms':>10} {'db CPU ms':>10}"
+    )
     bare = results["bare"]["rps"]
     ok = True
     for name, result in results.items():
@@ -71,16 +73,20 @@ def run(args):
         ok = ok and (goal is None or ratio >= goal)
         print(
             f"{name:<10} {result['rps']:>9.1f} {result['p50']:>8.1f} {result['p95']:>8.1f} "
-            f"{ratio:>7.2f} {'' if goal is None else goal:>7} {mark}"
+            f"{ratio:>7.2f} {'' if goal is None else goal:>7} {mark:>5} "
+            f"{result['app_cpu_ms'] or 0:>10.2f} {result['db_cpu_ms'] or 0:>10.2f}"
         )
     return 0 if ok else 1
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="default: gunicorn.conf.py (2 x cores + 1)"
+    )
     sys.exit(run(parser.parse_args()))
 
 

@@ -93,11 +93,26 @@ def study_state(user, lecture):
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class LectureTerms:
+    """What crediting reads of a lecture (a LecturePage has the same attributes):
+    building a whole Wagtail page for each heartbeat would cost more than the query."""
+
+    pk: int
+    live: bool
+    credit_minutes: int
+    video_minutes: int | None
+
+    @property
+    def credit_seconds(self):
+        return self.credit_minutes * 60
+
+
 def heartbeat_state(user, lecture_id):
-    """(lecture, official, record) for a heartbeat, in one query: the lecture if it
-    exists and is live (else None), the user's Official (None for non-officials) and
-    their record for it (None before the first heartbeat). Each carries only the
-    columns crediting reads."""
+    """(lecture, official, record) for a heartbeat, in one query: the lecture's terms
+    (LectureTerms) if it exists and is live (else None), the user's Official (None for
+    non-officials) and their record for it (None before the first heartbeat). Each
+    carries only the columns crediting reads."""
     from django.db import connection
 
     from .models import LecturePage, Official
@@ -121,14 +136,7 @@ def heartbeat_state(user, lecture_id):
     if row is None:
         return None, None, None
     page_id, live, credit_minutes, video_minutes, official_id, record_id, *times = row
-    lecture = _instance(
-        LecturePage,
-        id=page_id,
-        page_ptr_id=page_id,
-        live=bool(live),
-        credit_minutes=credit_minutes,
-        video_minutes=video_minutes,
-    )
+    lecture = LectureTerms(page_id, bool(live), credit_minutes, video_minutes)
     if official_id is None:
         return lecture, None, None
     official = _instance(Official, id=official_id, user_id=user.pk)
@@ -180,6 +188,13 @@ def _completes(lecture, credited, event):
     return bool(event == ENDED and lecture.video_minutes and credited >= lecture.video_minutes * 60)
 
 
+def _move_anchor(record, last, **values):
+    """Compare-and-set: write `values` only if the record's anchor is still `last`
+    (no other tab or device has moved it since it was read); whether it was."""
+    still = {"last_heartbeat_at": last} if last is not None else {"last_heartbeat_at__isnull": True}
+    return StudyRecord.objects.filter(pk=record.pk, **still).update(**values)
+
+
 def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None, official=None):
     """Credit one heartbeat of `user` studying `lecture` and return a Heartbeat.
 
@@ -211,11 +226,8 @@ def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None, official=
         )
     for _attempt in range(_MAX_ATTEMPTS):
         last = record.last_heartbeat_at
-        same_anchor = StudyRecord.objects.filter(pk=record.pk, last_heartbeat_at=last)
-        if last is None:
-            same_anchor = StudyRecord.objects.filter(pk=record.pk, last_heartbeat_at__isnull=True)
         if last is None or (event == START and now - last > cap):
-            if same_anchor.update(last_heartbeat_at=max(now, record.started_at)):
+            if _move_anchor(record, last, last_heartbeat_at=max(now, record.started_at)):
                 record.last_heartbeat_at = max(now, record.started_at)
                 return Heartbeat(record)
         elif event == START or now <= last:
@@ -234,7 +246,9 @@ def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None, official=
                 completed_at = now
             if added == 0 and completed_at == record.completed_at and anchor == last:
                 return Heartbeat(record)
-            updated = same_anchor.update(
+            updated = _move_anchor(
+                record,
+                last,
                 last_heartbeat_at=anchor,
                 credited_seconds=F("credited_seconds") + added,
                 completed_at=completed_at,

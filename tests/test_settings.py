@@ -14,7 +14,8 @@ PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
     "'cache': settings.CACHES['default']['BACKEND'], 'session': settings.SESSION_ENGINE, "
-    "'language': settings.LANGUAGE_CODE, 'tz': settings.TIME_ZONE, 'debug': settings.DEBUG}))"
+    "'language': settings.LANGUAGE_CODE, 'tz': settings.TIME_ZONE, 'debug': settings.DEBUG, "
+    "'db_options': settings.DATABASES['default'].get('OPTIONS', {})}))"
 )
 
 
@@ -52,6 +53,45 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     assert values["cache"] == "xuefa.cache.FailSafeRedisCache"
     # Sessions stay in the database so a Redis outage signs nobody out.
     assert values["session"] == "xuefa.sessions"
+    # Hot statements are prepared once per connection, not planned per request...
+    assert values["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+    # ...unless a transaction-pooling proxy in front of PostgreSQL forbids them.
+    result = probe(
+        "xuefa.settings.dev",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/xuefa",
+        DATABASE_PREPARE_THRESHOLD="0",
+    )
+    assert json.loads(result.stdout)["db_options"]["prepare_threshold"] is None
+
+
+@pytest.mark.django_db
+def test_postgresql_prepares_a_statement_run_again_and_again(django_user_model):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    user = django_user_model.objects.create(username="prepared")
+    for _ in range(6):
+        assert django_user_model.objects.get(pk=user.pk) == user
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] >= 1
+
+
+def test_gunicorn_preloads_the_app_and_workers_open_their_own_connections():
+    """Workers fork from a master that has loaded the app (a recycled worker starts
+    at once); whatever connection the master opened is closed in each worker."""
+    import runpy
+    from unittest import mock
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
+    assert config["workers"] >= 3 and config["max_requests"] > 0
+    with mock.patch("django.db.connections.close_all") as close_all:
+        config["post_fork"](server=None, worker=None)
+    close_all.assert_called_once_with()
+    with mock.patch.dict(os.environ, {"GUNICORN_PRELOAD": "false"}):
+        assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["preload_app"] is False
 
 
 def test_redis_cache_keeps_one_client_per_pool():
