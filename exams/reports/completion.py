@@ -30,7 +30,7 @@ from exams.models import Attempt, AttemptState, Attendance, ExamSession, Session
 from exams.models.observations import ATTENDED_STATUSES
 from exams.models.sessions import SessionCandidate, SessionOverride
 from learning import spreadsheets
-from learning.completion import evaluate, plans_for_year
+from learning.completion import cyclic_gc_paused, evaluate, plans_for_year
 from learning.models import Department, Official, User, departments_at, reporting_day
 from learning.models.study import year_bounds
 
@@ -273,6 +273,11 @@ def build_report(
 ):
     """The completion report for `year` as `user` may see it (see the module docstring);
     `only`: primary keys of the officials to report on (one official's record)."""
+    with cyclic_gc_paused():
+        return _build_report(year, user, department, leaders_only, position, rank, only)
+
+
+def _build_report(year, user, department, leaders_only, position, rank, only):
     chosen = report_officials(
         year,
         user=user,
