@@ -338,13 +338,15 @@ def _evaluate(officials, year, plans, chunk_size):
     for offset in range(0, len(official_ids), chunk_size):
         chunk = IdArray(official_ids[offset : offset + chunk_size])
         exemptions = dict(
-            StudyExemption.objects.filter(official_id__any_of=chunk, year=year).values_list(
-                "official_id", "reason"
-            )
+            StudyExemption.objects.filter(official_id__any_of=chunk, year=year)
+            .order_by()  # the default order joins the officials
+            .values_list("official_id", "reason")
         )
         if plans:
-            profiles = Official.objects.filter(pk__any_of=chunk).values_list(
-                "pk", "is_leader", "department__path", "joined_on"
+            profiles = (
+                Official.objects.filter(pk__any_of=chunk)
+                .order_by()
+                .values_list("pk", "is_leader", "department__path", "joined_on")
             )
         else:  # nothing is required of anyone: no need to know who they are
             profiles = [(pk, False, "", None) for pk in chunk]
