@@ -62,7 +62,10 @@ from .models import (
 )
 from .models.study import Audience, year_bounds
 
-CHUNK_SIZE = 500
+# Officials per round of queries. Each round scans the year's attendance again, so
+# larger is faster for many officials (issue #6: everyone of 50,000 in chunks of 500,
+# 804 queries and 2.2 s; of 5,000, 84 queries and 0.8 s).
+CHUNK_SIZE = 5_000
 
 
 @dataclasses.dataclass(frozen=True)
