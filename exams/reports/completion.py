@@ -573,6 +573,11 @@ def report_xlsx(report, progress=None):
     """The report as an xlsx workbook (bytes): a sheet of departments with the total
     last, and a sheet of officials. `progress(done, total)` is called as rows are
     written, for background jobs to show."""
+    with cyclic_gc_paused():  # a row's cells are short-lived; no cycles to find
+        return _report_xlsx(report, progress)
+
+
+def _report_xlsx(report, progress):
     total = len(report.rows) + len(report.officials)
     done = 0
     step = max(1, total // 20)
