@@ -61,6 +61,7 @@ class ExamRequirements(RequirementProvider):
                 submitted_at__lt=end,
             )
             .exclude(state=AttemptState.IN_PROGRESS)
+            .order_by()  # Attempt's default order joins sessions, officials and departments
             .values_list(*grading.AttemptResult._fields),
         ):
             attempts[(attempt.official_id, attempt.session_id)].append(attempt)

@@ -38,8 +38,10 @@ Three rules shape what a year requires of an official:
   changes where reports list the official, never what they have done.
 """
 
+import contextlib
 import dataclasses
 import datetime
+import gc
 import math
 from collections import defaultdict
 
@@ -60,7 +62,10 @@ from .models import (
 )
 from .models.study import Audience, year_bounds
 
-CHUNK_SIZE = 500
+# Officials per round of queries. Each round scans the year's attendance again, so
+# larger is faster for many officials (issue #6: everyone of 50,000 in chunks of 500,
+# 804 queries and 2.2 s; of 5,000, 84 queries and 0.8 s).
+CHUNK_SIZE = 5_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,11 +279,34 @@ def _applies(plan, is_leader, department_path):
     return any(department_path.startswith(d.path) for d in plan.departments.all())
 
 
+@contextlib.contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cycle collector while a report makes its tens of thousands of
+    small objects (Completions, rows), which it keeps until it is done: the
+    collector's passes over them cost as much CPU as the report's own work (issue #6:
+    build_report for 50,000 officials, 2.0 s of CPU with them, 1.0 s without).
+    Reference counting still frees whatever is dropped, and the collector runs
+    again afterwards. Nests; leaves the collector off if it was off."""
+    pause = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause:
+            gc.enable()
+
+
 def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
     """{official.pk: Completion} for `officials` (Official instances, primary keys or a
     queryset) against the plans of `year` (`plans`: the caller's plans_for_year(year)).
     Query count depends on the number of providers and chunks of `chunk_size` officials,
     never on the number of officials or on the plans' contents."""
+    with cyclic_gc_paused():
+        return _evaluate(officials, year, plans, chunk_size)
+
+
+def _evaluate(officials, year, plans, chunk_size):
     if hasattr(officials, "values_list"):
         official_ids = list(officials.values_list("pk", flat=True))
     else:
@@ -313,13 +341,15 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
     for offset in range(0, len(official_ids), chunk_size):
         chunk = IdArray(official_ids[offset : offset + chunk_size])
         exemptions = dict(
-            StudyExemption.objects.filter(official_id__any_of=chunk, year=year).values_list(
-                "official_id", "reason"
-            )
+            StudyExemption.objects.filter(official_id__any_of=chunk, year=year)
+            .order_by()  # the default order joins the officials
+            .values_list("official_id", "reason")
         )
         if plans:
-            profiles = Official.objects.filter(pk__any_of=chunk).values_list(
-                "pk", "is_leader", "department__path", "joined_on"
+            profiles = (
+                Official.objects.filter(pk__any_of=chunk)
+                .order_by()
+                .values_list("pk", "is_leader", "department__path", "joined_on")
             )
         else:  # nothing is required of anyone: no need to know who they are
             profiles = [(pk, False, "", None) for pk in chunk]
@@ -405,6 +435,7 @@ __all__ = [
     "RequirementItem",
     "RequirementProvider",
     "completion_for",
+    "cyclic_gc_paused",
     "evaluate",
     "months_left",
     "plans_for_year",

@@ -30,14 +30,16 @@ from exams.models import Attempt, AttemptState, Attendance, ExamSession, Session
 from exams.models.observations import ATTENDED_STATUSES
 from exams.models.sessions import SessionCandidate, SessionOverride
 from learning import spreadsheets
-from learning.completion import evaluate, plans_for_year
+from learning.completion import cyclic_gc_paused, evaluate, plans_for_year
 from learning.models import Department, Official, User, departments_at, reporting_day
 from learning.models.study import year_bounds
 
 from .access import scope_root, visible_departments
 
 # Officials evaluated per `evaluate` chunk: large enough that a district's report is one.
-REPORT_CHUNK = 10_000
+# Each chunk scans the year's attendance and attempts again, so fewer is faster
+# (issue #6: 50,000 officials in five chunks, 0.53 s in SQL; in one, 0.39 s).
+REPORT_CHUNK = 50_000
 # What the report reads of an official and their account: plain values, since a whole
 # organisation's worth of model instances costs more than the rest of the report.
 REPORT_OFFICIAL_FIELDS = (
@@ -251,15 +253,15 @@ def report_officials(
         officials = officials.filter(position=position)
     if rank:
         officials = officials.filter(rank=rank)
-    officials = officials.exclude(joined_on__gt=day)
+    # Unordered: Official's default order joins the department and sorts on disk, and
+    # the officials are sorted here by where they were on the day anyway.
+    officials = officials.exclude(joined_on__gt=day).order_by()
     placed = departments_at(officials, day)
     departments = Department.objects.in_bulk(set(placed.values()))
     prefixes = [d.path for d in (scope_root(user), department) if d is not None]
     chosen = []
     fields = [*REPORT_OFFICIAL_FIELDS, *(f"user__{name}" for name in REPORT_USER_FIELDS[1:])]
-    for official in map(
-        ReportedOfficial._make, officials.order_by("staff_number").values_list(*fields)
-    ):
+    for official in map(ReportedOfficial._make, officials.values_list(*fields)):
         where = departments.get(placed.get(official.pk))
         if where is None or not all(where.path.startswith(p) for p in prefixes):
             continue
@@ -273,6 +275,11 @@ def build_report(
 ):
     """The completion report for `year` as `user` may see it (see the module docstring);
     `only`: primary keys of the officials to report on (one official's record)."""
+    with cyclic_gc_paused():
+        return _build_report(year, user, department, leaders_only, position, rank, only)
+
+
+def _build_report(year, user, department, leaders_only, position, rank, only):
     chosen = report_officials(
         year,
         user=user,
@@ -385,6 +392,7 @@ def _exam_status(year, kind, chosen, joined):
         grading.AttemptResult._make,
         Attempt.objects.filter(session_id__in=[*session_ids, *makeups])
         .exclude(state=AttemptState.IN_PROGRESS)
+        .order_by()  # Attempt's default order joins sessions, officials and departments
         .values_list(*grading.AttemptResult._fields),
     ):
         attempts[attempt.official_id].append(attempt)
@@ -565,6 +573,11 @@ def report_xlsx(report, progress=None):
     """The report as an xlsx workbook (bytes): a sheet of departments with the total
     last, and a sheet of officials. `progress(done, total)` is called as rows are
     written, for background jobs to show."""
+    with cyclic_gc_paused():  # a row's cells are short-lived; no cycles to find
+        return _report_xlsx(report, progress)
+
+
+def _report_xlsx(report, progress):
     total = len(report.rows) + len(report.officials)
     done = 0
     step = max(1, total // 20)

@@ -219,6 +219,32 @@ def test_department_rows_and_totals_match_the_hand_computed_year(year_data, hr_u
     }
 
 
+def test_the_report_is_the_same_in_one_chunk_or_many(year_data, hr_user, monkeypatch):
+    def summary(report):
+        return (
+            [figures(row) for row in report.rows],
+            figures(report.totals),
+            [
+                (
+                    row.profile.staff_number,
+                    row.department.pk,
+                    row.completion.credited_seconds,
+                    row.completion.required_seconds,
+                    [item.key for item in row.completion.done],
+                    [item.key for item in row.completion.missing],
+                    row.exempt,
+                    row.exam,
+                    row.observations,
+                )
+                for row in report.officials
+            ],
+        )
+
+    whole = summary(build_report(YEAR, user=hr_user))
+    monkeypatch.setattr("exams.reports.completion.REPORT_CHUNK", 3)  # 8 officials
+    assert summary(build_report(YEAR, user=hr_user)) == whole
+
+
 def test_officials_rows_hold_each_edge_case(year_data, hr_user):
     rows = {row.official.staff_number: row for row in build_report(YEAR, user=hr_user).officials}
     p = year_data["people"]

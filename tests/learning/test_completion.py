@@ -1,6 +1,7 @@
 """Plan evaluation (learning/completion.py): the single source of completion."""
 
 import datetime
+import gc
 from decimal import Decimal
 
 from wagtail import hooks
@@ -11,6 +12,7 @@ from learning.completion import (
     RequirementItem,
     RequirementProvider,
     completion_for,
+    cyclic_gc_paused,
     evaluate,
 )
 from learning.models import StudyRecord
@@ -144,6 +146,44 @@ def test_requirement_providers_plug_in_through_the_hook(setup, official):
     assert "fake.exam:1" in {i.key for i in results[official.pk].done}
     assert "fake.exam:1" in {i.key for i in results[other.pk].missing}
     assert results[other.pk].missing[-1].kind_label == "考试"
+
+
+class _Watcher(RequirementProvider):
+    """Records whether the cycle collector ran while evaluate asked it; may fail."""
+
+    def __init__(self, fail=False):
+        self.fail, self.seen = fail, []
+
+    def required_items(self, plans):
+        return {plan.pk: [RequirementItem("watch:1", "exam", "考试")] for plan in plans}
+
+    def done_keys(self, official_ids, year, items):
+        self.seen.append(gc.isenabled())
+        if self.fail:
+            raise RuntimeError("provider failed")
+        return {}
+
+
+def test_the_cycle_collector_pauses_during_evaluate_and_comes_back(setup, official):
+    assert gc.isenabled()
+    watcher = _Watcher()
+    with hooks.register_temporarily("register_plan_requirements", lambda: watcher):
+        evaluate([official], YEAR)
+    assert watcher.seen == [False] and gc.isenabled()
+    failing = _Watcher(fail=True)
+    with (
+        hooks.register_temporarily("register_plan_requirements", lambda: failing),
+        pytest.raises(RuntimeError),
+    ):
+        evaluate([official], YEAR)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
 
 
 def test_evaluating_many_officials_takes_a_bounded_number_of_queries(

@@ -1,5 +1,9 @@
 """`__any_of`: a long list of ids as one array parameter, plain or as an IdArray."""
 
+import sqlite3
+
+from django.db import connection
+
 import pytest
 
 from learning.lookups import IdArray
@@ -24,6 +28,18 @@ def test_any_of_matches_in_with_lists_and_id_arrays():
         assert Official.objects.filter(pk__any_of=ids).count() == 3
     assert not Official.objects.filter(pk__any_of=IdArray([])).exists()
     assert not Official.objects.filter(pk__any_of=[]).exists()
+
+
+def test_any_of_takes_more_ids_than_a_statement_takes_parameters():
+    """A report over the whole organisation asks about every official in one query:
+    more ids than SQLite takes parameters in a statement (32,766 in common builds)."""
+    many = 40_000
+    if connection.vendor == "sqlite":
+        many = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) + 1
+    officials = [OfficialFactory() for _ in range(2)]
+    ids = [officials[1].pk, *range(10**8, 10**8 + many)]
+    assert Official.objects.filter(pk__any_of=ids).get() == officials[1]
+    assert Official.objects.filter(pk__any_of=IdArray(ids)).count() == 1
 
 
 def test_id_array_is_a_read_only_sequence_of_ints():
