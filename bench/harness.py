@@ -278,11 +278,16 @@ def server_cpu_ticks(port):
 
 
 def cpu_per_request(before, after, requests):
-    """CPU ms per request by kind between two server_cpu_ticks; a process that
-    ended in between (a database backend of a recycled worker) is not counted."""
+    """CPU ms per request by kind between two server_cpu_ticks. A worker that ended in
+    between (recycled) moved its whole life's CPU into the master's count of reaped
+    children, so its count before is taken off; a database backend that ended in
+    between is not counted at all."""
     spent = {"app": 0, "db": 0}
     for pid, (kind, ticks) in after.items():
         spent[kind] += ticks - before.get(pid, (kind, 0))[1]
+    for pid, (kind, ticks) in before.items():
+        if kind == "app" and pid not in after:
+            spent[kind] -= ticks
     hertz = os.sysconf("SC_CLK_TCK")
     return {kind: ticks * 1000 / hertz / max(1, requests) for kind, ticks in spent.items()}
 
@@ -318,13 +323,20 @@ def measure(port, requests, seconds, label=""):
 
 def compare(port, targets, seconds, rounds=3):
     """Measure each target (name: list of clients' raw requests) `rounds` times,
-    interleaved (a, b, a, b, ...), each for `seconds`; per target the round with the
-    median throughput, so a passing disturbance on a shared machine skews no ratio."""
+    interleaved (a, b, a, b, ...), each for `seconds`. Per target: the round with the
+    median throughput, and under "ratio" the median over rounds of its throughput
+    divided by the first target's in the same round, so that a slow spell of the
+    machine (a shared host) weighs on both sides of a ratio alike."""
     runs = {name: [] for name in targets}
     for _round in range(rounds):
         for name, requests in targets.items():
             runs[name].append(measure(port, requests, seconds, name))
-    return {
-        name: sorted(results, key=lambda r: r["rps"])[len(results) // 2]
-        for name, results in runs.items()
-    }
+    reference = runs[next(iter(targets))]
+    results = {}
+    for name, results_of_name in runs.items():
+        median = sorted(results_of_name, key=lambda r: r["rps"])[len(results_of_name) // 2]
+        ratios = sorted(
+            r["rps"] / b["rps"] for r, b in zip(results_of_name, reference, strict=True)
+        )
+        results[name] = {**median, "ratio": statistics.median(ratios), "ratios": ratios}
+    return results

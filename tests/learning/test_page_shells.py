@@ -103,6 +103,27 @@ def test_no_reader_sees_another_readers_parts(two_readers, staff_first):
         assert "learning/study.js" in text
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("who", ["staff", "official"])
+def test_a_page_from_its_shell_is_the_page_rendered_whole(two_readers, who, language, monkeypatch):
+    """The holes filled per request (some without their templates) give exactly what
+    rendering the whole page gives: CSRF tokens aside, which differ on every page."""
+    from learning.models import LecturePage
+
+    lecture, staff, official = two_readers
+    user = {"staff": staff, "official": official}[who].user
+    address = lecture.url + '?from=dashboard&x=%3Cb%3E"'
+    reader(user, language=language).get(address)  # renders and keeps the shell
+    from_shell = reader(user, "一条消息 <b>", language).get(address).text
+    monkeypatch.setattr(LecturePage, "serve_shell", lambda self, request: None)
+    whole = reader(user, "一条消息 <b>", language).get(address).text
+    token = re.compile(r"\b[A-Za-z0-9]{64}\b")
+    assert "一条消息 &lt;b&gt;" in from_shell and "dashboard&amp;x=%3Cb%3E%22" in from_shell
+    credited = "minutes credited" if language == "en" else "分钟"
+    assert credited in from_shell and "data-study-minutes" in from_shell
+    assert token.sub("TOKEN", from_shell) == token.sub("TOKEN", whole)
+
+
 def test_the_return_address_is_the_readers_own(official_client, lecture):
     official_client.get(lecture.url)
     text = official_client.get(lecture.url + "?from=dashboard&x=%3Cb%3E").text
