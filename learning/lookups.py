@@ -1,9 +1,10 @@
-"""`field__any_of=[...]`: membership in a long list of ids as one array parameter.
+"""`field__any_of=[...]`: membership in a long list of ids as one array.
 
 `__in` with thousands of ids makes Django prepare, and the driver splice, one
 placeholder per id: for a report over 50,000 officials that is seconds of CPU. On
-PostgreSQL `= ANY(%s)` sends the list as a single array, written as one text literal;
-SQLite `IN (SELECT value FROM json_each(%s))`, also one parameter; others `IN (...)`.
+PostgreSQL `= ANY('{1,2,3}'::bigint[])` sends the list as a single array literal (in
+the statement, so that each list is planned for itself); SQLite
+`IN (SELECT value FROM json_each(%s))`, one parameter; others `IN (...)`.
 
 Django still walks a plain list element by element while building each query. Code
 that asks many queries about the same ids (learning.completion.evaluate) wraps them
@@ -64,7 +65,11 @@ class AnyOf(Lookup):
             return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         db_type = self.lhs.output_field.db_type(connection)
-        return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, self.rhs.literal]
+        # Written into the statement, not bound: the ids are checked integers, and a
+        # statement prepared for one list (psycopg prepares what runs often, see
+        # settings) would be planned once for any list, however long.
+        sql = f"{lhs} = ANY('{self.rhs.literal}'::{db_type}[])"  # noqa: S608 - integers
+        return sql, lhs_params
 
 
 for field_class in (models.ForeignKey, models.AutoField, models.BigAutoField, models.IntegerField):
