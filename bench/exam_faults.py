@@ -46,6 +46,7 @@ from exam_day import (  # noqa: E402
     ROOT,
     app_env,
     collect_static,
+    flush_redis,
     load_command,
     manage,
     prepare_database,
@@ -296,6 +297,9 @@ def main():
                     stdout=subprocess.DEVNULL,
                 )
                 wait_port(args.redis_port)
+            # Each scenario's database starts its ids afresh: what the previous one
+            # left in the cache (frozen papers by attempt id) must not be read as its own.
+            flush_redis(redis_url)
             env = prepare_database(server, database, redis_url, args.takers, plan, TEMPLATE)
             env = app_env(env["DATABASE_URL"], redis_url)
             if name == "kill":
