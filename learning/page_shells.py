@@ -129,8 +129,10 @@ def _current_path(request, context):
 
 
 def _lecture_progress(request, context):
-    # learning/includes/lecture_progress.html, which every study page view fills:
-    # rendering it costs more than the rest of the page's holes together.
+    # What learning/includes/lecture_progress.html prints (it still renders the part
+    # outside shells), written out because rendering it cost more than the page's
+    # other holes together; test_a_page_from_its_shell_is_the_page_rendered_whole
+    # keeps the two the same.
     record, page = context["record"], context["page"]
     done, studying = (conditional_escape(gettext(text)) for text in ("Completed", "Studying"))
     minutes = gettext(
@@ -165,9 +167,9 @@ def _back_office_link(request, context):
     return None if can_open_back_office(request.user) else ""
 
 
-# Holes filled without their template where the answer is a single value (what the
-# template would print), or None to render the template after all. Each template
-# stays the one source outside shells; tests check that both give the same output.
+# Holes filled without their template: each gives what the template would print, or
+# None to render the template after all. The templates still render these parts
+# outside shells; tests check that a page from its shell equals the page rendered whole.
 FAST_HOLES = {
     CSRF_TEMPLATE: _csrf_token,
     "includes/current_path.html": _current_path,
