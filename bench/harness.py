@@ -172,6 +172,23 @@ def bench_env(workdir):
     return env
 
 
+def ensure_database(database_url):
+    """Create the PostgreSQL database `database_url` names when it does not exist yet
+    (a fresh machine has only the server); SQLite files create themselves."""
+    if not database_url.startswith("postgres"):
+        return
+    import psycopg
+
+    parts = urllib.parse.urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    server = urllib.parse.urlunsplit(parts._replace(path="/postgres", query=""))
+    with psycopg.connect(server, autocommit=True) as connection:
+        if not connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
 def describe(env):
     redis = env.get("REDIS_URL") or "none (local memory cache, database sessions)"
     print(f"Database: {env['DATABASE_URL'].split('@')[-1]}; Redis: {redis}", flush=True)
@@ -190,6 +207,7 @@ def served_app(workers=None):
     quiet = {"env": env, "cwd": ROOT, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     server = None
     try:
+        ensure_database(env["DATABASE_URL"])
         subprocess.run([*manage, "migrate", "--noinput"], check=True, **quiet)
         subprocess.run([*manage, "load_demo_data"], check=True, **quiet)
         port = free_port()

@@ -437,7 +437,8 @@ def submit_attempt(attempt, *, auto=False, now=None, responses=None):
             attempt.state, attempt.submitted_at = state, now
             grading.grade(attempt, answers)
             _write_grades(answers, changed, now)
-            record_wrong_answers(attempt, answers)
+            if any(a.is_correct is False for a in answers):
+                record_wrong_answers(attempt)
             attempt.verification_code = secrets.token_hex(6).upper()
             attempt.save(
                 update_fields=[

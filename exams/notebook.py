@@ -1,47 +1,37 @@
 """The wrong-answer notebook: filled when attempts are graded, shown only where the
 source session's review policy lets answers be seen, cleared by answering right."""
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
-from .models import NotebookEntry, ReviewPolicy, SessionKind
+from .models import Answer, NotebookEntry, ReviewPolicy, SessionKind
 
 
-def record_wrong_answers(attempt, answers):
-    """Add (or bump) an entry for every question answered wrongly in the attempt."""
-    wrong = [a for a in answers if a.is_correct is False and a.question_id]
-    if not wrong:
-        return 0
-    existing = set(
-        NotebookEntry.objects.filter(
-            official_id=attempt.official_id, question_id__in=[a.question_id for a in wrong]
-        ).values_list("question_id", flat=True)
+def record_wrong_answers(attempt):
+    """Add (or bump) an entry for every question the attempt's stored grades mark
+    wrong: one INSERT ... SELECT ... ON CONFLICT statement (PostgreSQL and SQLite
+    alike), so a fifty-question submit neither reads the entries first nor sends
+    the snapshots back and forth. Call it after the grades are written."""
+    entries = connection.ops.quote_name(NotebookEntry._meta.db_table)
+    answers = connection.ops.quote_name(Answer._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # The snapshot is the latest version they got wrong; answering wrongly again
+    # reopens a cleared entry.
+    sql = (
+        f"INSERT INTO {entries} "  # noqa: S608 - table names only
+        "(official_id, question_id, session_id, snapshot, times_wrong, cleared, updated_at) "
+        f"SELECT %s, question_id, %s, snapshot, 1, %s, %s FROM {answers} "
+        "WHERE attempt_id = %s AND is_correct = %s AND question_id IS NOT NULL "
+        "ON CONFLICT (official_id, question_id) DO UPDATE SET "
+        f"times_wrong = {entries}.times_wrong + 1, cleared = excluded.cleared, "
+        "session_id = excluded.session_id, snapshot = excluded.snapshot, "
+        "updated_at = excluded.updated_at"
     )
-    NotebookEntry.objects.filter(official_id=attempt.official_id, question_id__in=existing).update(
-        times_wrong=F("times_wrong") + 1,
-        cleared=False,
-        session=attempt.session_id,
-        updated_at=timezone.now(),
-    )
-    for answer in wrong:
-        if answer.question_id in existing:
-            NotebookEntry.objects.filter(
-                official_id=attempt.official_id, question_id=answer.question_id
-            ).update(snapshot=answer.snapshot)
-    NotebookEntry.objects.bulk_create(
-        [
-            NotebookEntry(
-                official_id=attempt.official_id,
-                question_id=a.question_id,
-                session_id=attempt.session_id,
-                snapshot=a.snapshot,
-            )
-            for a in wrong
-            if a.question_id not in existing
-        ],
-        ignore_conflicts=True,
-    )
-    return len(wrong)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [attempt.official_id, attempt.session_id, False, now, attempt.pk, False]
+        )
+        return cursor.rowcount
 
 
 def reviewable(session, now=None):

@@ -1,6 +1,7 @@
 """Official-facing exam pages: access, states, saving, submitting, review policy,
 answer keys never leaking, and flat query counts."""
 
+import re
 from datetime import timedelta
 
 from django.test import Client
@@ -10,7 +11,13 @@ from django.utils import timezone
 import pytest
 
 from exams import attempts as engine
-from exams.models import Attempt, AttemptState, SessionCandidate, SessionKind
+from exams.models import (
+    Attempt,
+    AttemptState,
+    NotebookEntry,
+    SessionCandidate,
+    SessionKind,
+)
 from tests.factories import DepartmentFactory, OfficialFactory
 
 from .factories import ExamSessionFactory, QuestionFactory, fixed_paper
@@ -149,6 +156,37 @@ def test_resume_on_a_second_client(official, exam):
     assert Attempt.objects.count() == 1
 
 
+def test_the_attempt_page_escapes_questions_and_shows_each_saved_response(
+    official_client, official
+):
+    single = QuestionFactory(stem='<b>"甲"</b>\n第二行', option_b="<script>x()</script>")
+    multiple = QuestionFactory(multiple=True)
+    true_false = QuestionFactory(true_false=True)
+    exam = ExamSessionFactory(
+        paper=fixed_paper([single, multiple, true_false]),
+        shuffle_questions=False,
+        shuffle_options=False,
+    )
+    official_client.post(reverse("exams:start", args=[exam.pk]))
+    attempt = Attempt.objects.get()
+    for position, response in ((1, "B"), (2, "AC"), (3, "F")):
+        official_client.post(urls(attempt)["save"], {"position": position, "response": response})
+    html = official_client.get(urls(attempt)["attempt"]).content.decode()
+
+    assert '<p class="stem">&lt;b&gt;&quot;甲&quot;&lt;/b&gt;<br>第二行</p>' in html
+    assert "<script>x()" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
+    checked = re.findall(r'<input type="(\w+)" name="q(\d)" value="(\w)" checked>', html)
+    assert checked == [
+        ("radio", "1", "B"),
+        ("checkbox", "2", "A"),
+        ("checkbox", "2", "C"),
+        ("radio", "3", "F"),
+    ]
+    assert html.count('<input type="radio" name="q3"') == 2
+    assert html.count('class="save-state saved"') == 3
+    assert 'data-total="3"' in html
+
+
 def test_answer_keys_never_reach_the_browser_before_review(official_client, official, secret_exam):
     official_client.post(reverse("exams:start", args=[secret_exam.pk]))
     attempt = Attempt.objects.get()
@@ -271,6 +309,32 @@ def test_wrong_answer_notebook_collects_and_clears(official_client, official, ba
     assert len(official_client.get(reverse("exams:notebook")).context["rows"]) == 2
 
 
+def test_the_notebook_counts_repeats_reopens_cleared_entries_and_skips_right_answers(
+    official, bank
+):
+    practice = ExamSessionFactory(paper=fixed_paper(bank[:3]), kind=SessionKind.PRACTICE)
+    first = engine.start_attempt(practice, official)
+    engine.submit_attempt(first)  # nothing answered: three wrong
+    entries = NotebookEntry.objects.filter(official=official)
+    assert sorted(entries.values_list("times_wrong", flat=True)) == [1, 1, 1]
+    entries.update(cleared=True)
+
+    second = engine.start_attempt(practice, official)
+    right = second.answers.get(position=1)
+    engine.save_answer(second.pk, official, 1, right.snapshot["answer"])
+    engine.submit_attempt(second)
+
+    bumped = {e.question_id: e for e in entries.all()}
+    assert len(bumped) == 3
+    assert bumped[right.question_id].times_wrong == 1  # right this time: left alone
+    assert bumped[right.question_id].cleared is True
+    others = [e for q, e in bumped.items() if q != right.question_id]
+    assert [(e.times_wrong, e.cleared, e.session_id) for e in others] == [
+        (2, False, practice.pk)
+    ] * 2
+    assert all(e.snapshot["stem"] for e in others)
+
+
 def test_certificate_pdf_for_pre_appointment(official_client, official, bank):
     session = ExamSessionFactory(
         paper=fixed_paper(bank), kind=SessionKind.PRE_APPOINTMENT, for_everyone=False
@@ -321,7 +385,9 @@ def test_query_counts_flat(client, size, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         response = client.post(urls(attempt)["save"], {"position": size, "response": ""})
         assert response.status_code == 200
-    with django_assert_max_num_queries(6):
+    # The session, the user, the official and their department; then the audience,
+    # the sessions, the official's overrides and attempts.
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("exams:index")).status_code == 200
 
 
