@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from learning.models import Official
+
 from . import attempts as engine
 from . import notebook
 from .assignments import my_session, my_sessions
@@ -23,7 +25,14 @@ from .models.questions import FALSE, TRUE
 NOTEBOOK_PRACTICE_SIZE = 20
 
 
-def _official(request):
+def _official(request, with_department=False):
+    """The signed-in official; 404 for anyone else. `with_department` loads their
+    department in the same query, for views that work out what is assigned to them."""
+    if with_department:
+        try:
+            return Official.objects.select_related("department").get(user_id=request.user.pk)
+        except Official.DoesNotExist:
+            raise Http404 from None
     official = getattr(request.user, "official", None)
     if official is None:
         raise Http404
@@ -31,18 +40,23 @@ def _official(request):
 
 
 def _my_attempt(request, session_pk, pk):
+    """The signed-in official's own attempt (one query, the official joined); 404 for
+    anyone else's."""
     return get_object_or_404(
         Attempt.objects.select_related("session", "official__user"),
         pk=pk,
         session_id=session_pk,
-        official=_official(request),
+        official__user_id=request.user.pk,
     )
 
 
 @login_required
 def index(request):
     """My exams: only sessions assigned to me, with where I stand in each."""
-    official = getattr(request.user, "official", None)
+    try:
+        official = _official(request, with_department=True)
+    except Http404:
+        official = None  # staff without an official's profile: nothing assigned
     rows = my_sessions(official) if official else []
     expired = [r.in_progress for r in rows if r.in_progress and engine.is_expired(r.in_progress)]
     if expired:
@@ -55,7 +69,7 @@ def index(request):
 
 @login_required
 def session_detail(request, pk):
-    official = _official(request)
+    official = _official(request, with_department=True)
     session = get_object_or_404(ExamSession, pk=pk)
     attempts = list(Attempt.objects.filter(session=session, official=official).order_by("number"))
     for attempt in attempts:
@@ -78,7 +92,7 @@ def session_detail(request, pk):
 @login_required
 @require_POST
 def start(request, pk):
-    official = _official(request)
+    official = _official(request, with_department=True)
     session = get_object_or_404(ExamSession, pk=pk)
     try:
         attempt = engine.start_attempt(session, official)

@@ -385,9 +385,9 @@ def test_query_counts_flat(client, size, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         response = client.post(urls(attempt)["save"], {"position": size, "response": ""})
         assert response.status_code == 200
-    # The session, the user, the official and their department; then the audience,
+    # The session, the user, the official with their department; then the audience,
     # the sessions, the official's overrides and attempts.
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("exams:index")).status_code == 200
 
 
@@ -413,15 +413,17 @@ def test_exam_day_path_query_counts_flat(client, size, django_assert_max_num_que
     official = OfficialFactory()
     client.force_login(official.user)
     client.get(reverse("exams:index"))  # the navigation's cached answers, as on any page
-    # Session, user, official; the exam session, my attempts, assignment, override.
-    with django_assert_max_num_queries(8):
+    # Session, user, official with department; the exam session, my attempts,
+    # assignment, override.
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("exams:session", args=[session.pk])).status_code == 200
     # The paper comes from the paper cache: one INSERT each for attempt and answers.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.post(reverse("exams:start", args=[session.pk]))
     attempt = Attempt.objects.get(official=official)
     assert response.url == urls(attempt)["attempt"]
-    with django_assert_max_num_queries(5):
+    # Session, user, the attempt with its official, the answers.
+    with django_assert_max_num_queries(4):
         page = client.get(urls(attempt)["attempt"])
     assert page.content.count(b'class="card question"') == size
     answers = list(attempt.answers.all())
