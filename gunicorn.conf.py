@@ -28,10 +28,15 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def when_ready(server):
-    """With the app preloaded: move everything loading it created out of the garbage
-    collector's view, so no worker's collections walk (or copy-on-write touch) the
-    hundreds of thousands of objects Django and Wagtail leave behind at start."""
+    """With the app preloaded: do what each worker's first requests would repeat
+    (xuefa.warmup: templates, catalogues, URL tables), then move everything loading
+    it created out of the garbage collector's view, so no worker's collections walk
+    (or copy-on-write touch) the hundreds of thousands of objects Django and Wagtail
+    leave behind at start."""
     if server.cfg.preload_app:
+        from xuefa.warmup import warm_up
+
+        warm_up()
         gc.collect()
         gc.freeze()
 

@@ -125,3 +125,28 @@ def test_production_starts_with_them():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["debug"] is False
+
+
+def test_the_gunicorn_master_warms_up_what_each_worker_would_repeat():
+    """With the app preloaded, the master compiles the project's templates (and loads
+    the catalogues and URL tables) before forking, so no worker's first requests pay
+    for it; without preloading there is no master state to share, and it does not."""
+    import gc
+    import runpy
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from django.template import engines
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    (loader,) = engines["django"].engine.template_loaders
+    loader.reset()
+    with mock.patch.object(gc, "freeze") as freeze:
+        config["when_ready"](SimpleNamespace(cfg=SimpleNamespace(preload_app=False)))
+        assert not loader.get_template_cache
+        freeze.assert_not_called()
+        config["when_ready"](SimpleNamespace(cfg=SimpleNamespace(preload_app=True)))
+    freeze.assert_called_once_with()
+    compiled = set(loader.get_template_cache)
+    assert {"base.html", "exams/attempt.html", "learning/lecture_page.html"} <= compiled
+    assert not any(name.startswith("wagtailadmin/") for name in compiled)
