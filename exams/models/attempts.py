@@ -101,8 +101,14 @@ class Answer(models.Model):
     # Records, not content: Wagtail's usage report need not index them.
     wagtail_reference_index_ignore = True
 
+    # No index of its own: the unique (attempt, position) index leads with it and
+    # serves every lookup by attempt; a second one only slowed each start's INSERT.
     attempt = models.ForeignKey(
-        Attempt, on_delete=models.CASCADE, related_name="answers", verbose_name=_("attempt")
+        Attempt,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("attempt"),
+        db_index=False,
     )
     position = models.PositiveSmallIntegerField(_("question number"))
     question = models.ForeignKey(
