@@ -194,11 +194,13 @@ def _insert_answers(attempt_id, built):
     rows as VALUES took 300 parameters, which cost the driver and the database more
     than the rest of the start; Django's bulk_create sends PostgreSQL arrays, whose
     literal quoting of 50 JSON documents cost more still."""
+    ops = connection.ops
     rows = ",".join(
-        f'[{position},{question.pk},{question.frozen_json},{json.dumps(order)},"{points}"]'
+        f"[{position},{question.pk},{question.frozen_json},{json.dumps(order)},"
+        f'"{ops.adapt_decimalfield_value(points, 5, 2)}"]'
         for position, (question, points, order) in enumerate(built, start=1)
     )
-    table = connection.ops.quote_name(Answer._meta.db_table)
+    table = ops.quote_name(Answer._meta.db_table)
     sql = _INSERT_ANSWERS[connection.vendor].format(table=table)
     with connection.cursor() as cursor:
         cursor.execute(sql, [attempt_id, f"[{rows}]"])
@@ -506,21 +508,24 @@ def _write_grades(answers, changed, now):
     CPU than the rest of the submit together, and 250 parameters cost the driver and
     the database more than the document does."""
     changed = {a.pk for a in changed}
+    ops = connection.ops
     rows = json.dumps(
         [
             [
                 answer.pk,
                 answer.is_correct,
-                None if answer.points_awarded is None else str(answer.points_awarded),
+                None
+                if answer.points_awarded is None
+                else str(ops.adapt_decimalfield_value(answer.points_awarded, 5, 2)),
                 answer.response,
                 answer.pk in changed,
             ]
             for answer in answers
         ]
     )
-    table = connection.ops.quote_name(Answer._meta.db_table)
+    table = ops.quote_name(Answer._meta.db_table)
     sql = _WRITE_GRADES[connection.vendor].format(table=table)
-    saved_at = connection.ops.adapt_datetimefield_value(now)
+    saved_at = ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(sql, [saved_at, rows])
 

@@ -76,6 +76,12 @@ def test_partial_credit_setting(db, settings):
     engine.save_answer(attempt.pk, official, 1, "AB")
     attempt, _ = engine.submit_attempt(attempt)
     assert attempt.score == Decimal("2.00")
+    stored = attempt.answers.get()
+    assert (stored.is_correct, stored.points_awarded, stored.points) == (
+        False,
+        Decimal("2.00"),
+        Decimal("3.00"),
+    )
     official = OfficialFactory()
     attempt = engine.start_attempt(session, official)
     engine.save_answer(attempt.pk, official, 1, "ABD")
