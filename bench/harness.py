@@ -172,21 +172,27 @@ def bench_env(workdir):
     return env
 
 
-def ensure_database(database_url):
+def ensure_database(database_url, fresh=False):
     """Create the PostgreSQL database `database_url` names when it does not exist yet
-    (a fresh machine has only the server); SQLite files create themselves."""
+    (a fresh machine has only the server), or drop and create it afresh when `fresh`;
+    whether it was created. SQLite files create themselves."""
     if not database_url.startswith("postgres"):
-        return
+        return False
     import psycopg
 
     parts = urllib.parse.urlsplit(database_url)
     name = parts.path.lstrip("/")
     server = urllib.parse.urlunsplit(parts._replace(path="/postgres", query=""))
     with psycopg.connect(server, autocommit=True) as connection:
-        if not connection.execute(
+        exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
+        ).fetchone()
+        if exists and not fresh:
+            return False
+        if exists:
+            connection.execute(f'DROP DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+        return True
 
 
 def describe(env):

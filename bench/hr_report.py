@@ -17,25 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from harness import ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 5.0
-
-
-def prepare_database(name, keep):
-    import psycopg
-
-    with psycopg.connect(
-        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
-    ) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if exists and keep:
-            return False
-        if exists:
-            connection.execute(f'DROP DATABASE "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-        return True
 
 
 def timed(label, function, *args, **kwargs):
@@ -73,7 +58,7 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xuefa.settings.dev")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
-    fresh = prepare_database(args.db, args.keep)
+    fresh = ensure_database(os.environ["DATABASE_URL"], fresh=not args.keep)
 
     import django
 

@@ -77,6 +77,19 @@ def _django_engine():
     return engines["django"].engine
 
 
+def project_template_folders():
+    """The Django engine's template folders that belong to the project, sorted: not
+    the installed packages' (whose versions fingerprint() names instead), even when
+    the virtualenv lives inside the project."""
+    from django.template.utils import get_app_template_dirs
+
+    base = Path(settings.BASE_DIR).resolve()
+    dirs = [Path(d) for d in _django_engine().dirs]
+    dirs += [Path(d) for d in get_app_template_dirs("templates")]
+    resolved = {d.resolve() for d in dirs}
+    return sorted(d for d in resolved if d.is_relative_to(base) and "site-packages" not in d.parts)
+
+
 @lru_cache(maxsize=1)
 def fingerprint():
     """The project's templates (and the versions of what renders them): shells
@@ -87,12 +100,7 @@ def fingerprint():
 
     digest = hashlib.sha256(f"{django.__version__}:{wagtail.__version__}".encode())
     base = Path(settings.BASE_DIR).resolve()
-    engine = _django_engine()
-    dirs = [Path(d) for d in engine.dirs]
-    from django.template.utils import get_app_template_dirs
-
-    dirs += [Path(d) for d in get_app_template_dirs("templates")]
-    for folder in sorted({d.resolve() for d in dirs if d.resolve().is_relative_to(base)}):
+    for folder in project_template_folders():
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 digest.update(str(path.relative_to(base)).encode())

@@ -10,11 +10,9 @@ Nothing here opens a connection that a worker would share: no database, no cache
 """
 
 from importlib import import_module
-from pathlib import Path
 
 from django.conf import settings
 from django.template import TemplateSyntaxError, engines
-from django.template.utils import get_app_template_dirs
 from django.urls import get_resolver, reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
@@ -23,18 +21,9 @@ from learning import page_shells
 
 
 def project_templates():
-    """Names of the project's own templates (not the installed packages'), as the
-    Django engine loads them."""
-    base = Path(settings.BASE_DIR).resolve()
-    engine = engines["django"].engine
-    folders = [Path(d) for d in engine.dirs] + [Path(d) for d in get_app_template_dirs("templates")]
+    """Names of the project's own templates, as the Django engine loads them."""
     names = set()
-    own = {
-        f.resolve()
-        for f in folders
-        if f.resolve().is_relative_to(base) and "site-packages" not in f.resolve().parts
-    }
-    for folder in own:
+    for folder in page_shells.project_template_folders():
         for path in folder.rglob("*"):
             if path.is_file() and path.suffix in {".html", ".txt", ".xml"}:
                 names.add(path.relative_to(folder).as_posix())
