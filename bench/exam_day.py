@@ -34,6 +34,7 @@ on every endpoint). Exit status 0 only on PASS.
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -207,6 +208,60 @@ def load_command(port, plan, out, args, extra=()):
     ]
 
 
+def _proc_stats():
+    """{pid: (parent pid, command name, own CPU ticks, reaped children's ticks)}."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+        stats[int(entry.name)] = (int(fields[1]), name, utime + stime, cutime + cstime)
+    return stats
+
+
+def cpu_ticks(app_pid):
+    """CPU ticks so far by part: the app (gunicorn's master, its live workers and
+    the recycled ones it reaped), PostgreSQL (the postmaster, its live processes and
+    those it reaped), Redis, and the whole machine (busy ticks from /proc/stat).
+    Empty where /proc is missing."""
+    if not Path("/proc/stat").exists():
+        return {}
+    stats = _proc_stats()
+    parts = {"app": 0, "postgres": 0, "redis": 0}
+    for pid, (parent, name, own, reaped) in stats.items():
+        if pid == app_pid or parent == app_pid:
+            parts["app"] += own + (reaped if pid == app_pid else 0)
+        elif name == "postgres":
+            root = stats.get(parent, (0, ""))[1] != "postgres"
+            parts["postgres"] += own + (reaped if root else 0)
+        elif name.startswith("redis-server"):
+            parts["redis"] += own
+    cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    values = [int(v) for v in cpu]
+    parts["machine"] = sum(values) - values[3] - values[4]  # less idle and iowait
+    return parts
+
+
+def print_cpu(before, after, loadgen_seconds, elapsed):
+    """Where the machine's CPU went during the load, in cores used on average."""
+    if not before:
+        return
+    hertz = os.sysconf("SC_CLK_TCK")
+    used = {k: (after[k] - before[k]) / hertz for k in before}
+    used["load generator"] = loadgen_seconds
+    machine = used.pop("machine")
+    used["other"] = max(0.0, machine - sum(used.values()))
+    shares = ", ".join(f"{k} {v / elapsed:.2f}" for k, v in used.items())
+    cores = f"cores, of {os.cpu_count()}"
+    print(f"CPU during the load ({cores}): {machine / elapsed:.2f} in all: {shares}")
+
+
 def login_sample(port, count):
     """Sign `count` bench officials in one after another through the real form;
     (median, max) seconds per sign-in."""
@@ -312,7 +367,7 @@ def main():
     env = app_env(env["DATABASE_URL"], args.redis, args.workers)
     collect_static(env)
     flush_redis(args.redis)
-    with served(env, args.port):
+    with served(env, args.port) as server:
         if args.login_sample:
             median, worst = login_sample(args.port, args.login_sample)
             print(
@@ -328,10 +383,16 @@ def main():
             f"{args.connections} requests in flight",
             flush=True,
         )
+        before, children = cpu_ticks(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
         subprocess.run(load_command(args.port, plan, results_path, args), cwd=ROOT, check=True)
+        elapsed = time.perf_counter() - started
+        after, done = cpu_ticks(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+    loadgen = done.ru_utime + done.ru_stime - children.ru_utime - children.ru_stime
     with open(results_path) as fh:
         results = json.load(fh)
     errors, worst = report(results)
+    print_cpu(before, after, loadgen, elapsed)
     errors += results["connection_error_count"] + len(results["failed_officials"])
     unfinished = results.get("unfinished_officials", 0)
     if unfinished:

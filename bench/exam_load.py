@@ -8,10 +8,10 @@ spread evenly) for `--duration` seconds, and submits; a share of them submits
 twice (a double click). A save is retried like the attempt page's JavaScript
 does: on a connection error or a 5xx, with back-off; 4xx other than 403 is final.
 
-Plain HTTP/1.0 over asyncio streams, one connection per request (gunicorn's sync
-workers close the connection anyway, as they would behind a proxy); at most
-`--connections` requests in flight, the pool a proxy in front of the app keeps.
-A request's latency includes waiting for that pool.
+Plain HTTP/1.0 over asyncio streams (on uvloop when installed), one connection
+per request (gunicorn's sync workers close the connection anyway, as they would
+behind a proxy); at most `--connections` requests in flight, the pool a proxy in
+front of the app keeps. A request's latency includes waiting for that pool.
 
     python bench/exam_load.py --port P --plan plan.json --out results.json [...]
 """
@@ -68,11 +68,13 @@ class Client:
         async with self.pool:
             writer = None
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.host, self.port), self.timeout
-                )
-                writer.write(raw)
-                data = await asyncio.wait_for(reader.read(), self.timeout)
+                # One timeout for the whole exchange: asyncio.wait_for would run the
+                # connect and the read as two extra tasks, doubling this process's
+                # CPU per request.
+                async with asyncio.timeout(self.timeout):
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                    writer.write(raw)
+                    data = await reader.read()
             except (TimeoutError, OSError) as error:
                 self.stats.errors.append(f"{endpoint}: {type(error).__name__}")
                 data = b""
@@ -278,7 +280,15 @@ def main():
     parser.add_argument("--no-submit", action="store_true")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, help="stop the run after this long")
-    asyncio.run(run(parser.parse_args()))
+    cfg = parser.parse_args()
+    try:
+        # uvloop (a dev dependency) when installed: the load generator shares the
+        # machine with the app, and every CPU millisecond it spends is the app's loss.
+        import uvloop
+    except ImportError:
+        asyncio.run(run(cfg))
+    else:
+        uvloop.run(run(cfg))
 
 
 if __name__ == "__main__":
