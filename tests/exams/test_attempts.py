@@ -116,6 +116,16 @@ def test_refuses_unassigned_unopened_and_closed(exam, official):
         engine.start_attempt(upcoming, official)
 
 
+def test_a_session_for_leaders_reaches_leaders_alone(bank):
+    session = ExamSessionFactory(paper=fixed_paper(bank), for_everyone=False, for_leaders=True)
+    leader, staff = OfficialFactory(is_leader=True), OfficialFactory(is_leader=False)
+    assert engine.is_assigned(session, leader)
+    assert not engine.is_assigned(session, staff)
+    assert engine.start_attempt(session, leader).session == session
+    with pytest.raises(engine.ExamError):
+        engine.start_attempt(session, staff)
+
+
 def test_save_answer_and_refusals(exam, official):
     now = timezone.now()
     attempt = engine.start_attempt(exam, official, now=now)

@@ -39,6 +39,18 @@ def test_back_office_link_follows_a_revoked_group_permission(client, index):
     assert ADMIN_LINK not in client.get(lecture.url).text
 
 
+def test_back_office_link_follows_a_permission_granted_to_the_user(client, index):
+    lecture = make_lecture("宪法讲座", parent=index)
+    user = UserFactory(roles=[roles.OFFICIAL])
+    client.force_login(user)
+    assert ADMIN_LINK not in client.get(lecture.url).text
+    access = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    user.user_permissions.add(access)
+    assert ADMIN_LINK in client.get(lecture.url).text
+    user.user_permissions.remove(access)
+    assert ADMIN_LINK not in client.get(lecture.url).text
+
+
 def test_officials_never_see_the_back_office_link(official_client, lecture):
     response = official_client.get(lecture.url)
     assert response.status_code == 200
