@@ -108,14 +108,15 @@ def fingerprint():
     return digest.hexdigest()[:16]
 
 
-def render_shell(template_name, context, request):
+def render_shell(template_name, context, request, reader=None):
     """(static, hole, static, hole, ..., static) for the template rendered with
-    `context` as nobody in particular; None if the page cannot be cut cleanly."""
+    `context` as nobody in particular (`reader`, by default a signed-in ShellReader);
+    None if the page cannot be cut cleanly."""
     nonce = secrets.token_hex(12)
     shell_context = {
         **context,
         SHELL_NONCE: nonce,
-        "user": ShellReader(),
+        "user": reader or ShellReader(),
         "perms": None,
         "messages": (),
         "csrf_token": hole(nonce, CSRF_TEMPLATE),
@@ -213,6 +214,37 @@ def fill(parts, request, context):
             if out[i] is None:
                 out[i] = rendered[parts[i]]
     return "".join(out)
+
+
+# The layout's parts (header, footer: see layout_part), cut like shells, by template,
+# language and whether the reader is signed in, with the template they came from.
+_LAYOUT_PARTS = {}
+
+
+def layout_part(template_name, context):
+    """What {% include template_name %} gives in `context`, from this process's copy
+    of the part with the request's holes filled; None where it has to be rendered
+    (no request, or a part that cannot be cut). A layout part is the same on every
+    page for every reader but for its holes, and changes only with the templates,
+    the translations and the URLs: that is, with the code, which a process only runs
+    one version of. (The development server's template reloading makes new template
+    objects, which the copy is checked against.)"""
+    request, user = context.get("request"), context.get("user")
+    if request is None or user is None:
+        return None
+    template = _django_engine().get_template(template_name)
+    signed_in = bool(user.is_authenticated)
+    key = (template_name, translation.get_language(), signed_in)
+    entry = _LAYOUT_PARTS.get(key)
+    if entry is None or entry[0] is not template:
+        from django.contrib.auth.models import AnonymousUser
+
+        reader = ShellReader() if signed_in else AnonymousUser()
+        entry = (template, render_shell(template_name, {}, request, reader))
+        _LAYOUT_PARTS[key] = entry
+    if entry[1] is None:
+        return None
+    return SafeString(fill(entry[1], request, context.flatten()))
 
 
 def _current_generation(found):

@@ -1,6 +1,6 @@
 from django import template
 
-from ..page_shells import SHELL_NONCE, hole, render_hole
+from ..page_shells import SHELL_NONCE, hole, layout_part, render_hole
 
 register = template.Library()
 
@@ -27,3 +27,30 @@ def per_request(parser, token):
     if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
         raise template.TemplateSyntaxError(f"{bits[0]} takes one quoted template name")
     return PerRequestNode(bits[1][1:-1])
+
+
+class LayoutPartNode(template.Node):
+    def __init__(self, template_name):
+        self.template_name = template_name
+
+    def render(self, context):
+        if not context.get(SHELL_NONCE):
+            html = layout_part(self.template_name, context)
+            if html is not None:
+                return html
+        # In a page shell (whose holes come from the part's own per_request marks),
+        # or where the part has to be rendered: as {% include %} does.
+        return context.template.engine.get_template(self.template_name).render(context)
+
+
+@register.tag(name="layout_part")
+def layout_part_tag(parser, token):
+    """{% layout_part "includes/site_header.html" %}: like {% include %} with the
+    current context, for the parts of the layout that are the same on every page
+    (the header, the footer). Each process renders such a part once per language and
+    signed-in state, as a shell (learning.page_shells), and fills its holes (the
+    {% per_request %} marks and the CSRF token) for each request."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one quoted template name")
+    return LayoutPartNode(bits[1][1:-1])
