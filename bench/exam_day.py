@@ -248,6 +248,19 @@ def cpu_ticks(app_pid):
     return parts
 
 
+def reference_ms():
+    """CPU milliseconds of a fixed pure-Python loop, the least of three: how fast this
+    machine is at the moment. A virtual machine's speed can drift by half within an
+    hour, so runs are compared with this figure beside them."""
+    best = float("inf")
+    for _run in range(3):
+        started, total = time.process_time(), 0
+        for n in range(1_000_000):
+            total += n * n % 7
+        best = min(best, (time.process_time() - started) * 1000)
+    return best
+
+
 def print_cpu(before, after, loadgen_seconds, elapsed):
     """Where the machine's CPU went during the load, in cores used on average."""
     if not before:
@@ -383,6 +396,7 @@ def main():
             f"{args.connections} requests in flight",
             flush=True,
         )
+        print(f"machine: reference loop {reference_ms():.0f} ms (lower is faster)", flush=True)
         before, children = cpu_ticks(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(load_command(args.port, plan, results_path, args), cwd=ROOT, check=True)
@@ -393,6 +407,7 @@ def main():
         results = json.load(fh)
     errors, worst = report(results)
     print_cpu(before, after, loadgen, elapsed)
+    print(f"machine: reference loop {reference_ms():.0f} ms after the load", flush=True)
     errors += results["connection_error_count"] + len(results["failed_officials"])
     unfinished = results.get("unfinished_officials", 0)
     if unfinished:

@@ -5,6 +5,14 @@ from ..page_shells import SHELL_NONCE, hole, layout_part, render_hole
 register = template.Library()
 
 
+def _template_name(token):
+    """The one quoted template name a tag takes."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one quoted template name")
+    return bits[1][1:-1]
+
+
 class PerRequestNode(template.Node):
     def __init__(self, template_name):
         self.template_name = template_name
@@ -23,10 +31,7 @@ def per_request(parser, token):
     a mark where each request renders the template for itself. Whatever depends on
     the user or the request (not on the page) belongs in such a template. Its
     output is stripped of surrounding white space (it may stand in an attribute)."""
-    bits = token.split_contents()
-    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one quoted template name")
-    return PerRequestNode(bits[1][1:-1])
+    return PerRequestNode(_template_name(token))
 
 
 class LayoutPartNode(template.Node):
@@ -50,7 +55,4 @@ def layout_part_tag(parser, token):
     (the header, the footer). Each process renders such a part once per language and
     signed-in state, as a shell (learning.page_shells), and fills its holes (the
     {% per_request %} marks and the CSRF token) for each request."""
-    bits = token.split_contents()
-    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one quoted template name")
-    return LayoutPartNode(bits[1][1:-1])
+    return LayoutPartNode(_template_name(token))
