@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from urllib.parse import urlencode
 
 import django
 
@@ -75,17 +76,25 @@ def main():
 
     def hit(name, client, method, path, data=None, **extra):
         if warming["on"]:
-            return getattr(client, method)(path, data or {}, **extra)
+            return send(client, method, path, data, **extra)
         if profiles is not None:
             with profiles[name]:
                 return measured(name, client, method, path, data, **extra)
         return measured(name, client, method, path, data, **extra)
 
+    def send(client, method, path, data=None, **extra):
+        """A GET, or a POST urlencoded as browsers send forms (the test client's
+        default multipart body costs the parser several times more)."""
+        if method == "post":
+            body = urlencode(data or {}, doseq=True)
+            return client.post(path, body, "application/x-www-form-urlencoded", **extra)
+        return client.get(path, data or {}, **extra)
+
     def measured(name, client, method, path, data=None, **extra):
         with CaptureQueriesContext(connection) as ctx:
             db_before = backend_cpu()
             started, cpu_started = time.perf_counter(), time.process_time()
-            response = getattr(client, method)(path, data or {}, **extra)
+            response = send(client, method, path, data, **extra)
             cpu[name].append((time.process_time() - cpu_started) * 1000)
             times[name].append((time.perf_counter() - started) * 1000)
             db_after = backend_cpu()
