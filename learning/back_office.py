@@ -56,15 +56,12 @@ def _has_permission(user):
     (which allauth's backend extends) that is one EXISTS query over the user's own
     and their groups' permissions, where has_perm would load every permission the
     user holds in two queries to look up one; any other backend is asked as usual."""
-    from django.conf import settings
+    from django.contrib.auth import get_backends
     from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.models import Permission
     from django.db.models import Q
-    from django.utils.module_loading import import_string
 
-    if not all(
-        issubclass(import_string(path), ModelBackend) for path in settings.AUTHENTICATION_BACKENDS
-    ):
+    if not all(isinstance(backend, ModelBackend) for backend in get_backends()):
         return user.has_perm(PERMISSION)
     app_label, codename = PERMISSION.split(".")
     return (
