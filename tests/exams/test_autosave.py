@@ -170,3 +170,18 @@ def test_the_paper_is_kept_in_memory_and_forgotten_for_a_new_attempt(
     assert save(official_client, attempt, 2, a_valid_response(attempt, 2)).status_code == 200
     engine._forget_paper(Attempt, attempt, created=True)
     assert attempt.pk not in engine._PAPERS
+
+
+def test_every_save_reply_is_json_that_nothing_may_store(official_client, attempt):
+    replies = [
+        save(official_client, attempt),  # saved
+        save(official_client, attempt, position=1, response="Z"),  # invalid answer
+        official_client.post(save_url(attempt), {"response": "A"}),  # no question number
+    ]
+    Attempt.objects.filter(pk=attempt.pk).update(state=AttemptState.SUBMITTED)
+    replies.append(save(official_client, attempt, position=2))  # closed
+    assert [reply.status_code for reply in replies] == [200, 400, 400, 409]
+    for reply in replies:
+        assert reply["Content-Type"] == "application/json"
+        assert reply["Cache-Control"] == "no-store"
+        assert reply.json()["ok"] is (reply.status_code == 200)
