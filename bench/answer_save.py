@@ -8,8 +8,9 @@ gunicorn's sync workers close it anyway), in interleaved rounds:
 
   bare   POST to a view returning "ok" through the full middleware stack (sessions,
          authentication, CSRF), the same stack the save endpoint goes through
-  save   POST /exams/<session>/attempts/<attempt>/answer/ (row lock on the attempt,
-         validation against the frozen question, one UPDATE), cycling questions
+  save   POST /exams/<session>/attempts/<attempt>/answer/ (validation against the
+         frozen paper, then one conditional UPDATE that share-locks the attempt row
+         and commits), cycling questions
 
 It prints requests per second and p50/p95 latency of the median round, the CPU
 milliseconds per request in the app and in the database, and the ratio save / bare

@@ -154,7 +154,7 @@ async def official(cfg, person, session_id, stats, pool, out, rng):
     if status != 200 or not choices:
         out["failed_officials"].append(f"{name}: attempt page gave {status}")
         return
-    save_headers = {**referer, "X-CSRFToken": token, "X-Requested-With": "fetch"}
+    save_headers = {**referer, "X-CSRFToken": token, "X-Requested-With": "XMLHttpRequest"}
     loop = asyncio.get_running_loop()
     began = loop.time()
     await asyncio.sleep(rng.uniform(0, cfg.save_every))

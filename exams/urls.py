@@ -12,6 +12,7 @@ urlpatterns = [
     path("<id:session_pk>/attempts/<id:pk>/", views.attempt_page, name="attempt"),
     path("<id:session_pk>/attempts/<id:pk>/answer/", views.save, name="save"),
     path("<id:session_pk>/attempts/<id:pk>/submit/", views.submit, name="submit"),
+    path("<id:session_pk>/attempts/<id:pk>/status/", views.status, name="status"),
     path("<id:session_pk>/attempts/<id:pk>/result/", views.result, name="result"),
     path(
         "<id:session_pk>/attempts/<id:pk>/certificate.pdf",

@@ -2,18 +2,22 @@
 sessions and attempts; anything else is a 404. Rules live in attempts.py."""
 
 import json
+from functools import wraps
 from html import escape
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from learning.models import Official
 
@@ -112,7 +116,7 @@ def start(request, pk):
 # lazy-text check, 600 times a page); the stem's line breaks become <br> as the
 # linebreaksbr filter makes them.
 QUESTION_HTML = (
-    '<fieldset class="card question" id="q-{position}" data-position="{position}">\n'
+    '<fieldset class="card question" id="q-{position}" data-position="{position}"{saved_at}>\n'
     '    <legend><span class="q-number">{position}.</span> <span class="q-type">[{type}]</span>'
     ' <span class="q-points">({points})</span></legend>\n'
     '    <p class="stem">{stem}</p>\n'
@@ -169,6 +173,11 @@ def questions_html(answers):
         out.append(
             QUESTION_HTML.format(
                 position=position,
+                # When the server last saved it (ms since the epoch): the page keeps
+                # unsent answers in the browser and restores only newer ones.
+                saved_at=f' data-saved-at="{int(answer.saved_at.timestamp() * 1000)}"'
+                if saved
+                else "",
                 type=type_labels.get(qtype) or escape(qtype),
                 points=points_labels[answer.points],
                 stem=_lines_html(answer.snapshot["stem"]),
@@ -197,8 +206,20 @@ def attempt_page(request, session_pk, pk):
             "total": len(answers),
             "remaining": engine.remaining_seconds(attempt),
             "answered": sum(1 for a in answers if a.response),
+            "server_now_ms": int(timezone.now().timestamp() * 1000),
+            "keepalive_seconds": keepalive_seconds(),
         },
     )
+
+
+def keepalive_seconds():
+    """How long an attempt page may stay quiet before it checks in (see `status`).
+    The session records activity at most every XUEFA_SESSION_TOUCH_SECONDS and ends
+    after XUEFA_SESSION_IDLE_SECONDS without any, so checking in within half the
+    difference keeps an official who is reading, not clicking, signed in for the
+    whole sitting; at most every five minutes."""
+    idle = settings.XUEFA_SESSION_IDLE_SECONDS - settings.XUEFA_SESSION_TOUCH_SECONDS
+    return max(1, min(300, idle // 2))
 
 
 def _save_reply(data, status=200):
@@ -211,7 +232,25 @@ def _save_reply(data, status=200):
     return response
 
 
-@login_required
+def _signed_in_json(view):
+    """For the attempt page's background requests: whoever is not (or no longer)
+    signed in gets a JSON 401 the page acts on, rather than login_required's
+    redirect to the sign-in page, which a fetch would follow without a word."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            message = _(
+                "You have been signed out. Sign in again: the answers on this page are "
+                "kept and sent as soon as you are back."
+            )
+            return _save_reply({"ok": False, "signed_out": True, "error": message}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_signed_in_json
 @require_POST
 def save(request, session_pk, pk):
     """Autosave one answer (JSON). Answers keys only for practice sessions, which
@@ -262,12 +301,30 @@ def save(request, session_pk, pk):
     return _save_reply(data)
 
 
+@_signed_in_json
+@require_GET
+def status(request, session_pk, pk):
+    """The attempt page checks in here when it has been quiet for keepalive_seconds,
+    and when it comes back into view: the time left by the server's clock (the page
+    resets its countdown, which a sleeping laptop lets drift), and a request that
+    keeps the session from idling out while the official reads. 409 once the
+    attempt is over (an expired one is submitted now, with what was saved)."""
+    attempt = _my_attempt(request, session_pk, pk)
+    if engine.expire_if_due(attempt):
+        message = _("This attempt is over. Opening your result…")
+        return _save_reply({"ok": False, "closed": True, "error": message}, status=409)
+    return _save_reply({"ok": True, "remaining": engine.remaining_seconds(attempt)})
+
+
 @never_cache
-@login_required
 @require_POST
 def submit(request, session_pk, pk):
     """Submit: what the form carries is saved with the grading (so a page without
     JavaScript, or with unsent changes, loses nothing), and it is graded exactly once."""
+    if not request.user.is_authenticated:
+        # Signed out while the page was open: after signing in, back to the attempt
+        # (whose page still holds the unsent answers), not to this POST-only address.
+        return redirect_to_login(reverse("exams:attempt", args=(session_pk, pk)))
     attempt = _my_attempt(request, session_pk, pk)
     if not engine.expire_if_due(attempt):
         responses = {

@@ -1,6 +1,7 @@
 """Account rules applied to every request of a signed-in user."""
 
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,8 +9,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import read_ahead
@@ -119,10 +121,25 @@ class SessionTimeoutMiddleware:
             if _wants_json(request):
                 return JsonResponse({"error": message, "signed_out": True}, status=401)
             messages.info(request, message)
-            return redirect_to_login(request.get_full_path())
+            return redirect_to_login(_where_to_return(request))
         if now - last_seen >= settings.XUEFA_SESSION_TOUCH_SECONDS:
             session[self.LAST_SEEN] = now
         return None
+
+
+def _where_to_return(request):
+    """Where signing in again should lead: the address asked for, or for a form
+    posted from a page of this site (an exam's submit), that page; the form's own
+    address may answer POST alone."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _wants_json(request):

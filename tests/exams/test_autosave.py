@@ -1,6 +1,7 @@
 """The exam-day save path (attempts.autosave): the frozen paper comes from the cache,
 every rule that can change is checked by the database in the same UPDATE."""
 
+import re
 from datetime import timedelta
 
 from django.test import Client
@@ -106,9 +107,12 @@ def test_save_is_one_update_once_the_paper_is_cached(
 # --- refusals at the door: who may save at all --------------------------------------
 
 
-def test_an_anonymous_save_is_refused(attempt):
+def test_an_anonymous_save_is_refused_with_json_the_page_can_act_on(attempt):
+    # Not login_required's redirect: a fetch would follow it to the sign-in page.
     response = save(Client(), attempt)
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 401
+    assert response.json()["signed_out"] is True and not response.json()["ok"]
+    assert "重新登录" in response.json()["error"]
     assert Answer.objects.get(attempt=attempt, position=1).response == ""
 
 
@@ -154,7 +158,7 @@ def test_a_save_after_a_password_change_elsewhere_is_refused(official_client, of
     official.user.set_password("another-long-passphrase")
     official.user.save()
     response = save(official_client, attempt, position=2)
-    assert response.status_code == 302
+    assert response.status_code == 401 and response.json()["signed_out"] is True
     assert Answer.objects.get(attempt=attempt, position=2).response == ""
 
 
@@ -185,3 +189,101 @@ def test_every_save_reply_is_json_that_nothing_may_store(official_client, attemp
         assert reply["Content-Type"] == "application/json"
         assert reply["Cache-Control"] == "no-store"
         assert reply.json()["ok"] is (reply.status_code == 200)
+
+
+# --- the attempt page's check-in (status) and staying signed in -----------------------
+
+
+def status_url(attempt):
+    return reverse("exams:status", args=(attempt.session_id, attempt.pk))
+
+
+def test_status_gives_the_time_left_by_the_servers_clock(official_client, attempt):
+    response = official_client.get(status_url(attempt))
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    left = (attempt.deadline - timezone.now()).total_seconds()
+    assert response.json()["ok"] and left - 5 <= response.json()["remaining"] <= left
+
+
+def test_status_refuses_others_anonymous_and_posts(official_client, attempt):
+    other = Client()
+    other.force_login(OfficialFactory().user)
+    assert other.get(status_url(attempt)).status_code == 404
+    anonymous = Client().get(status_url(attempt))
+    assert anonymous.status_code == 401 and anonymous.json()["signed_out"] is True
+    assert official_client.post(status_url(attempt)).status_code == 405
+    assert Attempt.objects.get(pk=attempt.pk).state == AttemptState.IN_PROGRESS
+
+
+def test_status_of_a_finished_attempt_says_it_is_over(official_client, attempt):
+    engine.submit_attempt(attempt)
+    response = official_client.get(status_url(attempt))
+    assert response.status_code == 409 and response.json()["closed"] is True
+
+
+def test_status_after_the_deadline_submits_what_was_saved(official_client, attempt):
+    assert save(official_client, attempt).status_code == 200
+    past = timezone.now() - engine.grace() - timedelta(seconds=1)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=past)
+    response = official_client.get(status_url(attempt))
+    assert response.status_code == 409
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.AUTO_SUBMITTED and attempt.score is not None
+    assert attempt.answers.get(position=1).response == a_valid_response(attempt)
+
+
+def test_status_is_three_queries(official_client, attempt, django_assert_num_queries):
+    official_client.get(status_url(attempt))
+    with django_assert_num_queries(3):  # the session, the user, the attempt
+        assert official_client.get(status_url(attempt)).status_code == 200
+
+
+@pytest.mark.parametrize(("idle", "touch"), [(1800, 300), (600, 300), (120, 60)])
+def test_a_page_checking_in_as_told_stays_signed_in_for_a_whole_sitting(
+    official_client, attempt, settings, monkeypatch, idle, touch
+):
+    """The interval the page is given, against the session's idle rule: an official
+    who reads for two hours without answering is still signed in, while a page
+    that stays silent past the idle limit is signed out."""
+    from learning import middleware
+
+    settings.XUEFA_SESSION_IDLE_SECONDS, settings.XUEFA_SESSION_TOUCH_SECONDS = idle, touch
+    clock = [middleware.time.time()]
+    monkeypatch.setattr(middleware.time, "time", lambda: clock[0])
+    page = official_client.get(reverse("exams:attempt", args=(attempt.session_id, attempt.pk)))
+    every = int(re.search(rb'data-keepalive-seconds="(\d+)"', page.content).group(1))
+    assert 1 <= every <= 300
+    as_the_page = {"x-requested-with": "XMLHttpRequest", "accept": "application/json"}
+    elapsed = 0
+    while elapsed < 2 * 3600:
+        clock[0] += every
+        elapsed += every
+        checked_in = official_client.get(status_url(attempt), headers=as_the_page)
+        assert checked_in.status_code == 200, elapsed
+    assert save(official_client, attempt).status_code == 200
+    clock[0] += idle + 1
+    silent_too_long = official_client.get(status_url(attempt), headers=as_the_page)
+    assert silent_too_long.status_code == 401 and silent_too_long.json()["signed_out"]
+
+
+def test_the_attempt_page_gives_its_script_what_it_needs(official_client, attempt):
+    assert save(official_client, attempt).status_code == 200
+    page = official_client.get(reverse("exams:attempt", args=(attempt.session_id, attempt.pk)))
+    html = page.content.decode()
+    assert f'data-status-url="{status_url(attempt)}"' in html
+    assert f'data-attempt-id="{attempt.pk}"' in html
+    saved_at = Answer.objects.get(attempt=attempt, position=1).saved_at
+    assert f'data-saved-at="{int(saved_at.timestamp() * 1000)}"' in html
+    assert html.count("data-saved-at=") == 1  # only the saved question has one
+    now = int(re.search(r'data-server-now="(\d+)"', html).group(1))
+    assert abs(now - timezone.now().timestamp() * 1000) < 60_000
+
+
+def test_a_submit_after_signing_out_leads_back_to_the_attempt(attempt):
+    response = Client().post(
+        reverse("exams:submit", args=(attempt.session_id, attempt.pk)), {"q1": "A"}
+    )
+    attempt_path = reverse("exams:attempt", args=(attempt.session_id, attempt.pk))
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={attempt_path}"
+    assert Attempt.objects.get(pk=attempt.pk).state == AttemptState.IN_PROGRESS

@@ -69,3 +69,32 @@ def test_activity_is_written_at_most_every_touch_interval(official_client, clock
     clock.advance(31)
     official_client.get("/")
     assert official_client.session[middleware.SessionTimeoutMiddleware.LAST_SEEN] == first + 301
+
+
+def test_a_form_posted_after_the_idle_limit_leads_back_to_its_page(
+    official_client, clock, settings
+):
+    """Signing in again returns to the page the form was on (an exam's), not to
+    the form's own address, which may answer POST alone."""
+    settings.XUEFA_SESSION_IDLE_SECONDS = 60
+    official_client.get("/")
+    clock.advance(61)
+    response = official_client.post(
+        "/exams/1/attempts/2/submit/",
+        {"q1": "A"},
+        headers={"referer": "http://testserver/exams/1/attempts/2/?x=1"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/exams/1/attempts/2/%3Fx%3D1"
+
+
+@pytest.mark.parametrize("referer", ["https://elsewhere.example/page/", "", "javascript:alert(1)"])
+def test_a_form_posted_after_the_idle_limit_from_elsewhere_leads_home(
+    official_client, clock, settings, referer
+):
+    settings.XUEFA_SESSION_IDLE_SECONDS = 60
+    official_client.get("/")
+    clock.advance(61)
+    response = official_client.post("/exams/1/attempts/2/submit/", headers={"referer": referer})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"

@@ -1,26 +1,95 @@
 /* Exam attempt page: saves each answer when it changes, re-sends unsaved answers
    every 20 seconds and retries failures with back-off, shows the save state per
-   question and counts down from the server's deadline. No dependencies. */
+   question and counts down from the server's deadline.
+   Nothing answered is lost to the browser or the session either: unsent answers are
+   also kept in this browser's storage and restored after a reload or a crash; a
+   page left quiet checks in with the server, so reading without clicking never
+   lets the session idle out; and when the official has been signed out all the
+   same, the page says so, keeps the answers and sends them once they sign in again
+   (in another tab). No dependencies. */
 (function () {
     "use strict";
     var form = document.getElementById("attempt-form");
     if (!form) { return; }
     var d = form.dataset;
-    var saveUrl = d.saveUrl;
-    var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
     var warning = document.getElementById("save-warning");
+    var failedText = warning.textContent;
     var pending = {};      // position -> response not yet confirmed by the server
     var inFlight = {};     // position -> true while a request is out
     var retryDelay = {};   // position -> next retry delay in ms
     var closed = false;
+    var signedOut = false;
+    var keepAliveMs = Math.max(1, parseInt(d.keepaliveSeconds, 10) || 300) * 1000;
+    var keepAliveTimer = null;
+    var lastContact = 0;   // when the server last answered (ms)
+    // The server's clock minus this browser's, to compare kept answers with the
+    // times the server saved answers at (data-saved-at).
+    var skew = (parseInt(d.serverNow, 10) || Date.now()) - Date.now();
 
     function fieldset(position) { return document.getElementById("q-" + position); }
+
+    function csrfToken() {
+        // Read at each request: signing in again (in another tab) renews the token.
+        var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+        return match ? decodeURIComponent(match[1])
+            : form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    }
+
+    // Unsent answers, kept in this browser until the server confirms them.
+    var kept = (function () {
+        var prefix = "xuefa-attempt:";
+        var key = prefix + d.attemptId;
+        var storage = null;
+        try { storage = window.localStorage; storage.getItem(key); } catch (e) { storage = null; }
+        function read() {
+            if (!storage) { return {}; }
+            try { return JSON.parse(storage.getItem(key) || "{}") || {}; } catch (e) { return {}; }
+        }
+        function write(data) {
+            if (!storage) { return; }
+            try {
+                if (Object.keys(data).length) { storage.setItem(key, JSON.stringify(data)); }
+                else { storage.removeItem(key); }
+            } catch (e) { /* full or refused: the retries still hold the answer */ }
+        }
+        return {
+            read: read,
+            put: function (position, response) {
+                var data = read();
+                data[position] = {response: response, at: Date.now() + skew};
+                write(data);
+            },
+            drop: function (position, response) {
+                var data = read();
+                if (data[position] && data[position].response === response) {
+                    delete data[position];
+                    write(data);
+                }
+            },
+            forgetOtherAttempts: function () {
+                if (!storage) { return; }
+                try {
+                    for (var i = storage.length - 1; i >= 0; i--) {
+                        var other = storage.key(i);
+                        if (other && other.indexOf(prefix) === 0 && other !== key) { storage.removeItem(other); }
+                    }
+                } catch (e) { /* nothing to tidy */ }
+            }
+        };
+    })();
 
     function responseOf(position) {
         var inputs = fieldset(position).querySelectorAll("input:checked");
         var letters = [];
         for (var i = 0; i < inputs.length; i++) { letters.push(inputs[i].value); }
         return letters.sort().join("");
+    }
+
+    function showResponse(position, response) {
+        var inputs = fieldset(position).querySelectorAll("input");
+        for (var i = 0; i < inputs.length; i++) {
+            inputs[i].checked = response.indexOf(inputs[i].value) !== -1;
+        }
     }
 
     function setState(position, text, cls) {
@@ -30,8 +99,21 @@
     }
 
     function updateWarning() {
+        if (closed) { return; }
         var failing = form.querySelectorAll(".save-state.failed").length > 0;
-        warning.hidden = !failing;
+        warning.textContent = "";
+        if (signedOut) {
+            warning.appendChild(document.createTextNode(d.msgSignedOut + " "));
+            var link = document.createElement("a");
+            link.href = d.loginUrl;
+            link.target = "_blank";
+            link.rel = "noopener";
+            link.textContent = d.msgSignIn;
+            warning.appendChild(link);
+        } else {
+            warning.textContent = failedText;
+        }
+        warning.hidden = !(failing || signedOut);
     }
 
     function updateProgress() {
@@ -60,6 +142,7 @@
 
     function closeAttempt(message) {
         closed = true;
+        window.clearTimeout(keepAliveTimer);
         var inputs = form.querySelectorAll("input[type=radio], input[type=checkbox]");
         for (var i = 0; i < inputs.length; i++) { inputs[i].disabled = true; }
         warning.textContent = message;
@@ -67,25 +150,50 @@
         window.setTimeout(function () { window.location.href = d.resultUrl; }, 2500);
     }
 
+    // One request to the server, as {status, data}. A reply that is not the JSON
+    // these endpoints give (a proxy's error page, a redirect to the sign-in page)
+    // counts as a failure to retry; a redirect means the session is gone.
+    function request(url, body) {
+        return fetch(url, {
+            method: body ? "POST" : "GET",
+            body: body,
+            credentials: "same-origin",
+            cache: "no-store",
+            headers: {
+                "X-CSRFToken": csrfToken(),
+                "X-Requested-With": "XMLHttpRequest",
+                "Accept": "application/json"
+            }
+        }).then(function (r) {
+            var status = r.redirected ? 401 : r.status;
+            return r.json().then(
+                function (data) { return {status: status, data: data || {}}; },
+                function () { return {status: status < 400 ? 502 : status, data: {}}; }
+            );
+        }).then(function (result) {
+            lastContact = Date.now();
+            var wasSignedOut = signedOut;
+            signedOut = result.status === 401;
+            if (wasSignedOut !== signedOut) { updateWarning(); }
+            if (wasSignedOut && !signedOut) { resendAll(); }
+            scheduleKeepAlive();
+            return result;
+        });
+    }
+
     function send(position) {
         if (closed || inFlight[position] || !(position in pending)) { return; }
         var response = pending[position];
         inFlight[position] = true;
         setState(position, d.msgSaving, "saving");
-        var body = new FormData();
+        var body = new URLSearchParams();
         body.append("position", position);
         body.append("response", response);
-        fetch(saveUrl, {
-            method: "POST",
-            body: body,
-            credentials: "same-origin",
-            headers: {"X-CSRFToken": csrf, "X-Requested-With": "fetch"}
-        }).then(function (r) {
-            return r.json().then(function (data) { return {status: r.status, data: data}; });
-        }).then(function (result) {
+        request(d.saveUrl, body).then(function (result) {
             inFlight[position] = false;
             if (result.status === 200 && result.data.ok) {
                 if (pending[position] === response) { delete pending[position]; }
+                kept.drop(position, response);
                 retryDelay[position] = 0;
                 setState(position, d.msgSaved, "saved");
                 if (result.data.feedback) { showFeedback(position, result.data.feedback); }
@@ -94,15 +202,18 @@
             } else if (result.status === 409) {
                 setState(position, d.msgClosed, "failed");
                 closeAttempt(result.data.error);
-            } else if (result.status >= 400 && result.status < 500 && result.status !== 403) {
-                delete pending[position];
+            } else if (result.status === 400 || result.status === 404) {
+                // Refused for good (not a valid answer, not this official's attempt).
+                if (pending[position] === response) { delete pending[position]; }
+                kept.drop(position, response);
                 setState(position, result.data.error || d.msgFailed, "failed");
             } else {
-                throw new Error("save failed");
+                throw new Error("save failed");  // signed out, offline, server busy: retry
             }
             updateWarning();
         }).catch(function () {
             inFlight[position] = false;
+            if (closed) { return; }
             setState(position, d.msgFailed, "failed");
             updateWarning();
             var delay = Math.min(30000, (retryDelay[position] || 1000) * 2);
@@ -111,11 +222,34 @@
         });
     }
 
+    function resendAll() {
+        Object.keys(pending).forEach(function (position) {
+            retryDelay[position] = 0;
+            send(position);
+        });
+    }
+
+    // Check in when the page has been quiet for a while, and when it comes back
+    // into view: keeps the session alive, resets the countdown, notices the end.
+    function checkIn() {
+        if (closed) { return; }
+        request(d.statusUrl).then(function (result) {
+            if (result.status === 200 && result.data.ok) { countdown.sync(result.data.remaining); }
+            else if (result.status === 409) { closeAttempt(result.data.error); }
+        }).catch(scheduleKeepAlive);
+    }
+
+    function scheduleKeepAlive() {
+        window.clearTimeout(keepAliveTimer);
+        if (!closed) { keepAliveTimer = window.setTimeout(checkIn, keepAliveMs); }
+    }
+
     form.addEventListener("change", function (event) {
         var set = event.target.closest("fieldset.question");
         if (!set || closed) { return; }
         var position = set.dataset.position;
         pending[position] = responseOf(position);
+        kept.put(position, pending[position]);
         updateProgress();
         send(position);
     });
@@ -125,12 +259,26 @@
         Object.keys(pending).forEach(send);
     }, 20000);
 
+    function comeBack() {
+        if (closed || document.visibilityState === "hidden") { return; }
+        if (signedOut || Date.now() - lastContact > 5000) { checkIn(); }
+        resendAll();
+    }
+    document.addEventListener("visibilitychange", comeBack);
+    window.addEventListener("focus", comeBack);
+    window.addEventListener("online", comeBack);
+
     window.addEventListener("beforeunload", function (event) {
         if (!closed && Object.keys(pending).length) { event.preventDefault(); event.returnValue = ""; }
     });
 
+    function withFreshToken() {
+        form.querySelector("input[name=csrfmiddlewaretoken]").value = csrfToken();
+    }
+
     form.addEventListener("submit", function (event) {
         if (!closed && !window.confirm(d.msgConfirm)) { event.preventDefault(); return; }
+        withFreshToken();
         closed = true;
         pending = {};
     });
@@ -145,6 +293,7 @@
             el.parentNode.classList.toggle("urgent", left < 300);
             if (left === 0 && !closed) {
                 closed = true;
+                withFreshToken();
                 form.submit();
             }
         }
@@ -152,5 +301,24 @@
         window.setInterval(tick, 1000);
         return {sync: function (remaining) { end = Date.now() + remaining * 1000; }};
     })();
+
+    // Answers this browser kept but the server never confirmed (a reload, a crash,
+    // a sign-out): shown again and sent, unless the server holds a later save (the
+    // official went on from another device).
+    kept.forgetOtherAttempts();
+    var stored = kept.read();
+    Object.keys(stored).forEach(function (position) {
+        var set = fieldset(position);
+        var entry = stored[position];
+        if (!set || typeof entry.response !== "string" || responseOf(position) === entry.response
+                || entry.at < (parseInt(set.dataset.savedAt, 10) || 0)) {
+            kept.drop(position, entry.response);
+            return;
+        }
+        showResponse(position, entry.response);
+        pending[position] = entry.response;
+        send(position);
+    });
     updateProgress();
+    scheduleKeepAlive();
 })();
