@@ -4,7 +4,9 @@ server's clock, submit exactly once, and submit expired attempts automatically.
 Transitions are guarded in the database so they hold with many app processes:
 a partial unique constraint allows one in-progress attempt per person and session,
 submit is a conditional UPDATE on the state (only one caller wins), and saves lock
-the attempt row so a save never slips in after grading has read the answers."""
+the attempt row so a save never slips in after grading has read the answers.
+Deadlines follow later changes to the session and its overrides (refresh_deadlines)
+through a conditional UPDATE of the same kind."""
 
 import json
 import random
@@ -32,7 +34,7 @@ from .models import (
 )
 from .models.questions import FALSE, TRUE
 from .notebook import record_wrong_answers, reviewable
-from .papers import draw
+from .papers import PaperError, draw
 
 
 class ExamError(Exception):
@@ -64,6 +66,11 @@ def terms_for(session, override=None):
         session.duration_minutes + override.extra_minutes,
         session.attempts_allowed + override.extra_attempts,
     )
+
+
+def deadline_for(started_at, terms):
+    """An attempt's deadline: its time from the start, but never after the window closes."""
+    return min(started_at + timedelta(minutes=terms.minutes), terms.closes_at)
 
 
 def override_for(session, official):
@@ -146,8 +153,17 @@ def start_attempt(session, official, now=None):
         raise ExamError(_("You have used all your attempts for this exam."))
     paper_id = paper_id_for(session, official)
     seed = secrets.randbits(48)
-    built = build_paper(session, None, seed, paper_cache.paper_source(paper_id))
-    deadline = min(now + timedelta(minutes=terms.minutes), terms.closes_at)
+    try:
+        built = build_paper(session, None, seed, paper_cache.paper_source(paper_id))
+    except PaperError:
+        # The bank shrank after the paper was saved (questions deactivated or deleted).
+        raise ExamError(
+            _(
+                "This exam cannot be started: the question bank no longer has enough "
+                "questions for its paper. Please tell the exam organizer."
+            )
+        ) from None
+    deadline = deadline_for(now, terms)
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -566,6 +582,68 @@ def submit_expired_attempts(now=None):
         _attempt, graded = submit_attempt(attempt, auto=True, now=now)
         count += graded
     return count
+
+
+# The moved deadlines travel as one JSON document, [[attempt id, deadline], ...]; the
+# WHERE keeps the UPDATE to attempts still in progress and not yet expired.
+_MOVE_DEADLINES = {
+    "postgresql": (
+        "UPDATE {table} SET deadline = (r->>1)::timestamptz "
+        "FROM jsonb_array_elements(%s::jsonb) AS r "
+        "WHERE {table}.id = (r->>0)::bigint AND {table}.state = %s AND {table}.deadline >= %s"
+    ),
+    "sqlite": (
+        "UPDATE {table} SET deadline = v.deadline "
+        "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS deadline "
+        "FROM json_each(%s)) AS v "
+        "WHERE {table}.id = v.id AND {table}.state = %s AND {table}.deadline >= %s"
+    ),
+}
+
+
+def _db_datetime(value):
+    """A datetime as the database stores it, as text for a JSON document."""
+    value = connection.ops.adapt_datetimefield_value(value)
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def refresh_deadlines(session, official=None, now=None):
+    """Recompute the deadline of each attempt under way in the session (or only the
+    official's) from its own start and the terms as they stand now, both ways, as
+    Moodle's quiz does when a quiz or an override changes. A deadline moved into the
+    past closes the attempt after the grace period, as closing the session early does;
+    attempts already past deadline and grace are left to be submitted, never revived.
+    Four queries however many attempts; the UPDATE touches only attempts still in
+    progress and live, so a submit in between keeps its state. Returns how many moved."""
+    now = now or timezone.now()
+    session_id = getattr(session, "pk", session)
+    live = Attempt.objects.in_progress().filter(session_id=session_id, deadline__gte=now - grace())
+    overrides = SessionOverride.objects.filter(session_id=session_id)
+    if official is not None:
+        official_id = getattr(official, "pk", official)
+        live = live.filter(official_id=official_id)
+        overrides = overrides.filter(official_id=official_id)
+    attempts = list(live.order_by().values_list("pk", "official_id", "started_at", "deadline"))
+    if not attempts:
+        return 0
+    session = ExamSession.objects.get(pk=session_id)
+    terms = {o.official_id: terms_for(session, o) for o in overrides}
+    default = terms_for(session)
+    moved = []
+    for pk, official_id, started_at, deadline in attempts:
+        new = deadline_for(started_at, terms.get(official_id, default))
+        if new != deadline:
+            moved.append([pk, _db_datetime(new)])
+    if not moved:
+        return 0
+    ops = connection.ops
+    table = ops.quote_name(Attempt._meta.db_table)
+    sql = _MOVE_DEADLINES[connection.vendor].format(table=table)
+    threshold = ops.adapt_datetimefield_value(now - grace())
+    params = [json.dumps(moved), AttemptState.IN_PROGRESS.value, threshold]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def can_review(attempt, now=None):

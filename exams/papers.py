@@ -52,6 +52,17 @@ def rule_errors(rules):
     ]
 
 
+def draw_problems(paper):
+    """Translated messages for what keeps the paper from being drawn from the bank as
+    it is now: saving a paper checks this, but the bank may shrink afterwards."""
+    if paper.mode == PaperMode.FIXED:
+        return [] if paper.items.exists() else [_("The paper has no questions.")]
+    rules = list(paper.rules.all())
+    if not rules:
+        return [_("The paper has no rules.")]
+    return rule_errors(rules)
+
+
 def draw(paper, rng, source=None):
     """[(question, points)] for one attempt, in paper order. Random papers draw with
     `rng` (seeded per attempt), so the same seed over the same bank draws the same

@@ -1,4 +1,6 @@
+from django.contrib import messages
 from django.urls import include, path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
@@ -15,7 +17,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from learning import roles
 
-from . import audit
+from . import audit, papers
 from .forms import PaperForm
 from .models import Attempt, ExamSession, Paper, Question
 from .observation_hooks import *  # noqa: F401,F403
@@ -234,3 +236,25 @@ def log_exam_overrides(request, instance):
     before = getattr(request, "_exam_overrides_before", None)
     if before is not None and isinstance(instance, ExamSession):
         audit.log_overrides_change(instance, before, request.user)
+
+
+@hooks.register("before_edit_snippet")
+def warn_of_undrawable_papers(request, instance):
+    """Questions deactivated or deleted after a paper was saved can leave it short, and
+    officials are then refused at the start: the organizer sees why on opening the
+    paper or a session that uses it."""
+    if request.method != "GET":
+        return
+    if isinstance(instance, ExamSession):
+        used = [instance.paper, instance.leader_paper]
+    elif isinstance(instance, Paper):
+        used = [instance]
+    else:
+        return
+    for paper in dict.fromkeys(filter(None, used)):
+        for problem in papers.draw_problems(paper):
+            messages.warning(
+                request,
+                gettext("Officials cannot start exams on the paper “%(paper)s”: %(problem)s")
+                % {"paper": paper, "problem": problem},
+            )

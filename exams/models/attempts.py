@@ -29,9 +29,10 @@ class AttemptQuerySet(models.QuerySet):
 
 
 class Attempt(models.Model):
-    """One sitting by one official. The deadline is computed once, at start, by the
-    server; at most one attempt per person and session is in progress (a partial
-    unique constraint makes concurrent starts collapse into one)."""
+    """One sitting by one official. The deadline is computed by the server at start,
+    and again from the start when the session or the person's override changes;
+    at most one attempt per person and session is in progress (a partial unique
+    constraint makes concurrent starts collapse into one)."""
 
     # Records, not content: Wagtail's usage report need not index them.
     wagtail_reference_index_ignore = True

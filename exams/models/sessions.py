@@ -1,7 +1,9 @@
 """Exam sessions (考试安排): when a paper is open, to whom, and on what terms."""
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -251,3 +253,33 @@ class SessionOverride(Orderable):
         constraints = [
             models.UniqueConstraint(fields=["session", "official"], name="unique_session_override")
         ]
+
+
+# Attempts under way follow changes to their terms, whatever saves them: the admin,
+# code or a cascade. Signals rather than save() and delete(), which a queryset's
+# delete() (and modelcluster's removal of an inline) would bypass. A queryset's
+# update() sends none: it must call attempts.refresh_deadlines itself.
+
+
+@receiver(post_save, sender=ExamSession, dispatch_uid="exam-session-deadlines")
+def _session_saved(sender, instance, created, raw=False, using=None, **kwargs):
+    """Window or duration may have changed. Again once the edit commits, so an attempt
+    started meanwhile from the old terms does not keep them."""
+    if created or raw:
+        return
+    from ..attempts import refresh_deadlines
+
+    refresh_deadlines(instance)
+    if transaction.get_connection(using).in_atomic_block:
+        transaction.on_commit(lambda: refresh_deadlines(instance), using=using)
+
+
+@receiver(post_save, sender=SessionOverride, dispatch_uid="exam-override-saved-deadlines")
+@receiver(post_delete, sender=SessionOverride, dispatch_uid="exam-override-deleted-deadlines")
+def _override_changed(sender, instance, raw=False, **kwargs):
+    """One person's extra time or window changed: only their attempt moves."""
+    if raw:
+        return
+    from ..attempts import refresh_deadlines
+
+    refresh_deadlines(instance.session_id, instance.official_id)
