@@ -48,7 +48,9 @@ serve-prod: install .secret_key ## Serve with production settings, PostgreSQL, R
 	$(PROD_ENV) $(MANAGE) migrate --noinput
 	$(PROD_ENV) $(MANAGE) collectstatic --noinput -v0
 	$(PROD_ENV) $(MANAGE) load_demo_data
-	$(PROD_ENV) $(MANAGE) run_export_jobs --loop & trap "kill $$!" EXIT; \
+	$(PROD_ENV) $(MANAGE) run_export_jobs --loop & exports=$$!; \
+	$(PROD_ENV) $(MANAGE) submit_expired_attempts --loop & expiry=$$!; \
+	trap "kill $$exports $$expiry" EXIT; \
 	$(PROD_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 # The browser tests run in a process of their own after the rest: they need the rows

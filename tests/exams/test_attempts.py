@@ -284,3 +284,40 @@ def test_periodic_task_and_command_submit_expired(exam, official):
     call_command("submit_expired_attempts", stdout=open("/dev/null", "w"))  # noqa: SIM115
     second.refresh_from_db()
     assert second.state == AttemptState.AUTO_SUBMITTED
+
+
+def test_the_command_as_a_service_submits_attempts_as_they_expire(exam, official, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from exams.management.commands import submit_expired_attempts as command
+
+    long_ago = timezone.now() - timedelta(days=1)
+    exam.opens_at = long_ago - timedelta(hours=1)
+    exam.save()
+    expired = engine.start_attempt(exam, official, now=long_ago)
+    pauses = []
+
+    class Stop(Exception):
+        pass
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise Stop
+        # Between two runs, an attempt started long ago expires in its turn.
+        later = engine.start_attempt(exam, official, now=long_ago)
+        assert later.state == AttemptState.IN_PROGRESS
+
+    monkeypatch.setattr(command.time, "sleep", sleep)
+    out = StringIO()
+    with pytest.raises(Stop):
+        call_command("submit_expired_attempts", "--loop", "--interval", "30", stdout=out)
+    assert pauses == [30, 30]
+    states = set(exam.attempts.filter(official=official).values_list("state", flat=True))
+    assert states == {AttemptState.AUTO_SUBMITTED}
+    assert exam.attempts.filter(official=official).count() == 2
+    assert out.getvalue().count("Submitted 1 expired attempt(s).") == 2
+    expired.refresh_from_db()
+    assert expired.score is not None
