@@ -222,11 +222,12 @@ def keepalive_seconds():
     return max(1, min(300, idle // 2))
 
 
-def _save_reply(data, status=200):
-    """The save's JSON reply, never stored by a browser or a proxy. Built as plain
-    JSON with one Cache-Control header rather than by JsonResponse and never_cache,
-    whose encoder and header merging cost about 40 µs: an eighth of what the exam
-    day's busiest request spends beyond a bare view."""
+def _page_reply(data, status=200):
+    """A JSON reply to the attempt page's background requests (save, status), never
+    stored by a browser or a proxy. Built as plain JSON with one Cache-Control header
+    rather than by JsonResponse and never_cache, whose encoder and header merging
+    cost about 40 µs: an eighth of what the exam day's busiest request, the save,
+    spends beyond a bare view."""
     response = HttpResponse(json.dumps(data), content_type="application/json", status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -244,7 +245,7 @@ def _signed_in_json(view):
                 "You have been signed out. Sign in again: the answers on this page are "
                 "kept and sent as soon as you are back."
             )
-            return _save_reply({"ok": False, "signed_out": True, "error": message}, status=401)
+            return _page_reply({"ok": False, "signed_out": True, "error": message}, status=401)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -258,7 +259,7 @@ def save(request, session_pk, pk):
     try:
         position = int(request.POST.get("position", ""))
     except ValueError:
-        return _save_reply({"ok": False, "error": _("Missing question number.")}, status=400)
+        return _page_reply({"ok": False, "error": _("Missing question number.")}, status=400)
     response = request.POST.get("response", "")
     try:
         saved = engine.autosave(pk, request.user.pk, session_pk, position, response)
@@ -269,11 +270,11 @@ def save(request, session_pk, pk):
     except Attempt.DoesNotExist:
         raise Http404 from None
     except engine.AttemptClosed as error:
-        return _save_reply({"ok": False, "closed": True, "error": str(error)}, status=409)
+        return _page_reply({"ok": False, "closed": True, "error": str(error)}, status=409)
     except engine.ExamError as error:
-        return _save_reply({"ok": False, "error": str(error)}, status=400)
+        return _page_reply({"ok": False, "error": str(error)}, status=400)
     if saved is not None:
-        return _save_reply(
+        return _page_reply(
             {
                 "ok": True,
                 "position": saved.position,
@@ -298,7 +299,7 @@ def save(request, session_pk, pk):
             "explanation": answer.snapshot.get("explanation", ""),
             "legal_basis": answer.snapshot.get("legal_basis", ""),
         }
-    return _save_reply(data)
+    return _page_reply(data)
 
 
 @_signed_in_json
@@ -312,8 +313,8 @@ def status(request, session_pk, pk):
     attempt = _my_attempt(request, session_pk, pk)
     if engine.expire_if_due(attempt):
         message = _("This attempt is over. Opening your result…")
-        return _save_reply({"ok": False, "closed": True, "error": message}, status=409)
-    return _save_reply({"ok": True, "remaining": engine.remaining_seconds(attempt)})
+        return _page_reply({"ok": False, "closed": True, "error": message}, status=409)
+    return _page_reply({"ok": True, "remaining": engine.remaining_seconds(attempt)})
 
 
 @never_cache
