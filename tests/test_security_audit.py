@@ -11,11 +11,11 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry, PageLogEntry, Site
 
 import pytest
-from bs4 import BeautifulSoup
 
 from exams import attempts as engine
 from exams import audit
 from exams.models import AttendanceChange, ExamSession
+from tests.admin_forms import edit_form_data
 from tests.exams.factories import ExamSessionFactory, QuestionFactory, fixed_paper
 from tests.exams.observation_factories import CourtObservationFactory
 from tests.factories import OfficialFactory
@@ -53,30 +53,6 @@ def test_a_refused_close_logs_nothing(organizer_client, exam):
     ExamSession.objects.filter(pk=exam.pk).update(closes_at=timezone.now())
     organizer_client.post(reverse("exams_admin:close", args=[exam.pk]))
     assert not ModelLogEntry.objects.filter(action=audit.SESSION_CLOSED).exists()
-
-
-def edit_form_data(client, url):
-    """Every field of the admin edit form as the browser would post it."""
-    soup = BeautifulSoup(client.get(url).content, "html.parser")
-    form = soup.find("form", id="w-editor-form")
-    data = {}
-    for field in form.find_all(["input", "select", "textarea"]):
-        name = field.get("name")
-        if not name or field.get("type") in ("submit", "button", "file"):
-            continue
-        if field.get("type") in ("checkbox", "radio"):
-            if field.has_attr("checked"):
-                data.setdefault(name, []).append(field.get("value", "on"))
-            continue
-        if field.name == "select":
-            chosen = [
-                o.get("value", "") for o in field.find_all("option") if o.has_attr("selected")
-            ]
-            if chosen:
-                data[name] = chosen if field.has_attr("multiple") else chosen[0]
-            continue
-        data[name] = field.text if field.name == "textarea" else field.get("value", "")
-    return data
 
 
 def test_adding_an_exception_for_one_person_is_logged(organizer_client, organizer, exam):

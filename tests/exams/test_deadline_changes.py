@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import pytest
-from bs4 import BeautifulSoup
 
 from exams import attempts as engine
 from exams.models import Answer, Attempt, AttemptState, ExamSession, SessionOverride
+from tests.admin_forms import edit_form_data
 from tests.factories import OfficialFactory
 
 pytestmark = pytest.mark.django_db
@@ -239,30 +239,6 @@ def test_the_recompute_costs_the_same_for_2_or_20_attempts(
 
 
 # Through the Wagtail admin -------------------------------------------------------------
-
-
-def edit_form_data(client, url):
-    """Every field of the admin edit form as the browser would post it."""
-    soup = BeautifulSoup(client.get(url).content, "html.parser")
-    form = soup.find("form", id="w-editor-form")
-    data = {}
-    for field in form.find_all(["input", "select", "textarea"]):
-        name = field.get("name")
-        if not name or field.get("type") in ("submit", "button", "file"):
-            continue
-        if field.get("type") in ("checkbox", "radio"):
-            if field.has_attr("checked"):
-                data.setdefault(name, []).append(field.get("value", "on"))
-            continue
-        if field.name == "select":
-            chosen = [
-                o.get("value", "") for o in field.find_all("option") if o.has_attr("selected")
-            ]
-            if chosen:
-                data[name] = chosen if field.has_attr("multiple") else chosen[0]
-            continue
-        data[name] = field.text if field.name == "textarea" else field.get("value", "")
-    return data
 
 
 def test_editing_the_session_in_the_admin_moves_deadlines(organizer_client, exam, official):
