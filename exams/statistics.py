@@ -14,7 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from . import grading
-from .models import Answer, Attempt, AttemptState
+from .models import Answer, Attempt, AttemptState, QuestionType
+from .models.questions import FALSE, TRUE
 
 BINS = [(0, 60), (60, 70), (70, 80), (80, 90), (90, 101)]
 GROUP_SHARE = Decimal("0.27")
@@ -180,6 +181,10 @@ def statistics_xlsx(session):
         ]
     )
     for q in data.questions:
+        # A true-or-false question's letters are T and F: they go in their own
+        # columns, never in the options' (F is also a sixth option's letter).
+        true_false = q.type == QuestionType.TRUE_FALSE
+        counts = q.option_counts
         questions.append(
             [
                 q.key,
@@ -189,9 +194,9 @@ def statistics_xlsx(session):
                 q.responses,
                 round(q.facility, 3),
                 None if q.discrimination is None else round(q.discrimination, 3),
-                *[q.option_counts.get(c, 0) for c in letters],
-                q.option_counts.get("T", 0),
-                q.option_counts.get("F", 0),
+                *[None if true_false else counts.get(c, 0) for c in letters],
+                counts.get(TRUE, 0) if true_false else None,
+                counts.get(FALSE, 0) if true_false else None,
                 q.blank,
             ]
         )
