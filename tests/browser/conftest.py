@@ -89,3 +89,20 @@ def context(context):
     context.csp_violations = violations
     yield context
     assert violations == [], "\n".join(violations)
+
+
+@pytest.fixture
+def sitting(transactional_db):
+    """An official "sitter" (signed out, DEFAULT_PASSWORD) and an open exam of four
+    single-choice questions, each answered correctly by A."""
+    from tests.exams.factories import ExamSessionFactory, QuestionFactory, fixed_paper
+    from tests.factories import OfficialFactory
+
+    official = OfficialFactory(user__username="sitter")
+    exam = ExamSessionFactory(paper=fixed_paper(QuestionFactory.create_batch(4)))
+    return official, exam
+
+
+def choose(page, position, letter):
+    """Tick an option of the attempt page's question, as the official does."""
+    page.locator(f"#q-{position} input[value='{letter}']").check()

@@ -16,10 +16,9 @@ import pytest
 
 from exams import attempts as engine
 from exams.models import Answer, Attempt, AttemptState
-from tests.exams.factories import ExamSessionFactory, QuestionFactory, fixed_paper
-from tests.factories import DEFAULT_PASSWORD, OfficialFactory
+from tests.factories import DEFAULT_PASSWORD
 
-from .conftest import sign_in
+from .conftest import choose, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,19 +28,10 @@ pytestmark = [
 COUNTDOWN = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 
 
-@pytest.fixture
-def sitting(transactional_db):
-    """An official (signed out) and an open exam of four single-choice questions,
-    each answered correctly by A."""
-    official = OfficialFactory(user__username="clock")
-    exam = ExamSessionFactory(paper=fixed_paper(QuestionFactory.create_batch(4)))
-    return official, exam
-
-
 def open_attempt(page, live_server, sitting, seconds_left):
     """Sign in, start the attempt on the server with `seconds_left` to go, open its page."""
     official, exam = sitting
-    sign_in(page, live_server, "clock", DEFAULT_PASSWORD)
+    sign_in(page, live_server, "sitter", DEFAULT_PASSWORD)
     page.wait_for_url(f"{live_server.url}/")
     attempt = engine.start_attempt(exam, official)
     move_deadline(attempt, seconds_left)
@@ -66,10 +56,6 @@ def shown_seconds(page):
     assert match, f"countdown shows {text!r}, not H:MM:SS"
     hours, minutes, seconds = map(int, match.groups())
     return hours * 3600 + minutes * 60 + seconds
-
-
-def choose(page, position, letter):
-    page.locator(f"#q-{position} input[value='{letter}']").check()
 
 
 def stored(attempt, position):

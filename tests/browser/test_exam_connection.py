@@ -8,23 +8,14 @@ from django.urls import reverse
 import pytest
 
 from exams.models import Answer
-from tests.exams.factories import ExamSessionFactory, QuestionFactory, fixed_paper
-from tests.factories import DEFAULT_PASSWORD, OfficialFactory
+from tests.factories import DEFAULT_PASSWORD
 
-from .conftest import sign_in
+from .conftest import choose, sign_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def sitting(transactional_db):
-    """An official (signed out) and an open exam of four single-choice questions."""
-    official = OfficialFactory(user__username="sitter")
-    exam = ExamSessionFactory(paper=fixed_paper(QuestionFactory.create_batch(4)))
-    return official, exam
 
 
 def start(page, live_server, exam):
@@ -33,10 +24,6 @@ def start(page, live_server, exam):
     page.goto(live_server.url + reverse("exams:session", args=[exam.pk]))
     page.get_by_role("button", name="开始考试").click()
     page.wait_for_selector("#attempt-form")
-
-
-def choose(page, position, letter):
-    page.locator(f"#q-{position} input[value='{letter}']").check()
 
 
 def saved_response(official, position):
