@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 
 from .models import AttemptState, Band, Grading
+from .models.questions import normalise_answer
 
 TWO_PLACES = Decimal("0.01")
 
@@ -14,11 +15,14 @@ TWO_PLACES = Decimal("0.01")
 def answer_points(snapshot, response, points):
     """(is_correct, points awarded). Multiple choice is all-or-nothing unless
     XUEFA_EXAM_PARTIAL_CREDIT is on: then picking only correct options (but not all)
-    earns that share of the points, and any wrong option still earns nothing."""
+    earns that share of the points, and any wrong option still earns nothing. Both the
+    frozen answer and the response are read through `normalise_answer`, the reading the
+    bank stores answers by, so an answer frozen before it was canonical (" AC") grades
+    as it reads."""
     points = Decimal(points)
-    correct = set(snapshot["answer"])
-    chosen = set(response or "")
-    if chosen == correct:
+    correct = set(normalise_answer(snapshot["answer"], snapshot["type"]))
+    chosen = set(normalise_answer(response, snapshot["type"]))
+    if chosen and chosen == correct:
         return True, points
     if (
         snapshot["type"] == "multiple"

@@ -1,9 +1,11 @@
 """The question bank: what organizers write and import, and what papers draw from."""
 
 import secrets
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.search import index
@@ -100,17 +102,19 @@ class Question(index.Indexed, models.Model):
         """{letter: text} for the options in use (none for true-false)."""
         if self.type == QuestionType.TRUE_FALSE:
             return {}
-        texts = [getattr(self, f"option_{c.lower()}") for c in OPTION_LETTERS]
-        return {c: t for c, t in zip(OPTION_LETTERS, texts, strict=True) if t.strip()}
+        return {c: t for c, t in zip(OPTION_LETTERS, self.option_texts, strict=True) if t.strip()}
+
+    @property
+    def option_texts(self):
+        """The six option cells A–F, blank ones included."""
+        return [getattr(self, f"option_{c.lower()}") for c in OPTION_LETTERS]
 
     def clean(self):
         super().clean()
-        errors = question_errors(
-            self.type, self.answer, [getattr(self, f"option_{c.lower()}") for c in OPTION_LETTERS]
-        )
+        answer, errors = check_question(self.type, self.answer, self.option_texts)
         if errors:
             raise ValidationError(errors)
-        self.answer = normalise_answer(self.answer)
+        self.answer = answer
 
     def snapshot(self):
         """What an attempt freezes: everything needed to show and grade the question."""
@@ -126,34 +130,132 @@ class Question(index.Indexed, models.Model):
         }
 
 
-def normalise_answer(value):
-    return "".join(sorted(set((value or "").strip().upper().replace(",", "").replace(" ", ""))))
+# Answer words as people write them in spreadsheets, after NFKC folding and upper case.
+TRUE_WORDS = frozenset({"T", "TRUE", "Y", "YES", "对", "正确", "√", "✓", "✔", "是"})
+FALSE_WORDS = frozenset({"F", "FALSE", "N", "NO", "错", "错误", "×", "✗", "✘", "✕", "否"})
+# Between option letters: commas, enumeration commas, semicolons, slashes and spaces,
+# half- or full-width (NFKC folds the full-width ones onto these).
+ANSWER_SEPARATORS = frozenset(",、;/ ")
+# Brackets around an answer, "（A）", and a closing full stop, "A。", are dropped.
+ANSWER_MARKS = "()[]【】"
+ANSWER_END = "。."
+
+
+def _fold(value):
+    """Full-width forms (Ａ，（）) as their ASCII selves, upper case, outer blanks gone."""
+    return unicodedata.normalize("NFKC", str(value or "")).strip().upper()
+
+
+def _bare(text):
+    """A folded answer without its brackets and closing full stop."""
+    for mark in ANSWER_MARKS:
+        text = text.replace(mark, "")
+    return text.strip().rstrip(ANSWER_END).strip()
+
+
+def _true_false(word):
+    if word in TRUE_WORDS:
+        return TRUE
+    if word in FALSE_WORDS:
+        return FALSE
+    return None
+
+
+def normalise_answer(value, qtype=None):
+    """The canonical answer, leniently: sorted unique letters ("ca" → "AC", " AC" → "AC"),
+    or T / F for a true-or-false word. Grading compares the stored answer and the
+    response through this, so an answer stored before answers were checked still grades
+    the way it reads."""
+    text = _fold(value)
+    if qtype == QuestionType.TRUE_FALSE:
+        verdict = _true_false(_bare(text))
+        if verdict:
+            return verdict
+    return "".join(sorted({char for char in text if "A" <= char <= "Z"}))
+
+
+def true_false_options(option_texts):
+    """{letter: T or F} when a true-or-false question comes with the options
+    "A 正确 / B 错误" (some banks write them out), else None."""
+    texts = zip(OPTION_LETTERS, [_bare(_fold(text)) for text in option_texts], strict=False)
+    verdicts = {letter: _true_false(text) for letter, text in texts if text}
+    if sorted(verdicts) == ["A", "B"] and {verdicts["A"], verdicts["B"]} == {TRUE, FALSE}:
+        return verdicts
+    return None
+
+
+def _present_letters(option_texts):
+    return [c for c, t in zip(OPTION_LETTERS, option_texts, strict=False) if (t or "").strip()]
+
+
+def _parse_true_false(text, option_texts):
+    word = _bare(text)
+    verdict = _true_false(word) or (true_false_options(option_texts) or {}).get(word)
+    if verdict:
+        return verdict, None
+    return "", gettext("Not a true-or-false answer; write 对 or 错.")
+
+
+def _parse_choice(qtype, written, option_texts):
+    letters, unknown = set(), None
+    for char in _bare(_fold(written)):
+        if "A" <= char <= "Z":
+            letters.add(char)
+        elif char not in ANSWER_SEPARATORS and unknown is None:
+            unknown = char
+    canonical = "".join(sorted(letters))
+    if not letters:
+        message = gettext("“%(value)s” is not an answer; write option letters such as A or AC.")
+        return "", message % {"value": written}
+    if unknown:
+        message = gettext("Unknown separator “%(separator)s”; write the letters as AC or A,C.")
+        return canonical, message % {"separator": unknown}
+    missing = [c for c in canonical if c not in _present_letters(option_texts)]
+    if missing:
+        message = ngettext(
+            "Option %(letters)s does not exist.", "Options %(letters)s do not exist.", len(missing)
+        )
+        return canonical, message % {"letters": ", ".join(missing)}
+    if qtype == QuestionType.SINGLE and len(canonical) != 1:
+        return canonical, gettext("A single-choice question has exactly one correct option.")
+    if qtype == QuestionType.MULTIPLE and len(canonical) < 2:
+        return canonical, gettext("A multiple-choice question has at least two correct options.")
+    return canonical, None
+
+
+def parse_answer(qtype, text, option_texts=()):
+    """(canonical answer, error message or None) for an answer as a person wrote it:
+    "a、c", "（A）", "ＡＣ", "C A" → "AC"; 对, √, 正确, T, Y, 是 → "T". The one reading of
+    answers that validation, storage and grading share, so they never disagree."""
+    written = str(text or "").strip()
+    if not written:
+        return "", gettext("Give the correct answer.")
+    if qtype == QuestionType.TRUE_FALSE:
+        return _parse_true_false(_fold(written), option_texts)
+    return _parse_choice(qtype, written, option_texts)
+
+
+def check_question(qtype, answer, option_texts):
+    """(canonical answer, {field: error}) for a question's type, options and answer:
+    shared by the admin form and the import so both say the same thing."""
+    option_texts = list(option_texts)
+    if qtype == QuestionType.TRUE_FALSE:
+        canonical, error = parse_answer(qtype, answer, option_texts)
+        return canonical, ({"answer": error} if error else {})
+    if qtype not in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        return "", {"type": gettext("Unknown question type.")}
+    errors = {}
+    present = _present_letters(option_texts)
+    if len(present) < 2:
+        errors["option_b"] = gettext("A choice question needs at least two options.")
+    if "".join(present) != OPTION_LETTERS[: len(present)]:
+        errors["option_a"] = gettext("Fill the options in order from A without gaps.")
+    canonical, error = parse_answer(qtype, answer, option_texts)
+    if error:
+        errors["answer"] = error
+    return canonical, errors
 
 
 def question_errors(qtype, answer, option_texts):
-    """Field errors for a question's type, options and answer: shared by the admin
-    form and the xlsx import so both say the same thing."""
-    errors = {}
-    answer = normalise_answer(answer)
-    present = [c for c, t in zip(OPTION_LETTERS, option_texts, strict=True) if (t or "").strip()]
-    if qtype == QuestionType.TRUE_FALSE:
-        if answer not in (TRUE, FALSE):
-            errors["answer"] = _("A true-false answer must be T (true) or F (false).")
-        return errors
-    if qtype not in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        errors["type"] = _("Unknown question type.")
-        return errors
-    if len(present) < 2:
-        errors["option_b"] = _("A choice question needs at least two options.")
-    expected = OPTION_LETTERS[: len(present)]
-    if "".join(present) != expected:
-        errors["option_a"] = _("Fill the options in order from A without gaps.")
-    if not answer:
-        errors["answer"] = _("Give the correct answer.")
-    elif any(c not in present for c in answer):
-        errors["answer"] = _("The answer names an option that does not exist.")
-    elif qtype == QuestionType.SINGLE and len(answer) != 1:
-        errors["answer"] = _("A single-choice question has exactly one correct option.")
-    elif qtype == QuestionType.MULTIPLE and len(answer) < 2:
-        errors["answer"] = _("A multiple-choice question has at least two correct options.")
-    return errors
+    """Field errors of `check_question` alone."""
+    return check_question(qtype, answer, option_texts)[1]
