@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from . import roles
+from . import roles, roster
 from .admin_views import RosterImportViewSet
 from .viewsets import (
     DepartmentViewSet,
@@ -31,6 +31,20 @@ class OrganisationViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_organisation_viewsets():
     return OrganisationViewSetGroup()
+
+
+@hooks.register("register_importers")
+def register_roster_importer():
+    return [roster.RosterImporter()]
+
+
+@hooks.register("register_log_actions")
+def register_roster_log_actions(actions):
+    actions.register_action(
+        roster.DEACTIVATED,
+        _("Deactivate official"),
+        _("Official deactivated: missing from an imported roster"),
+    )
 
 
 EXEMPTION_PERMISSIONS = {

@@ -32,6 +32,8 @@ RULES = [
     (r"^admin/logout/$", ACCOUNT),
     (r"^admin/(jsi18n|sprite)", PUBLIC),  # translations and icons for the admin UI
     (r"^admin/password_reset/", ACCOUNT),
+    # An upload waiting for its confirmation, and its result: its uploader's only.
+    (r"^admin/(roster|question_import)/<id:pk>/", OWNER),
     (r"^admin/roster/", HR_ONLY),
     (r"^admin/reports/behind/remind/$", NOT_GET),
     (r"^admin/reports/(behind|register|year-end)", REPORTS),

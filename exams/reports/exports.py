@@ -28,7 +28,6 @@ import dataclasses
 import datetime
 import logging
 import os
-import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -40,12 +39,12 @@ from django.utils.translation import gettext as _
 from wagtail import hooks
 
 from exams.models import ExportJob, ExportStatus
+from learning.jobs import Progress
 
 from .access import can_view_reports
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL = 0.5
 DEFAULT_KEEP_DAYS = 7
 DEFAULT_STALE_MINUTES = 30
 
@@ -137,28 +136,6 @@ def start(job):
     from exams.tasks import run_export_task
 
     transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
-
-
-class Progress:
-    """`progress(done, total)` for builders: writes the job's counters at most once
-    per `interval` seconds (and always when done reaches total)."""
-
-    def __init__(self, job, interval=PROGRESS_INTERVAL, clock=time.monotonic):
-        self.job = job
-        self.interval = interval
-        self.clock = clock
-        self.last = None
-
-    def __call__(self, done, total):
-        now = self.clock()
-        finished = total and done >= total
-        if self.last is not None and now - self.last < self.interval and not finished:
-            return
-        self.last = now
-        self.job.done, self.job.total = done, total
-        ExportJob.objects.filter(pk=self.job.pk).update(
-            done=done, total=total, updated_at=timezone.now()
-        )
 
 
 def run_job(job_id):

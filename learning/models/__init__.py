@@ -1,3 +1,4 @@
+from .imports import ImportJob, ImportPhase, ImportStatus
 from .lectures import LectureIndexPage, LecturePage, LectureSeriesPage
 from .organisation import (
     Department,
@@ -21,6 +22,9 @@ __all__ = [
     "CollectiveStudySession",
     "Department",
     "DepartmentMembership",
+    "ImportJob",
+    "ImportPhase",
+    "ImportStatus",
     "LawTopic",
     "LectureIndexPage",
     "LecturePage",

@@ -297,14 +297,28 @@ class DepartmentMembership(models.Model):
         """Close the official's open membership today and open one in their current
         department. A new official's first membership starts when they joined (blank
         when unknown: there since before records began)."""
+        if first:
+            cls.objects.create(
+                official=official, department_id=official.department_id, start=official.joined_on
+            )
+        else:
+            cls.record_transfers([official])
+
+    @classmethod
+    def record_transfers(cls, officials):
+        """Close the open memberships of officials who moved today and open one in each
+        one's current department: four queries however many moved."""
+        if not officials:
+            return
         today = timezone.localdate()
-        start = official.joined_on if first else today
-        open_rows = cls.objects.filter(official=official, end__isnull=True)
+        open_rows = cls.objects.filter(official__in=[o.pk for o in officials], end__isnull=True)
         # A transfer on the day the last one began replaces it rather than leaving a
         # zero-length stay behind.
         open_rows.filter(start=today).delete()
         open_rows.update(end=today)
-        cls.objects.create(official=official, department_id=official.department_id, start=start)
+        cls.objects.bulk_create(
+            [cls(official=o, department_id=o.department_id, start=today) for o in officials]
+        )
 
 
 def departments_at(officials, day):

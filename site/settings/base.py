@@ -239,8 +239,13 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# Largest roster or question-bank workbook accepted for import.
+# Largest roster or question-bank file accepted for import. With the worker
+# (XUEFA_EXPORT_WORKER), files over XUEFA_IMPORT_INLINE_BYTES are previewed and imported
+# by it instead of in the request; initial passwords of an import can be downloaded
+# for XUEFA_IMPORT_SEALED_HOURS.
 XUEFA_MAX_IMPORT_BYTES = 5 * 1024 * 1024
+XUEFA_IMPORT_INLINE_BYTES = int(os.environ.get("XUEFA_IMPORT_INLINE_BYTES", "200000"))
+XUEFA_IMPORT_SEALED_HOURS = int(os.environ.get("XUEFA_IMPORT_SEALED_HOURS", "24"))
 # Publicity screens: how often players poll for playlist changes, how often the
 # last-seen times polls leave in the cache are written to the database in one batch,
 # and after how long without a poll the admin marks a screen offline (all in

@@ -3,14 +3,15 @@ import time
 from django.core.management.base import BaseCommand
 
 from exams.reports import exports
+from learning import import_jobs
 
 PURGE_EVERY_SECONDS = 3600
 
 
 class Command(BaseCommand):
     help = (
-        "Run queued background exports (the export worker). Once by default; with "
-        "--loop it keeps polling, marks exports whose worker died as failed and purges "
+        "Run queued background exports and large imports (the worker). Once by default; "
+        "with --loop it keeps polling, marks jobs whose worker died as failed and purges "
         "old ones hourly. Needed in production with XUEFA_EXPORT_WORKER = True."
     )
 
@@ -23,16 +24,19 @@ class Command(BaseCommand):
     def handle(self, *args, loop=False, interval=2.0, **options):
         last_purge = None
         while True:
-            stale = exports.fail_stale_jobs()
+            stale = exports.fail_stale_jobs() + import_jobs.fail_stale_jobs()
             started = exports.run_queued_jobs()
-            if started or stale or not loop:
+            imported = import_jobs.run_queued_jobs()
+            if started or imported or stale or not loop:
                 self.stdout.write(
-                    f"Ran {started} export(s); {stale} interrupted one(s) marked failed."
+                    f"Ran {started} export(s) and {imported} import step(s); "
+                    f"{stale} interrupted job(s) marked failed."
                 )
             if not loop:
                 return
             if last_purge is None or time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
                 exports.purge_jobs()
+                import_jobs.purge_jobs()
                 last_purge = time.monotonic()
-            if not started:
+            if not started and not imported:
                 time.sleep(interval)

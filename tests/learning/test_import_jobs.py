@@ -1,0 +1,147 @@
+"""Import jobs: a large upload waits for the worker instead of holding the request,
+a phase runs once however often it is started, and what an import hands out once
+(initial passwords) is gone after it is taken or the job is old."""
+
+import datetime
+import io
+
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+import pytest
+
+from learning import import_jobs
+from learning.models import ImportJob, Official
+from tests import messy_files
+from tests.factories import DepartmentFactory, OfficialFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROWS = [["姓名", "工号", "部门"], ["张三", "J1", "区财政局"], ["李四", "J2", "区财政局"]]
+
+
+@pytest.fixture
+def hr_user():
+    DepartmentFactory(name="区财政局")
+    return OfficialFactory(user=UserFactory(roles=["Official", "HR"])).user
+
+
+def upload(data, name="roster.xlsx"):
+    fileobj = io.BytesIO(data)
+    fileobj.name = name
+    return fileobj
+
+
+def test_a_large_file_waits_for_the_worker_and_the_page_follows_it(hr_user, client, settings):
+    settings.XUEFA_EXPORT_WORKER = True
+    settings.XUEFA_IMPORT_INLINE_BYTES = 100
+    client.force_login(hr_user)
+
+    response = client.post(reverse("roster:upload"), {"file": upload(messy_files.xlsx(ROWS))})
+
+    job = ImportJob.objects.get()
+    assert (job.phase, job.status) == ("preview", "queued")
+    page = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in page
+
+    call_command("run_export_jobs", stdout=io.StringIO())
+    job.refresh_from_db()
+    assert (job.phase, job.status) == ("preview", "done")
+    assert job.preview["counts"]["created"] == 2
+
+    client.post(
+        reverse("roster:confirm", args=[job.pk]), {"fingerprint": job.preview["fingerprint"]}
+    )
+    job.refresh_from_db()
+    assert (job.phase, job.status) == ("apply", "queued")
+    assert not Official.objects.filter(staff_number__in=["J1", "J2"]).exists()
+
+    call_command("run_export_jobs", stdout=io.StringIO())
+    job.refresh_from_db()
+    assert (job.phase, job.status, job.result["created"]) == ("apply", "done", 2)
+    assert bytes(job.data) == b"", "the file is dropped once imported"
+    assert Official.objects.filter(staff_number__in=["J1", "J2"]).count() == 2
+
+
+def test_a_phase_runs_once_however_often_it_is_started(hr_user, settings):
+    settings.XUEFA_EXPORT_WORKER = True
+    settings.XUEFA_IMPORT_INLINE_BYTES = 100
+    job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    assert import_jobs.run_job(job.pk) == "done"
+    assert import_jobs.run_job(job.pk) is None
+    job.refresh_from_db()
+    assert import_jobs.confirm(job, {}) is True
+    assert import_jobs.confirm(job, {}) is False
+    assert import_jobs.run_job(job.pk) == "done"
+    assert import_jobs.run_job(job.pk) is None
+    assert Official.objects.filter(staff_number="J1").count() == 1
+
+
+def test_a_worker_that_died_leaves_a_failed_job_and_no_rows(hr_user, settings):
+    settings.XUEFA_EXPORT_WORKER = True
+    settings.XUEFA_IMPORT_INLINE_BYTES = 100
+    job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    long_ago = timezone.now() - datetime.timedelta(hours=2)
+    ImportJob.objects.filter(pk=job.pk).update(status="running", updated_at=long_ago)
+
+    assert import_jobs.fail_stale_jobs() == 1
+
+    job.refresh_from_db()
+    assert job.status == "failed" and "没有任何改动" in job.error
+    assert not Official.objects.filter(staff_number="J1").exists()
+
+
+def test_an_unexpected_error_fails_the_job_with_a_message_not_a_500(hr_user, client, monkeypatch):
+    from learning import roster
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(roster, "plan_file", broken)
+    client.force_login(hr_user)
+    response = client.post(reverse("roster:upload"), {"file": upload(messy_files.xlsx(ROWS))})
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and job.error in page.content.decode()
+
+
+def test_initial_passwords_are_forgotten_after_a_day_and_old_jobs_deleted(hr_user):
+    job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    import_jobs.confirm(job, {})
+    job.refresh_from_db()
+    assert job.sealed and "张三" not in job.sealed, "kept encrypted"
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=25)
+    )
+    import_jobs.purge_jobs()
+    job.refresh_from_db()
+    assert job.sealed == ""
+    assert import_jobs.take_sealed(job) is None
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=8)
+    )
+    assert import_jobs.purge_jobs() == 1
+
+
+def test_a_preview_never_confirmed_is_cancelled_and_its_file_dropped(hr_user):
+    job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=25)
+    )
+    import_jobs.purge_jobs()
+    job.refresh_from_db()
+    assert (job.status, bytes(job.data)) == ("cancelled", b"")
+    assert import_jobs.confirm(job, {}) is False
+
+
+def test_the_uploaders_own_recent_uploads_are_listed(hr_user, client):
+    other = OfficialFactory(user=UserFactory(roles=["Official", "HR"])).user
+    import_jobs.start_import(other, "roster", upload(messy_files.xlsx(ROWS), "theirs.xlsx"))
+    import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS), "mine.xlsx"))
+    client.force_login(hr_user)
+    page = client.get(reverse("roster:upload")).content.decode()
+    assert "mine.xlsx" in page and "theirs.xlsx" not in page
