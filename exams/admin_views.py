@@ -1,7 +1,6 @@
 """Back-office screens for organizers (HR may look): question bank import and export,
 session statistics with their xlsx export, and closing a session early."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -9,11 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import FormView, TemplateView, View
+from django.views.generic import TemplateView, View
 
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from learning.spreadsheets import XLSX, xlsx_response
+from learning.import_views import ImportViewSet
+from learning.spreadsheets import xlsx_response
 
 from . import audit, question_io, statistics
 from .models import ExamSession
@@ -28,54 +28,27 @@ class PermissionRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-class QuestionUploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Question bank file (.xlsx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX}),
+class QuestionImportViewSet(ImportViewSet):
+    """The question bank's upload, preview and confirm screens (reached from the
+    question list's "Import from Excel" button, so not in the menu)."""
+
+    name = "question_import"
+    importer_kind = "questions"
+    add_to_admin_menu = False
+    page_title = gettext_lazy("Import questions")
+    intro = gettext_lazy(
+        "Fill in the template, or upload the bank as your office keeps it (.xlsx or .xls "
+        "saved by Excel or WPS, or .csv). Rows with a key update that question; a row "
+        "without one updates the question with the same text, options and answer instead "
+        "of adding it twice. You see what will change before anything is written; a file "
+        "with any problem imports nothing."
     )
 
-    def clean_file(self):
-        from django.conf import settings
+    def extra_links(self):
+        return [(_("Export the question bank"), reverse("exams_admin:question_export"))]
 
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.XUEFA_MAX_IMPORT_BYTES:
-            raise forms.ValidationError(
-                _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
-                % {
-                    "size": round(upload.size / 1048576, 1),
-                    "limit": round(settings.XUEFA_MAX_IMPORT_BYTES / 1048576, 1),
-                }
-            )
-        return upload
-
-
-class QuestionImportView(PermissionRequiredMixin, WagtailAdminTemplateMixin, FormView):
-    """Upload a workbook: every problem is listed, or what was created and updated."""
-
-    permission = "exams.add_question"
-    page_title = gettext_lazy("Import questions")
-    header_icon = "upload"
-    template_name = "exams/admin/question_import.html"
-    form_class = QuestionUploadForm
-
-    def get_breadcrumbs_items(self):
-        return [
-            *super().get_breadcrumbs_items(),
-            {"url": reverse("wagtailsnippets_exams_question:list"), "label": _("Questions")},
-            {"url": "", "label": self.page_title},
-        ]
-
-    def form_valid(self, form):
-        try:
-            result = question_io.import_xlsx(form.cleaned_data["file"].read())
-        except question_io.ImportRefused as refused:
-            return self.render_to_response(self.get_context_data(form=form, errors=refused.errors))
-        messages.success(
-            self.request,
-            _("Imported: %(created)s new questions, %(updated)s updated.")
-            % {"created": result.created, "updated": result.updated},
-        )
-        return redirect("wagtailsnippets_exams_question:list")
+    def done_url(self):
+        return reverse("wagtailsnippets_exams_question:list")
 
 
 class QuestionTemplateView(PermissionRequiredMixin, View):

@@ -3,13 +3,11 @@ observation an attendance sheet (marking by hand, audited), a full-screen check-
 screen with a rotating QR code, the attendee list for court security (printable and
 xlsx) and closing the event. Organizers change; HR may only look."""
 
-import io
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -25,16 +23,16 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 import qrcode
 import qrcode.image.svg
-from openpyxl import Workbook
-from openpyxl.styles import Font
+
+from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes, xlsx_response
 
 from . import observations
 from .models import Attendance, AttendanceChange, CourtObservation, Reflection
 from .models.observations import MARKABLE_STATUSES, SEAT_STATUSES, AttendeeField, Status
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_PERMISSION = "exams.view_attendance"
 CHANGE_PERMISSION = "exams.change_attendance"
+SIGNATURE_WIDTH = 14
 
 
 def _require(request, permission):
@@ -233,7 +231,8 @@ def attendees(request, pk):
 
 
 def attendees_xlsx(request, pk):
-    """The attendee list as a workbook (Chinese headers, header row frozen)."""
+    """The attendee list as a workbook (Chinese headers, header row frozen); names stay
+    text even when they start with "=" (learning.spreadsheets writes no formulas)."""
     _require(request, VIEW_PERMISSION)
     observation = get_object_or_404(CourtObservation, pk=pk)
     with translation.override("zh-hans"):
@@ -244,23 +243,16 @@ def attendees_xlsx(request, pk):
             _("Signature"),
         ]
         sheet_title = _("Attendee list")
-    workbook = Workbook()
-    worksheet = workbook.active
-    worksheet.title = str(sheet_title)
-    worksheet.append(headers)
-    for cell in worksheet[1]:
-        cell.font = Font(bold=True)
-    for number, (name, values) in enumerate(_attendee_rows(observation), start=1):
-        worksheet.append([number, name, *values, ""])
-    worksheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFG", (6, 12, 20, 20, 16, 16, 14), strict=False):
-        worksheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    rows = (
+        [number, name, *values, ""]
+        for number, (name, values) in enumerate(_attendee_rows(observation), start=1)
+    )
+    workbook = new_workbook()
+    sheet = add_sheet(workbook, sheet_title, headers, rows)
+    sheet.set_column(len(headers) - 1, len(headers) - 1, SIGNATURE_WIDTH)  # room to sign
+    content = workbook_bytes(workbook)
     stamp = timezone.localtime(observation.starts_at).strftime("%Y%m%d")
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="attendees-{stamp}-{pk}.xlsx"'
-    return response
+    return xlsx_response(content, f"attendees-{stamp}-{pk}.xlsx")
 
 
 def reflection_file(request, pk):

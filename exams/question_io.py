@@ -1,89 +1,133 @@
-"""Question bank in xlsx: the downloadable template, export, and import that checks
-every row and column first and then writes all rows or none. Rows are matched on
-the stable key, so re-importing an exported file updates instead of duplicating."""
+"""The question bank in spreadsheets: the downloadable template, the export, and the
+import of the files offices actually keep (Excel or WPS .xlsx, .xls, .csv; title rows
+above the header; their own column names; answers written "A、C" or "（A）").
 
-import zipfile
-from dataclasses import dataclass, field
-from io import BytesIO
+The import is previewed before anything is written (learning/imports.py): every row
+and column is checked, and the preview lists what would be created, what would change
+field by field and what is left alone. A row is matched to the bank by its key, or,
+without one, by its content (type, stem, options and answer), so importing a file
+again, or an exported bank, never duplicates a question. A confirmed file is written
+in one transaction, in bulk."""
 
-from django.conf import settings
+import dataclasses
+import hashlib
+import json
+
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
+from wagtail.search.backends import get_search_backends
 
+from learning.imports import Change, Importer, PlanChanged, Preview
 from learning.models import LawTopic
+from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes
+from learning.tabular import Field, Problem, TableError, clean_text, half_width, read_table
 
 from .models import Difficulty, Question, QuestionType
-from .models.questions import FALSE, OPTION_LETTERS, TRUE, new_question_key, question_errors
+from .models.questions import (
+    FALSE,
+    OPTION_LETTERS,
+    TRUE,
+    check_question,
+    new_question_key,
+    normalise_answer,
+    true_false_options,
+)
 
+KIND = "questions"
 MAX_ROWS = 5000
-# A real question bank compresses about 5:1; refuse archives that claim far more.
-MAX_UNCOMPRESSED_FACTOR = 20
-# A workbook has a dozen or so parts; thousands mean a crafted archive.
-MAX_ARCHIVE_MEMBERS = 500
-# Only the first columns are read, whatever size the sheet claims (a forged
-# <dimension> would otherwise pad every row to 16,384 cells).
-MAX_COLUMNS = 50
-MAX_CELL_LENGTH = {"key": 32, "stem": 4000, "explanation": 4000, "legal_basis": 2000}
-
-COLUMNS = [
-    ("key", gettext_lazy("Question key")),
-    ("type", gettext_lazy("Question type")),
-    ("topic", gettext_lazy("Law topic")),
-    ("stem", gettext_lazy("Question")),
-    ("option_a", gettext_lazy("Option A")),
-    ("option_b", gettext_lazy("Option B")),
-    ("option_c", gettext_lazy("Option C")),
-    ("option_d", gettext_lazy("Option D")),
-    ("option_e", gettext_lazy("Option E")),
-    ("option_f", gettext_lazy("Option F")),
-    ("answer", gettext_lazy("Answer")),
-    ("explanation", gettext_lazy("Explanation")),
-    ("legal_basis", gettext_lazy("Legal basis")),
-    ("difficulty", gettext_lazy("Difficulty")),
-    ("active", gettext_lazy("Active")),
-]
-REQUIRED = {"type", "topic", "stem", "answer"}
-# Headers people write by hand in their own sheets, accepted besides the template's.
-ALIASES = {
-    "key": ["编号", "试题编号", "key"],
-    "type": ["题型", "试题类型", "type"],
-    "topic": ["法律专题", "法律主题", "专题", "主题", "topic"],
-    "stem": ["题目", "题干", "试题", "stem"],
-    "answer": ["答案", "正确答案", "answer"],
-    "explanation": ["解析", "答案解析", "explanation"],
-    "legal_basis": ["法条依据", "依据", "legal basis"],
-    "difficulty": ["难度", "difficulty"],
-    "active": ["启用", "是否启用", "active"],
+BATCH = 500  # rows per bulk write, and how often progress is reported
+INDEX_BATCH = 1000  # questions per search-index write
+OPTIONS = tuple(f"option_{c.lower()}" for c in OPTION_LETTERS)
+OPTION_LABELS = (
+    gettext_lazy("Option A"),
+    gettext_lazy("Option B"),
+    gettext_lazy("Option C"),
+    gettext_lazy("Option D"),
+    gettext_lazy("Option E"),
+    gettext_lazy("Option F"),
+)
+# The template's columns in order, with the headers people write in their own sheets.
+# 题号 and 序号 are left out on purpose: in most banks they are running numbers (1, 2,
+# 3 …), not keys, and matching them as keys would merge unrelated questions.
+FIELDS = (
+    Field("key", gettext_lazy("Question key"), ("编号", "试题编号", "题目编号", "key")),
+    Field(
+        "type",
+        gettext_lazy("Question type"),
+        ("题型", "试题类型", "题目类型", "类型", "type"),
+        required=True,
+    ),
+    Field(
+        "topic",
+        gettext_lazy("Law topic"),
+        ("法律专题", "法律主题", "专题", "主题", "所属专题", "topic"),
+        required=True,
+    ),
+    Field(
+        "stem",
+        gettext_lazy("Question"),
+        ("题目", "题干", "试题", "试题内容", "题目内容", "stem"),
+        required=True,
+    ),
+    *(
+        Field(name, label, (f"选项{c}", c, f"{c}选项", f"option {c}"))
+        for name, label, c in zip(OPTIONS, OPTION_LABELS, OPTION_LETTERS, strict=True)
+    ),
+    Field(
+        "answer",
+        gettext_lazy("Answer"),
+        ("答案", "正确答案", "参考答案", "标准答案", "answer"),
+        required=True,
+    ),
+    Field("explanation", gettext_lazy("Explanation"), ("解析", "答案解析", "试题解析")),
+    Field("legal_basis", gettext_lazy("Legal basis"), ("法条依据", "依据", "法律依据")),
+    Field("difficulty", gettext_lazy("Difficulty"), ("难度", "难易程度", "难易度")),
+    Field("active", gettext_lazy("Active"), ("启用", "是否启用", "状态")),
+)
+LABELS = {f.key: f.label for f in FIELDS}
+MAX_CELL_LENGTH = {
+    "key": 32,
+    "stem": 4000,
+    "explanation": 4000,
+    "legal_basis": 2000,
+    **dict.fromkeys(OPTIONS, 500),
 }
-
+# Words are compared in half-width lower case without spaces, "_", "-" or "/".
 TYPE_WORDS = {
-    QuestionType.SINGLE: {"single", "单选", "单选题", "单项选择题"},
-    QuestionType.MULTIPLE: {"multiple", "多选", "多选题", "多项选择题"},
-    QuestionType.TRUE_FALSE: {"true_false", "true-false", "判断", "判断题"},
+    QuestionType.SINGLE: {"单选", "单选题", "单项选择", "单项选择题", "single", "singlechoice"},
+    QuestionType.MULTIPLE: {
+        *("多选", "多选题", "多项选择", "多项选择题", "multiple", "multiplechoice"),
+        # 不定项选择: any number of correct options, marked all-or-nothing as 多选.
+        *("不定项", "不定项选择", "不定项选择题"),
+    },
+    QuestionType.TRUE_FALSE: {"判断", "判断题", "是非题", "对错题", "truefalse", "trueorfalse"},
 }
-TRUE_WORDS = {"T", "TRUE", "对", "正确", "√", "是"}
-FALSE_WORDS = {"F", "FALSE", "错", "错误", "×", "否"}
 DIFFICULTY_WORDS = {
-    Difficulty.EASY: {"1", "easy", "易", "容易", "简单"},
-    Difficulty.MEDIUM: {"2", "medium", "中", "中等", "一般"},
-    Difficulty.HARD: {"3", "hard", "难", "困难", "较难"},
+    Difficulty.EASY: {"1", "easy", "易", "容易", "简单", "较易", "低"},
+    Difficulty.MEDIUM: {"2", "medium", "中", "中等", "一般", "适中"},
+    Difficulty.HARD: {"3", "hard", "难", "困难", "较难", "高"},
 }
+YES = {"1", "yes", "y", "true", "t", "是", "启用", "有效", "正常", "√", "✓"}
+NO = {"0", "no", "n", "false", "f", "否", "停用", "禁用", "无效", "×", "✗"}
+# What the template and the export write.
+TYPE_LABELS = {
+    QuestionType.SINGLE: "单选",
+    QuestionType.MULTIPLE: "多选",
+    QuestionType.TRUE_FALSE: "判断",
+}
+DIFFICULTY_LABELS = {Difficulty.EASY: "易", Difficulty.MEDIUM: "中", Difficulty.HARD: "难"}
+ANSWER_LABELS = {TRUE: "对", FALSE: "错"}
+YES_NO = {True: "是", False: "否"}
 # Example rows (type, stem, options A–F, answer, explanation, legal basis, difficulty,
 # active) for the downloadable template; the topic column is filled in when it is built.
 TEMPLATE_EXAMPLES = [
     (
         "单选",
         "自然人的民事权利能力始于何时？",
-        "出生",
-        "成年",
-        "登记户口",
-        "入学",
-        "",
-        "",
+        *("出生", "成年", "登记户口", "入学", "", ""),
         "A",
         "自然人从出生时起到死亡时止，具有民事权利能力。",
         "《中华人民共和国民法典》第十三条",
@@ -96,9 +140,7 @@ TEMPLATE_EXAMPLES = [
         "行为人具有相应的民事行为能力",
         "意思表示真实",
         "不违反法律、行政法规的强制性规定，不违背公序良俗",
-        "必须采用书面形式",
-        "",
-        "",
+        *("必须采用书面形式", "", ""),
         "ABC",
         "",
         "《中华人民共和国民法典》第一百四十三条",
@@ -108,12 +150,7 @@ TEMPLATE_EXAMPLES = [
     (
         "判断",
         "八周岁以上的未成年人为限制民事行为能力人。",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
+        *("", "", "", "", "", ""),
         "对",
         "",
         "《中华人民共和国民法典》第十九条",
@@ -121,63 +158,26 @@ TEMPLATE_EXAMPLES = [
         "是",
     ),
 ]
-YES = {"1", "yes", "y", "true", "是", "启用", "√"}
-NO = {"0", "no", "n", "false", "否", "停用", "×"}
+CONTENT = ("type", "stem", *OPTIONS, "answer")
+DETAILS = ("topic", "explanation", "legal_basis", "difficulty", "active")
+TEXTS = ("stem", *OPTIONS, "explanation", "legal_basis")
 
 
-class ImportRefused(Exception):
-    """The whole file was refused; `errors` lists every problem found."""
-
-    def __init__(self, errors):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+# --- Template and export -------------------------------------------------------------
 
 
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    keys: list = field(default_factory=list)
-
-
-def _header_label(name):
-    return str(dict(COLUMNS)[name])
-
-
-def _type_label(qtype):
-    return {
-        QuestionType.SINGLE: "单选",
-        QuestionType.MULTIPLE: "多选",
-        QuestionType.TRUE_FALSE: "判断",
-    }[qtype]
-
-
-def _workbook_bytes(workbook):
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _sheet_with_header(title):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title
-    sheet.append([_header_label(name) for name, _label in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    return workbook, sheet
+def _headers():
+    return [str(f.label) for f in FIELDS]
 
 
 def template_xlsx():
     """An empty template with one example row per type and a sheet of instructions."""
-    workbook, sheet = _sheet_with_header(_("Questions"))
     topic = LawTopic.objects.order_by("sort_order", "name").first()
     topic_name = topic.name if topic else "民法典"
-    for example in TEMPLATE_EXAMPLES:
-        sheet.append(["", example[0], topic_name, *example[1:]])
-    help_sheet = workbook.create_sheet(_("Instructions"))
-    for line in (
+    workbook = new_workbook()
+    examples = (["", example[0], topic_name, *example[1:]] for example in TEMPLATE_EXAMPLES)
+    add_sheet(workbook, _("Questions"), _headers(), examples)
+    lines = [
         _("Leave Key empty for a new question; keep it to update that question on re-import."),
         _("Type: 单选 (single), 多选 (multiple) or 判断 (true or false)."),
         _("Law topic: the name of an existing law topic."),
@@ -185,253 +185,511 @@ def template_xlsx():
         _("Answer: option letters such as A or ACD; 对 or 错 for true-or-false questions."),
         _("Difficulty: 易, 中 or 难. Active: 是 or 否."),
         _("The whole file is checked first: if any row has an error nothing is imported."),
-    ):
-        help_sheet.append([line])
-    help_sheet.column_dimensions["A"].width = 100
-    return _workbook_bytes(workbook)
+    ]
+    add_sheet(workbook, _("Instructions"), [_("Instructions")], ([line] for line in lines))
+    return workbook_bytes(workbook)
+
+
+def _export_row(question):
+    answer, options = question.answer, question.option_texts
+    if question.type == QuestionType.TRUE_FALSE:
+        answer, options = ANSWER_LABELS.get(answer, answer), [""] * len(OPTIONS)
+    return [
+        question.key,
+        TYPE_LABELS.get(question.type, question.type),
+        question.topic.name,
+        question.stem,
+        *options,
+        answer,
+        question.explanation,
+        question.legal_basis,
+        DIFFICULTY_LABELS.get(question.difficulty, "中"),
+        YES_NO[question.active],
+    ]
 
 
 def export_xlsx(questions=None):
-    """The bank (or the given questions) in the template's layout."""
+    """The bank (or the given questions) in the template's layout, which imports back
+    unchanged. Cells are text as written: a stem starting with "=" is no formula."""
     if questions is None:
-        questions = Question.objects.select_related("topic").order_by("topic__sort_order", "key")
-    workbook, sheet = _sheet_with_header(_("Questions"))
-    difficulty_words = {Difficulty.EASY: "易", Difficulty.MEDIUM: "中", Difficulty.HARD: "难"}
-    for q in questions:
-        answer = q.answer
-        if q.type == QuestionType.TRUE_FALSE:
-            answer = "对" if q.answer == TRUE else "错"
-        sheet.append(
-            [q.key, _type_label(q.type), q.topic.name, q.stem]
-            + [getattr(q, f"option_{c.lower()}") for c in OPTION_LETTERS]
-            + [answer, q.explanation, q.legal_basis, difficulty_words.get(q.difficulty, "中"),
-               "是" if q.active else "否"]
-        )  # fmt: skip
-    return _workbook_bytes(workbook)
-
-
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _check_archive(data):
-    limit = settings.XUEFA_MAX_IMPORT_BYTES
-    if len(data) > limit:
-        raise ImportRefused(
-            [
-                _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
-                % {"size": round(len(data) / 1048576, 1), "limit": round(limit / 1048576, 1)}
-            ]
+        questions = (
+            Question.objects.select_related("topic")
+            .order_by("topic__sort_order", "key")
+            .iterator(chunk_size=2000)
         )
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
-    if len(members) > MAX_ARCHIVE_MEMBERS:
-        raise ImportRefused([_("The workbook has too many parts; it is not a question bank.")])
-    unpacked = sum(info.file_size for info in members)
-    if unpacked > limit * MAX_UNCOMPRESSED_FACTOR:
-        raise ImportRefused(
-            [_("The workbook unpacks to far more data than a question bank holds; refused.")]
-        )
+    workbook = new_workbook()
+    add_sheet(workbook, _("Questions"), _headers(), map(_export_row, questions))
+    return workbook_bytes(workbook)
 
 
-def _read_rows(data):
-    _check_archive(data)
-    try:
-        workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken file
-        raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-        header = next(rows, None)
-        if not header or not any(header):
-            raise ImportRefused([_("The first sheet is empty: no header row found.")])
-        body = []
-        for number, row in enumerate(rows, start=2):
-            if number - 1 > MAX_ROWS:
-                raise ImportRefused(
-                    [_("Too many rows: at most %(max)s questions per file.") % {"max": MAX_ROWS}]
+# --- Reading rows --------------------------------------------------------------------
+
+
+def _word(text):
+    """A type, difficulty or yes/no word as compared: half-width, lower case, no
+    spaces or joining marks."""
+    text = half_width(text or "").lower()
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "_-/")
+
+
+def _lookup(words, text):
+    word = _word(text)
+    return next((value for value, known in words.items() if word in known), None)
+
+
+def _comparable(text):
+    """Text as compared with the bank: cleaned, whitespace runs as one space."""
+    return " ".join(clean_text(text or "").split())
+
+
+def content_digest(values):
+    """The identity of a question without a key: its type, stem, options (none for
+    true-or-false) and answer, compared after whitespace clean-up."""
+    qtype = values["type"]
+    content = [
+        qtype,
+        _comparable(values["stem"]),
+        *("" if qtype == QuestionType.TRUE_FALSE else _comparable(values[n]) for n in OPTIONS),
+        normalise_answer(values["answer"], qtype),
+    ]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclasses.dataclass
+class BankRow:
+    """One valid row of the file: the question's field values (topic as its id), the
+    fields the file gives (a missing column or blank difficulty changes nothing), and
+    the content digest."""
+
+    number: int
+    key: str
+    values: dict
+    given: frozenset
+    digest: str = ""
+
+    @property
+    def label(self):
+        return f"{self.key} {self.values['stem'][:30]}".strip()
+
+
+class _RowReader:
+    """Reads the table's rows into BankRows, collecting problems by row and column."""
+
+    def __init__(self, table):
+        self.columns = table.columns
+        self.topics = {_word(t.name): t.pk for t in LawTopic.objects.all()}
+        self.problems = []
+
+    def problem(self, number, name, message):
+        column = self.columns.get(name) or str(LABELS[name])
+        self.problems.append(Problem(number, column, message))
+
+    def read(self, row):
+        """A BankRow, or None when the row has problems."""
+        before = len(self.problems)
+        cells = {f.key: row.values.get(f.key, "").strip() for f in FIELDS}
+        cells["key"] = half_width(cells["key"]).strip()  # typed with a Chinese input method
+        for name, limit in MAX_CELL_LENGTH.items():
+            if len(cells[name]) > limit:
+                self.problem(
+                    row.number, name, _("longer than %(max)s characters.") % {"max": limit}
                 )
-            if row and any(_text(v) for v in row):
-                body.append((number, row))
-    except ImportRefused:
-        raise
-    except Exception:  # openpyxl reads the sheet lazily and raises many kinds when broken
-        raise ImportRefused([_("This is not an Excel workbook (.xlsx).")]) from None
-    finally:
-        workbook.close()
-    return header, body
+        values = {
+            "type": self._type(row.number, cells["type"]),
+            "topic": self._topic(row.number, cells["topic"]),
+            "stem": cells["stem"],
+            "explanation": cells["explanation"],
+            "legal_basis": cells["legal_basis"],
+            "difficulty": self._choice(row.number, "difficulty", cells, DIFFICULTY_WORDS),
+            "active": self._choice(row.number, "active", cells, {True: YES, False: NO}),
+        }
+        if not cells["stem"]:
+            self.problem(row.number, "stem", _("empty."))
+        if values["type"]:
+            values.update(self._content(row.number, values["type"], cells))
+        if len(self.problems) > before:
+            return None
+        given = {"type", "topic", "stem", *OPTIONS, "answer"}
+        given |= {name for name in ("explanation", "legal_basis") if name in self.columns}
+        given |= {name for name in ("difficulty", "active") if cells[name]}
+        values["difficulty"] = values["difficulty"] or Difficulty.MEDIUM
+        values["active"] = True if values["active"] is None else values["active"]
+        bank_row = BankRow(row.number, cells["key"], values, frozenset(given))
+        bank_row.digest = content_digest(values)
+        return bank_row
 
-
-def _column_map(header):
-    """{field name: column index}, accepting headers in Chinese or English."""
-    from django.utils import translation
-
-    names = {}
-    for name, label in COLUMNS:
-        names[str(label).strip().lower()] = name
-        with translation.override("en"):
-            names[str(label).strip().lower()] = name
-        names[name] = name
-        for alias in ALIASES.get(name, []):
-            names[alias.lower()] = name
-    mapping = {}
-    errors = []
-    for index, cell in enumerate(header):
-        text = _text(cell).lower()
+    def _type(self, number, text):
         if not text:
-            continue
-        name = names.get(text)
-        if name is None:
-            errors.append(_("Unknown column “%(column)s” in the header row.") % {"column": cell})
-        elif name in mapping:
-            errors.append(_("Column “%(column)s” appears twice.") % {"column": cell})
+            self.problem(number, "type", _("empty; use 单选, 多选 or 判断."))
+            return None
+        qtype = _lookup(TYPE_WORDS, text)
+        if qtype is None:
+            message = _("“%(value)s” is not a question type; use 单选, 多选 or 判断.")
+            self.problem(number, "type", message % {"value": text})
+        return qtype
+
+    def _topic(self, number, text):
+        if not text:
+            self.problem(number, "topic", _("empty."))
+            return None
+        topic = self.topics.get(_word(text))
+        if topic is None:
+            message = _("no law topic is called “%(topic)s”.")
+            self.problem(number, "topic", message % {"topic": text})
+        return topic
+
+    def _choice(self, number, name, cells, words):
+        """The value for a difficulty or yes/no word; None when blank (or wrong)."""
+        if not cells[name]:
+            return None
+        value = _lookup(words, cells[name])
+        if value is None:
+            message = _("use 易, 中 or 难.") if name == "difficulty" else _("use 是 or 否.")
+            self.problem(number, name, message)
+        return value
+
+    def _content(self, number, qtype, cells):
+        """Options and the canonical answer, checked by the bank's own rule."""
+        options = [cells[name] for name in OPTIONS]
+        true_false = qtype == QuestionType.TRUE_FALSE
+        if true_false and any(options) and true_false_options(options) is None:
+            self.problem(number, "option_a", _("true-or-false questions have no options."))
+        answer, errors = check_question(qtype, cells["answer"], options)
+        for name, message in errors.items():
+            self.problem(number, name, str(message))
+        if true_false:
+            options = [""] * len(OPTIONS)  # "A 正确 / B 错误" become the answer T or F
+        return {"answer": answer, **dict(zip(OPTIONS, options, strict=True))}
+
+
+def _read_rows(table, progress=None):
+    """(BankRows, problems) for the table's rows."""
+    reader = _RowReader(table)
+    rows = []
+    total = len(table.rows)
+    for index, row in enumerate(table.rows, start=1):
+        bank_row = reader.read(row)
+        if bank_row is not None:
+            rows.append(bank_row)
+        if progress and (index % BATCH == 0 or index == total):
+            progress(index, total)
+    return rows, reader.problems
+
+
+# --- Matching rows to the bank -------------------------------------------------------
+
+
+FIELDS_READ = ("id", "key", "type", "topic", "stem", *OPTIONS, "answer", *DETAILS[1:])
+
+
+class _Bank:
+    """The bank as the import compares it, read in one query: questions by key and by
+    content digest (the oldest question when the bank already holds copies)."""
+
+    def __init__(self):
+        self.by_key, self.by_digest = {}, {}
+        questions = Question.objects.order_by("pk").values(*FIELDS_READ)
+        for values in questions.iterator(chunk_size=2000):
+            self.by_key[values["key"]] = values
+            self.by_digest.setdefault(content_digest(values), values)
+
+
+def _same(name, old, new):
+    if name in TEXTS:
+        return _comparable(old) == _comparable(new)
+    return old == new
+
+
+def _changes(question, row):
+    """[(field, old, new)] where the row differs from the question, over the fields
+    the row gives."""
+    return [
+        (name, question[name], row.values[name])
+        for name in (*CONTENT, *DETAILS)
+        if name in row.given and not _same(name, question[name], row.values[name])
+    ]
+
+
+@dataclasses.dataclass
+class _Plan:
+    """What importing would write: new rows, updates of questions (their values as
+    read, [(field, old, new)]), and rows unchanged or skipped."""
+
+    create: list = dataclasses.field(default_factory=list)
+    update: list = dataclasses.field(default_factory=list)  # (values, changes, row number)
+    unchanged: int = 0
+    skipped: list = dataclasses.field(default_factory=list)  # (row, reason)
+
+    def in_file_order(self):
+        self.create.sort(key=lambda row: row.number)
+        self.update.sort(key=lambda update: update[2])
+        self.skipped.sort(key=lambda skip: skip[0].number)
+
+    def as_json(self):
+        return {
+            "create": [(r.number, r.key, r.values) for r in self.create],
+            "update": [(q["id"], changes) for q, changes, _row in self.update],
+            "unchanged": self.unchanged,
+            "skipped": [(r.number, reason) for r, reason in self.skipped],
+        }
+
+
+class _Matcher:
+    """Decides, row by row, whether a row creates, updates or leaves a question alone,
+    or repeats an earlier row."""
+
+    def __init__(self, bank, columns):
+        self.bank, self.columns = bank, columns
+        self.plan, self.problems, self.warnings = _Plan(), [], []
+        self.first_with_digest, self.first_with_key, self.claimed = {}, {}, {}
+
+    def add(self, row):
+        first = self.first_with_digest.setdefault(row.digest, row.number)
+        if first != row.number:
+            return self.skip(row, _("the same question as row %(row)s; skipped.") % {"row": first})
+        if row.key:
+            return self._keyed(row)
+        question = self.bank.by_digest.get(row.digest)
+        if question is None:
+            self.plan.create.append(row)
+        elif question["id"] in self.claimed:
+            message = _("the same question as row %(row)s; skipped.")
+            self.skip(row, message % {"row": self.claimed[question["id"]]})
         else:
-            mapping[name] = index
-    missing = [_header_label(n) for n, _l in COLUMNS if n in REQUIRED and n not in mapping]
-    if missing:
-        errors.append(
-            _("Required columns are missing: %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    if errors:
-        raise ImportRefused(errors)
-    return mapping
+            self._compare(question, row)
 
-
-def _lookup(word_map, value):
-    lowered = value.lower()
-    for key, words in word_map.items():
-        if lowered in {w.lower() for w in words}:
-            return key
-    return None
-
-
-def _parse_row(number, row, mapping, topics):
-    """(field values, errors) for one data row."""
-    errors = []
-
-    def error(column, message):
-        errors.append(
-            _("Row %(row)s, column “%(column)s”: %(message)s")
-            % {"row": number, "column": _header_label(column), "message": message}
-        )
-
-    def cell(name):
-        index = mapping.get(name)
-        if index is None or index >= len(row):
-            return ""
-        return _text(row[index])
-
-    values = {name: cell(name) for name, _label in COLUMNS}
-    limits = {**MAX_CELL_LENGTH, **{f"option_{c}": 500 for c in "abcdef"}}
-    for name, limit in limits.items():
-        if len(values[name]) > limit:
-            error(name, _("longer than %(max)s characters.") % {"max": limit})
-    qtype = _lookup(TYPE_WORDS, values["type"])
-    if not values["type"]:
-        error("type", _("empty; use 单选, 多选 or 判断."))
-    elif qtype is None:
-        error(
-            "type",
-            _("“%(value)s” is not a question type; use 单选, 多选 or 判断.")
-            % {"value": values["type"]},
-        )
-    topic = topics.get(values["topic"])
-    if not values["topic"]:
-        error("topic", _("empty."))
-    elif topic is None:
-        error("topic", _("no law topic is called “%(topic)s”.") % values)
-    if not values["stem"]:
-        error("stem", _("empty."))
-    answer = values["answer"]
-    if qtype == QuestionType.TRUE_FALSE:
-        if answer.upper() in TRUE_WORDS:
-            answer = TRUE
-        elif answer.upper() in FALSE_WORDS:
-            answer = FALSE
-        elif answer:
-            error("answer", _("a true-or-false answer is 对 or 错."))
-        if any(values[f"option_{c.lower()}"] for c in OPTION_LETTERS):
-            error("option_a", _("true-or-false questions have no options."))
-    if qtype is not None and not answer:
-        error("answer", _("empty."))
-    elif qtype is not None and not any("answer" in e for e in errors):
-        field_errors = question_errors(
-            qtype, answer, [values[f"option_{c.lower()}"] for c in OPTION_LETTERS]
-        )
-        for name, message in field_errors.items():
-            error(name, str(message))
-    difficulty = Difficulty.MEDIUM
-    if values["difficulty"]:
-        difficulty = _lookup(DIFFICULTY_WORDS, values["difficulty"])
-        if difficulty is None:
-            error("difficulty", _("use 易, 中 or 难."))
-    active = True
-    if values["active"]:
-        if values["active"].lower() in YES:
-            active = True
-        elif values["active"].lower() in NO:
-            active = False
+    def _keyed(self, row):
+        first = self.first_with_key.setdefault(row.key, row.number)
+        if first != row.number:
+            message = _("key “%(key)s” already used in row %(first)s.")
+            self.problems.append(
+                Problem(row.number, self._column("key"), message % {"key": row.key, "first": first})
+            )
+            return
+        question = self.bank.by_key.get(row.key)
+        if question is None:
+            twin = self.bank.by_digest.get(row.digest)
+            if twin is not None:
+                message = _("the bank already holds this question as %(key)s; a copy is added.")
+                self.warn(row, message % {"key": twin["key"]})
+            self.plan.create.append(row)
         else:
-            error("active", _("use 是 or 否."))
-    fields = {
-        "type": qtype,
-        "topic": topic,
-        "stem": values["stem"],
-        **{f"option_{c.lower()}": values[f"option_{c.lower()}"] for c in OPTION_LETTERS},
-        "answer": "".join(sorted(set(answer.upper().replace(",", "").replace("，", "")))),
-        "explanation": values["explanation"],
-        "legal_basis": values["legal_basis"],
-        "difficulty": difficulty,
-        "active": active,
-    }
-    return values["key"], fields, errors
+            self._compare(question, row)
+
+    def _compare(self, question, row):
+        self.claimed[question["id"]] = row.number
+        changes = _changes(question, row)
+        if changes:
+            self.plan.update.append((question, changes, row.number))
+        else:
+            self.plan.unchanged += 1
+
+    def skip(self, row, reason):
+        self.plan.skipped.append((row, reason))
+        self.warn(row, reason)
+
+    def warn(self, row, message):
+        self.warnings.append(Problem(row.number, self._column("stem"), message))
+
+    def _column(self, name):
+        return self.columns.get(name) or str(LABELS[name])
 
 
-def import_xlsx(data):
-    """Import a workbook's questions: every row is checked first; any error refuses
-    the whole file (ImportRefused with all messages). Returns an ImportResult."""
-    header, body = _read_rows(data)
-    mapping = _column_map(header)
-    if not body:
-        raise ImportRefused([_("The file has a header but no questions.")])
-    topics = {t.name: t for t in LawTopic.objects.all()}
-    parsed = []
-    errors = []
-    seen_keys = {}
-    for number, row in body:
-        key, fields, row_errors = _parse_row(number, row, mapping, topics)
-        if key:
-            if key in seen_keys:
-                row_errors.append(
-                    _("Row %(row)s: key “%(key)s” already used in row %(first)s.")
-                    % {"row": number, "key": key, "first": seen_keys[key]}
-                )
-            seen_keys.setdefault(key, number)
-        errors.extend(row_errors)
-        parsed.append((key, fields))
-    if errors:
-        raise ImportRefused(errors)
-    result = ImportResult()
+# --- The preview ---------------------------------------------------------------------
+
+
+def _display(name, value, topics):
+    if name == "topic":
+        return topics.get(value, "")
+    if name == "type":
+        return TYPE_LABELS.get(value, value)
+    if name == "difficulty":
+        return DIFFICULTY_LABELS.get(value, value)
+    if name == "active":
+        return YES_NO[bool(value)]
+    if name == "answer":
+        return ANSWER_LABELS.get(value, value)
+    return value
+
+
+def _describe(preview, plan):
+    topics = dict(LawTopic.objects.values_list("pk", "name"))
+    shown = ("type", "topic", *OPTIONS, "answer", "difficulty", "active")
+    for row in plan.create:
+        fields = [
+            (str(LABELS[name]), "", str(_display(name, row.values[name], topics)))
+            for name in shown
+            if row.values[name] not in ("", None)
+        ]
+        preview.created.append(Change(row.number, row.label, fields))
+    for question, changes, number in plan.update:
+        fields = [
+            (str(LABELS[name]), str(_display(name, old, topics)), str(_display(name, new, topics)))
+            for name, old, new in changes
+        ]
+        preview.updated.append(Change(number, f"{question['key']} {question['stem'][:30]}", fields))
+    for row, reason in plan.skipped:
+        preview.skipped.append(Change(row.number, row.label, [(_("Reason"), "", reason)]))
+    preview.unchanged = plan.unchanged
+
+
+def read_file(data, filename):
+    """The file as a table of the bank's columns (at most XUEFA_MAX_IMPORT_BYTES);
+    TableError when it cannot be read."""
+    return read_table(data, filename, FIELDS, max_rows=MAX_ROWS)
+
+
+def plan_table(table, progress=None):
+    """(Preview, _Plan or None): what importing the table would do, writing nothing."""
+    preview = Preview(kind=KIND, rows=len(table.rows), warnings=list(table.warnings))
+    if not table.rows:
+        preview.errors.append(Problem(None, "", _("The file has a header but no questions.")))
+        return preview.seal(None), None
+    rows, problems = _read_rows(table, progress)
+    preview.errors.extend(problems)
+    matcher = _Matcher(_Bank(), table.columns)
+    # Rows with keys first: a row without one then never takes a question a key names.
+    for row in sorted(rows, key=lambda r: not r.key):
+        matcher.add(row)
+    matcher.plan.in_file_order()
+    preview.errors.extend(matcher.problems)
+    preview.warnings.extend(sorted(matcher.warnings, key=lambda p: p.row or 0))
+    if preview.errors:
+        preview.errors.sort(key=lambda p: p.row or 0)
+        return preview.seal(None), None
+    _describe(preview, matcher.plan)
+    return preview.seal(matcher.plan.as_json()), matcher.plan
+
+
+def plan_file(data, filename, progress=None):
+    """(Preview, _Plan or None) for a file."""
+    try:
+        table = read_file(data, filename)
+    except TableError as error:
+        preview = Preview(kind=KIND, errors=list(error.problems))
+        return preview.seal(None), None
+    return plan_table(table, progress)
+
+
+# --- Writing it ----------------------------------------------------------------------
+
+
+def _create(rows, progress=None, total=0):
+    created = []
+    for start in range(0, len(rows), BATCH):
+        batch = [
+            Question(key=row.key or new_question_key(), **_model_values(row.values))
+            for row in rows[start : start + BATCH]
+        ]
+        created.extend(Question.objects.bulk_create(batch))
+        if progress:
+            progress(len(created), total)
+    return created
+
+
+def _model_values(values):
+    return {("topic_id" if name == "topic" else name): value for name, value in values.items()}
+
+
+def _searched_fields():
+    """The fields the search index holds (stem, key and the filters): a change to any
+    other field leaves the index as it is."""
+    names = {field.field_name for field in Question.get_search_fields()}
+    return {"topic" if name == "topic_id" else name for name in names}
+
+
+def _update(updates, progress=None, done=0, total=0):
+    """Write each question's changed fields, in bulk batches. Returns the questions
+    whose searched fields changed."""
+    questions = Question.objects.in_bulk([values["id"] for values, _changes, _row in updates])
+    now, searched = timezone.now(), _searched_fields()
+    changed, names, reindex = [], {"updated_at"}, []
+    for values, changes, _row in updates:
+        question = questions[values["id"]]
+        for name, _old, new in changes:
+            setattr(question, "topic_id" if name == "topic" else name, new)
+            names.add(name)
+        question.updated_at = now
+        changed.append(question)
+        if searched.intersection(name for name, _old, _new in changes):
+            reindex.append(question)
+    for start in range(0, len(changed), BATCH):
+        Question.objects.bulk_update(changed[start : start + BATCH], sorted(names))
+        if progress:
+            progress(done + min(start + BATCH, len(changed)), total)
+    return reindex
+
+
+def _index(questions):
+    """Bulk writes send no signals: the search index learns of them here, in batches
+    (PostgreSQL's backend writes a batch as one statement, and a statement takes at
+    most 65,535 parameters)."""
+    for backend in get_search_backends(with_auto_update=True):
+        for start in range(0, len(questions), INDEX_BATCH):
+            backend.add_bulk(Question, questions[start : start + INDEX_BATCH])
+
+
+def apply_file(data, filename, fingerprint, options=None, progress=None):
+    """Write the file's plan if it still matches the confirmed `fingerprint`, in one
+    transaction; PlanChanged when the file or the bank moved since the preview,
+    TableError when the file has problems."""
+    table = read_file(data, filename)
     with transaction.atomic():
-        existing = {q.key: q for q in Question.objects.filter(key__in=list(seen_keys))}
-        for key, fields in parsed:
-            question = existing.get(key)
-            if question is None:
-                question = Question(key=key or new_question_key(), **fields)
-                result.created += 1
-            else:
-                for name, value in fields.items():
-                    setattr(question, name, value)
-                result.updated += 1
-            question.save()
-            result.keys.append(question.key)
-    return result
+        preview, plan = plan_table(table)
+        if plan is None:
+            raise TableError(preview.errors)
+        if preview.fingerprint != fingerprint:
+            raise PlanChanged
+        total = len(plan.create) + len(plan.update)
+        created = _create(plan.create, progress, total)
+        reindex = _update(plan.update, progress, len(created), total)
+        _index(created + reindex)
+    return {
+        "created": len(plan.create),
+        "updated": len(plan.update),
+        "unchanged": plan.unchanged,
+        "skipped": len(plan.skipped),
+    }
+
+
+class QuestionImporter(Importer):
+    """The question bank's import in the preview → confirm flow."""
+
+    kind = KIND
+    label = gettext_lazy("Question bank")
+    permission = "exams.add_question"
+    template_url_name = "exams_admin:question_template"
+
+    def preview(self, data, filename, progress=None):
+        return plan_file(data, filename, progress)[0]
+
+    def apply(self, data, filename, fingerprint, options=None, progress=None):
+        return apply_file(data, filename, fingerprint, options, progress)
+
+
+# --- Import at once, for the upload screen until it previews --------------------------
+
+
+class ImportRefused(Exception):
+    """The whole file was refused; `errors` lists every problem as text."""
+
+    def __init__(self, errors):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclasses.dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+def import_xlsx(data, filename="questions.xlsx"):
+    """Preview and import at once: ImportRefused with every problem, else what was
+    written."""
+    preview, plan = plan_file(data, filename)
+    if plan is None:
+        raise ImportRefused([str(problem) for problem in preview.errors])
+    return ImportResult(**apply_file(data, filename, preview.fingerprint))

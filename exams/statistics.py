@@ -6,16 +6,14 @@ often each option was chosen. Each person's counting attempt is what is analysed
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from io import BytesIO
 
 from django.utils.translation import gettext as _
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes
 
 from . import grading
 from .models import Answer, Attempt, AttemptState, QuestionType
-from .models.questions import FALSE, TRUE
+from .models.questions import FALSE, OPTION_LETTERS, TRUE
 
 BINS = [(0, 60), (60, 70), (70, 80), (80, 90), (90, 101)]
 GROUP_SHARE = Decimal("0.27")
@@ -129,12 +127,13 @@ def question_statistics(attempts):
 
 
 def statistics_xlsx(session):
-    """Results, distribution and question statistics as one workbook."""
+    """Results, distribution and question statistics as one workbook. Written through
+    learning.spreadsheets, so a name or stem starting with "=" stays text, never a formula."""
     data = session_statistics(session)
-    workbook = Workbook()
-    results = workbook.active
-    results.title = _("Results")
-    results.append(
+    workbook = new_workbook()
+    add_sheet(
+        workbook,
+        _("Results"),
         [
             _("Name"),
             _("Staff number"),
@@ -144,10 +143,8 @@ def statistics_xlsx(session):
             _("Percentage"),
             _("Band"),
             _("Result"),
-        ]
-    )
-    for a in data.attempts:
-        results.append(
+        ],
+        (
             [
                 a.official.name,
                 a.official.staff_number,
@@ -158,51 +155,45 @@ def statistics_xlsx(session):
                 a.get_band_display(),
                 _("Passed") if a.passed else _("Failed"),
             ]
-        )
-    distribution = workbook.create_sheet(_("Distribution"))
-    distribution.append([_("Percentage"), _("People")])
-    for label, count in data.distribution:
-        distribution.append([label, count])
-    questions = workbook.create_sheet(_("Questions"))
-    letters = "ABCDEF"
-    questions.append(
-        [
-            _("Question key"),
-            _("Question"),
-            _("Question type"),
-            _("Answer"),
-            _("Responses"),
-            _("Facility index"),
-            _("Discrimination index"),
-            *letters,
-            _("True"),
-            _("False"),
-            _("Blank"),
-        ]
+            for a in data.attempts
+        ),
     )
-    for q in data.questions:
-        # A true-or-false question's letters are T and F: they go in their own
-        # columns, never in the options' (F is also a sixth option's letter).
-        true_false = q.type == QuestionType.TRUE_FALSE
-        counts = q.option_counts
-        questions.append(
-            [
-                q.key,
-                q.stem,
-                q.type,
-                q.answer,
-                q.responses,
-                round(q.facility, 3),
-                None if q.discrimination is None else round(q.discrimination, 3),
-                *[None if true_false else counts.get(c, 0) for c in letters],
-                counts.get(TRUE, 0) if true_false else None,
-                counts.get(FALSE, 0) if true_false else None,
-                q.blank,
-            ]
-        )
-    for sheet in workbook.worksheets:
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    add_sheet(workbook, _("Distribution"), [_("Percentage"), _("People")], data.distribution)
+    add_sheet(workbook, _("Questions"), _question_headers(), map(_question_row, data.questions))
+    return workbook_bytes(workbook)
+
+
+def _question_headers():
+    return [
+        _("Question key"),
+        _("Question"),
+        _("Question type"),
+        _("Answer"),
+        _("Responses"),
+        _("Facility index"),
+        _("Discrimination index"),
+        *OPTION_LETTERS,
+        _("True"),
+        _("False"),
+        _("Blank"),
+    ]
+
+
+def _question_row(q):
+    # A true-or-false question's letters are T and F: they go in their own columns,
+    # never in the options' (F is also a sixth option's letter).
+    true_false = q.type == QuestionType.TRUE_FALSE
+    counts = q.option_counts
+    return [
+        q.key,
+        q.stem,
+        q.type,
+        q.answer,
+        q.responses,
+        round(q.facility, 3),
+        None if q.discrimination is None else round(q.discrimination, 3),
+        *[None if true_false else counts.get(c, 0) for c in OPTION_LETTERS],
+        counts.get(TRUE, 0) if true_false else None,
+        counts.get(FALSE, 0) if true_false else None,
+        q.blank,
+    ]

@@ -18,9 +18,11 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from learning import roles
 
 from . import audit, papers
+from .admin_views import QuestionImportViewSet
 from .forms import PaperForm
 from .models import Attempt, ExamSession, Paper, Question
 from .observation_hooks import *  # noqa: F401,F403
+from .question_io import QuestionImporter
 from .reports import completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
 
 
@@ -30,7 +32,7 @@ class QuestionIndexView(SnippetIndexView):
         buttons = list(super().header_more_buttons)
         if self.request.user.has_perm("exams.add_question"):
             buttons.append(
-                Button(_("Import from Excel"), url=reverse("exams_admin:question_import"),
+                Button(_("Import from Excel"), url=reverse("question_import:upload"),
                        icon_name="upload", priority=50)
             )  # fmt: skip
         buttons.append(
@@ -161,12 +163,16 @@ register_permission_policy(Attempt, ReadOnlyPermissionPolicy(Attempt))
 register_snippet(ExamsViewSetGroup)
 
 
+@hooks.register("register_admin_viewset")
+def register_question_import_viewset():
+    return QuestionImportViewSet()
+
+
 @hooks.register("register_admin_urls")
 def exams_admin_urls():
     from . import admin_views as v
 
     urls = [
-        path("questions/import/", v.QuestionImportView.as_view(), name="question_import"),
         path("questions/export/", v.QuestionExportView.as_view(), name="question_export"),
         path("questions/template/", v.QuestionTemplateView.as_view(), name="question_template"),
         path("sessions/<id:pk>/statistics/", v.SessionStatisticsView.as_view(), name="statistics"),
@@ -258,3 +264,8 @@ def warn_of_undrawable_papers(request, instance):
                 gettext("Officials cannot start exams on the paper “%(paper)s”: %(problem)s")
                 % {"paper": paper, "problem": problem},
             )
+
+
+@hooks.register("register_importers")
+def register_question_importer():
+    return [QuestionImporter()]

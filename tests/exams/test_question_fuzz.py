@@ -1,6 +1,6 @@
-"""Malformed question-bank workbooks, generated: whatever arrives, the importer
-either imports the whole file or refuses it with messages, never half-imports and
-never crashes."""
+"""Malformed question-bank files, generated: whatever arrives, the preview either
+says what importing it would do or lists problems, and applying it then imports the
+whole file or nothing; nothing ever raises anything else."""
 
 import datetime
 import io
@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exams.models import Question
-from exams.question_io import ImportRefused, import_xlsx
+from exams.question_io import QuestionImporter
+from learning.tabular import TableError
 from tests.xlsx_fuzz import build_workbook, build_zip
 
 from .factories import LawTopicFactory, QuestionFactory
@@ -106,12 +107,15 @@ def snapshot():
 @given(data=malformed_files)
 def test_any_file_is_imported_whole_or_refused_clearly(bank, data):
     before = snapshot()
-    try:
-        result = import_xlsx(data)
-    except ImportRefused as refused:
-        assert refused.errors
-        assert all(str(message).strip() for message in refused.errors)
+    importer = QuestionImporter()
+    preview = importer.preview(data, "bank.xlsx")
+    if not preview.can_apply:
+        assert all(str(problem).strip() for problem in preview.errors)
+        with pytest.raises(TableError):
+            importer.apply(data, "bank.xlsx", preview.fingerprint, {})
         assert snapshot() == before
-    else:
-        assert result.created + result.updated == len(result.keys) > 0
-        assert Question.objects.count() == len(before) + result.created
+        return
+    result = importer.apply(data, "bank.xlsx", preview.fingerprint, {})
+    assert result == {name: preview.counts[name] for name in result}
+    assert result["created"] + result["updated"] + result["unchanged"] > 0
+    assert Question.objects.count() == len(before) + result["created"]

@@ -1,34 +1,47 @@
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from exams.question_io import ImportRefused, import_xlsx
+from exams.question_io import QuestionImporter
+from learning.imports import PlanChanged, write_preview
 
 
 class Command(BaseCommand):
     help = (
-        "Import questions from an xlsx file in the question-bank template. The whole "
-        "file is checked first; any error imports nothing. Rows with a key update it."
+        "Import a question bank file (.xlsx, .xls or .csv). Prints the preview first; a "
+        "file with any problem imports nothing. Rows are matched by key, or by content "
+        "when they have none, so importing a file twice adds nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print the preview only; write nothing."
+        )
 
-    def handle(self, *args, path, **options):
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
-        if path.stat().st_size > settings.XUEFA_MAX_IMPORT_BYTES:
-            raise CommandError(
-                f"{path} is larger than XUEFA_MAX_IMPORT_BYTES "
-                f"({settings.XUEFA_MAX_IMPORT_BYTES} bytes)"
-            )
+    def handle(self, *args, path, dry_run=False, **options):
         try:
-            result = import_xlsx(path.read_bytes())
-        except ImportRefused as refused:
-            for error in refused.errors:
-                self.stderr.write(error)
-            raise CommandError(f"{len(refused.errors)} problem(s); nothing imported.") from None
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        importer = QuestionImporter()
+        preview = importer.preview(data, path.name)
+        write_preview(preview, self.stdout, self.stderr)
+        if not preview.can_apply:
+            raise CommandError(f"Nothing imported: {preview.counts['errors']} problem(s).")
+        if dry_run:
+            self.stdout.write("Dry run: nothing was written.")
+            return
+        try:
+            result = importer.apply(data, path.name, preview.fingerprint, {})
+        except PlanChanged:
+            raise CommandError(
+                "The bank changed between the preview and the import; nothing was written. "
+                "Run the command again."
+            ) from None
         self.stdout.write(
-            self.style.SUCCESS(f"Created {result.created}, updated {result.updated} questions.")
+            self.style.SUCCESS(
+                "{created} created, {updated} updated, {unchanged} unchanged, "
+                "{skipped} skipped.".format(**result)
+            )
         )
