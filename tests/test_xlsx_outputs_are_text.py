@@ -8,6 +8,7 @@ person could type it and returns the file's bytes."""
 from io import BytesIO
 
 from django.test import RequestFactory
+from django.utils import timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -15,7 +16,9 @@ from openpyxl import load_workbook
 from exams import attempts, observations
 from exams.observation_admin import attendees_xlsx
 from exams.question_io import export_xlsx, template_xlsx
+from exams.reports.completion import build_report, report_xlsx
 from exams.statistics import statistics_xlsx
+from learning import roster
 from tests.exams.factories import ExamSessionFactory, LawTopicFactory, QuestionFactory, fixed_paper
 from tests.exams.observation_factories import CourtObservationFactory
 from tests.factories import OfficialFactory, UserFactory
@@ -50,7 +53,25 @@ def observation_attendees(text):
     return attendees_xlsx(request, observation.pk).content
 
 
+def roster_export(text):
+    OfficialFactory(user__name=text, position=text, rank=text)
+    return roster.export_workbook()
+
+
+def roster_initial_passwords(text):
+    return roster.credentials_workbook([(text, "BH1", "Ab3dEf7hJk9m")])
+
+
+def completion_report(text):
+    OfficialFactory(user__name=text, position=text)
+    year = timezone.localdate().year
+    return report_xlsx(build_report(year, user=UserFactory(is_superuser=True, is_staff=True)))
+
+
 OUTPUTS = {
+    "roster export": roster_export,
+    "roster initial passwords": roster_initial_passwords,
+    "completion report": completion_report,
     "question template": question_template,
     "question export": question_export,
     "exam statistics": exam_statistics,

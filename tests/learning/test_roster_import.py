@@ -5,20 +5,25 @@ use."""
 
 import datetime
 import io
+from decimal import Decimal
 
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from wagtail.models import ModelLogEntry
 
 import openpyxl
 import pytest
 
+from exams.reports.behind import behind
 from learning import roster
 from learning.models import DepartmentMembership, Official, User
 from tests import messy_files
 from tests.factories import DepartmentFactory, OfficialFactory, UserFactory
+
+from .factories import make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -401,3 +406,17 @@ def test_hr_downloads_the_current_roster(org, client):
     assert rows[1][1] == hr.staff_number
     client.force_login(OfficialFactory().user)
     assert client.get(reverse("roster:export")).status_code == 403
+
+
+def test_a_deactivated_leaver_drops_out_of_the_officials_behind(org):
+    year = timezone.localdate().year
+    make_plan(year, required_credit_hours=Decimal("2"))
+    stays = OfficialFactory(staff_number="K1", department=org["bureau"])
+    leaver = OfficialFactory(staff_number="K2", department=org["bureau"])
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    assert set(behind(superuser, year).official_ids) == {stays.pk, leaver.pk}
+
+    data = messy_files.xlsx([["姓名", "工号", "部门"], [stays.user.name, "K1", "区财政局"]])
+    imported(data, deactivate=[leaver.pk])
+
+    assert behind(superuser, year).official_ids == [stays.pk]
