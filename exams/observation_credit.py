@@ -2,7 +2,10 @@
 (`PlanObservation`, edited inline on the plan through this provider's panels), and an
 official has done one when they attended (present or late) and, where the observation
 requires it, submitted a reflection by the end of the year. The same attendance earns
-the observation's credit minutes toward the year's credit hours (`credit_seconds`)."""
+the observation's credit minutes toward the year's credit hours (`credit_seconds`).
+
+Neither counts before the hearing's scheduled end (`AttendanceQuerySet.credited`): a
+check-in shows that the official arrived, and the credit is for sitting through it."""
 
 from collections import defaultdict
 
@@ -15,7 +18,6 @@ from learning.completion import RequirementItem, RequirementProvider
 from learning.models.study import year_bounds
 
 from .models import Attendance, PlanObservation, Reflection
-from .models.observations import ATTENDED_STATUSES
 
 
 def item_key(observation_id):
@@ -43,7 +45,7 @@ class ObservationRequirements(RequirementProvider):
             )
         return items
 
-    def done_keys(self, official_ids, year, items):
+    def done_keys(self, official_ids, year, items, now=None):
         observation_ids = {item.obj.pk for item in items if item.kind == "observation"}
         done = defaultdict(set)
         if not observation_ids:
@@ -51,10 +53,10 @@ class ObservationRequirements(RequirementProvider):
         _start, end = year_bounds(year)
         reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
         rows = (
-            Attendance.objects.filter(
+            Attendance.objects.credited(now)
+            .filter(
                 official_id__any_of=official_ids,
                 observation_id__in=observation_ids,
-                status__in=ATTENDED_STATUSES,
                 observation__starts_at__lt=end,
             )
             .annotate(reflected=Exists(reflected))
@@ -67,15 +69,16 @@ class ObservationRequirements(RequirementProvider):
                 done[official_id].add(item_key(observation_id))
         return done
 
-    def credit_seconds(self, official_ids, year):
-        """Credit minutes of observations in `year` attended (present or late), with the
-        reflection submitted by the year's end where the observation requires one."""
+    def credit_seconds(self, official_ids, year, now=None):
+        """Credit minutes of observations in `year` attended (present or late) whose
+        hearing has ended by `now`, with the reflection submitted by the year's end
+        where the observation requires one."""
         start, end = year_bounds(year)
         reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
         rows = (
-            Attendance.objects.filter(
+            Attendance.objects.credited(now)
+            .filter(
                 official_id__any_of=official_ids,
-                status__in=ATTENDED_STATUSES,
                 observation__starts_at__gte=start,
                 observation__starts_at__lt=end,
             )

@@ -134,11 +134,12 @@ def checkin(request, token):
     """Opened by scanning the QR code at the venue. The scan itself proves presence,
     so it checks in at once (it only ever affects the signed-in official). Someone
     not signed in has the scan time remembered in the session, signs in, and comes
-    back here; the check-in then counts from the scan, within a few minutes."""
+    back here; the check-in then counts from the scan, within a few minutes. A scan
+    outside the check-in window is refused before anyone is asked to sign in."""
     now = timezone.now()
     if not request.user.is_authenticated:
         try:
-            observations.verify_token(token, at=now)
+            observations.observation_for_scan(token, at=now)
         except observations.ObservationRefused as refusal:
             return _checkin_page(request, error=str(refusal), status=400)
         request.session[PENDING_CHECKIN_KEY] = {"token": token, "at": now.isoformat()}

@@ -13,7 +13,7 @@ import datetime
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Attendance, AttendanceChange, CourtObservation, Reflection
@@ -168,19 +168,48 @@ def status_for_arrival(observation, at):
     return Status.LATE if at > observation.late_after else Status.PRESENT
 
 
-def check_in(official, token, now=None, scanned_at=None):
-    """Mark the scanning official present (late after the threshold). The token proves
-    presence at the venue at `scanned_at` (default now); it checks in only the official
-    who uses it, and only if they are an invitee or registrant of that observation.
-    A second scan keeps the first time. Returns the Attendance."""
-    now = now or timezone.now()
-    scanned_at = scanned_at or now
-    observation_id = verify_token(token, at=scanned_at)
-    observation = CourtObservation.objects.filter(pk=observation_id).first()
-    if observation is None:
-        raise ObservationRefused(_("This check-in code is not valid."))
+def _local_datetime(at):
+    return formats.date_format(timezone.localtime(at), "DATETIME_FORMAT")
+
+
+def ensure_check_in_open(observation, at):
+    """Refuse a scan at `at` outside the observation's check-in window (from
+    `checkin_opens_at` to `checkin_closes_at`, both included): a code photographed
+    days early or scanned after the hearing must not count as presence."""
     if observation.is_closed:
         raise ObservationRefused(_("This court observation is closed."))
+    if at < observation.checkin_opens_at:
+        raise ObservationRefused(
+            _("Check-in has not opened yet: it opens at %(time)s, please scan again then.")
+            % {"time": _local_datetime(observation.checkin_opens_at)}
+        )
+    if at > observation.checkin_closes_at:
+        raise ObservationRefused(
+            _("Check-in closed at %(time)s; please see the organizer.")
+            % {"time": _local_datetime(observation.checkin_closes_at)}
+        )
+
+
+def observation_for_scan(token, at=None):
+    """The observation a scanned code at `at` (default now) may check in to: the token
+    is genuine and fresh, and the observation's check-in window is open; else refused."""
+    at = at or timezone.now()
+    observation = CourtObservation.objects.filter(pk=verify_token(token, at=at)).first()
+    if observation is None:
+        raise ObservationRefused(_("This check-in code is not valid."))
+    ensure_check_in_open(observation, at)
+    return observation
+
+
+def check_in(official, token, now=None, scanned_at=None):
+    """Mark the scanning official present (late after the threshold). The token proves
+    presence at the venue at `scanned_at` (default now), which must fall inside the
+    check-in window; it checks in only the official who uses it, and only if they are
+    an invitee or registrant of that observation. A second scan keeps the first time.
+    Returns the Attendance."""
+    now = now or timezone.now()
+    scanned_at = scanned_at or now
+    observation = observation_for_scan(token, at=scanned_at)
     attendance = Attendance.objects.filter(observation=observation, official=official).first()
     if attendance is None:
         raise ObservationRefused(
@@ -206,7 +235,9 @@ def check_in(official, token, now=None, scanned_at=None):
 
 def mark(attendance, status, by, now=None):
     """An organizer sets a status by hand (present, late, excused, absent); audited.
-    Marking someone present or late without a check-in time records now."""
+    Marking someone present or late without a check-in time records now. Unlike a
+    scan it works at any time (the check-in window does not apply): the organizer
+    vouches for it, and the AttendanceChange says who did."""
     if status not in MARKABLE_STATUSES:
         raise ObservationRefused(_("This status cannot be set by hand."))
     now = now or timezone.now()

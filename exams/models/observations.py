@@ -132,6 +132,19 @@ class CourtObservation(index.Indexed, ClusterableModel):
         default=10,
         help_text=_("A check-in this many minutes after the start counts as late."),
     )
+    checkin_opens_minutes_before = models.PositiveSmallIntegerField(
+        _("check-in opens (minutes before the start)"),
+        default=60,
+        help_text=_("Scanning the check-in code counts from this many minutes before the start."),
+    )
+    checkin_closes_minutes_after = models.PositiveSmallIntegerField(
+        _("check-in closes (minutes after the end)"),
+        default=0,
+        help_text=_(
+            "Scanning the check-in code counts until this many minutes after the scheduled "
+            "end (0: check-in closes at the end). Organizers can still mark attendance by hand."
+        ),
+    )
     reflection_required = models.BooleanField(_("reflection required for credit"), default=False)
     reflection_due_days = models.PositiveSmallIntegerField(
         _("reflection due (days)"),
@@ -158,6 +171,13 @@ class CourtObservation(index.Indexed, ClusterableModel):
         FieldPanel("meeting_point"),
         FieldRowPanel(
             [FieldPanel("capacity"), FieldPanel("credit_minutes"), FieldPanel("late_after_minutes")]
+        ),
+        FieldRowPanel(
+            [
+                FieldPanel("checkin_opens_minutes_before"),
+                FieldPanel("checkin_closes_minutes_after"),
+            ],
+            heading=_("Check-in window"),
         ),
         MultiFieldPanel(
             [
@@ -244,6 +264,19 @@ class CourtObservation(index.Indexed, ClusterableModel):
         return self.starts_at + datetime.timedelta(minutes=self.late_after_minutes)
 
     @property
+    def checkin_opens_at(self):
+        return self.starts_at - datetime.timedelta(minutes=self.checkin_opens_minutes_before)
+
+    @property
+    def checkin_closes_at(self):
+        return self.ends_at + datetime.timedelta(minutes=self.checkin_closes_minutes_after)
+
+    def has_ended(self, now=None):
+        """Whether the hearing is over by its scheduled end: attendance earns credit
+        only from then on (exams.observation_credit)."""
+        return self.ends_at <= (now or timezone.now())
+
+    @property
     def reflection_due(self):
         return self.ends_at + datetime.timedelta(days=self.reflection_due_days)
 
@@ -283,6 +316,11 @@ MARKABLE_STATUSES = (Status.PRESENT, Status.LATE, Status.EXCUSED, Status.ABSENT)
 class AttendanceQuerySet(models.QuerySet):
     def attended(self):
         return self.filter(status__in=ATTENDED_STATUSES)
+
+    def credited(self, now=None):
+        """Attended, at an observation whose scheduled end has passed: a check-in proves
+        the official arrived, not that they stayed, so credit waits for the end."""
+        return self.attended().filter(observation__ends_at__lte=now or timezone.now())
 
     def holding_seats(self):
         return self.filter(status__in=SEAT_STATUSES)

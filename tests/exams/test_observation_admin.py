@@ -80,6 +80,8 @@ def test_organizer_creates_an_observation_with_invitations(organizer_client):
             "capacity": "20",
             "credit_minutes": "120",
             "late_after_minutes": "10",
+            "checkin_opens_minutes_before": "30",
+            "checkin_closes_minutes_after": "15",
             "registration_deadline": "2030-05-01 18:00",
             "open_registration": "on",
             "invited_officials": [str(invitee.pk)],
@@ -91,6 +93,22 @@ def test_organizer_creates_an_observation_with_invitations(organizer_client):
     observation = CourtObservation.objects.get(title="旁听行政诉讼")
     assert observation.attendee_list_fields == ["staff_number", "mobile"]
     assert observation.attendance.get().official == invitee
+    assert (observation.checkin_opens_minutes_before, observation.checkin_closes_minutes_after) == (
+        30,
+        15,
+    )
+
+
+def test_edit_form_explains_the_check_in_window(organizer_client, listed):
+    response = organizer_client.get(
+        reverse("wagtailsnippets_exams_courtobservation:edit", args=[listed.pk])
+    )
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="checkin_opens_minutes_before" value="60"' in content
+    assert 'name="checkin_closes_minutes_after" value="0"' in content
+    field = CourtObservation._meta.get_field("checkin_opens_minutes_before")
+    assert str(field.help_text) in content
 
 
 def test_sheet_marks_by_hand_with_audit(organizer_client, organizer, listed):

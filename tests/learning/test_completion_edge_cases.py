@@ -281,12 +281,13 @@ def test_my_record_shows_observation_credit_and_an_exemption(client):
     year = timezone.localdate().year
     make_plan(year, required_credit_hours=Decimal("2"))
     official = OfficialFactory()
-    starts = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=1)
-    if starts.year != year:  # the first minute of the year
-        starts = datetime.datetime(year, 1, 1, 0, 0, 30, tzinfo=timezone.get_current_timezone())
+    # A hearing that has ended (observation credit counts once it is over), this year.
+    ends = timezone.localtime().replace(microsecond=0) - datetime.timedelta(seconds=1)
+    new_year = ends.replace(month=1, day=1, hour=0, minute=0, second=0)
+    starts = min(max(ends - datetime.timedelta(hours=2), new_year), ends)
     observation = CourtObservationFactory(
         starts_at=starts,
-        ends_at=starts + datetime.timedelta(hours=2),
+        ends_at=ends,
         registration_deadline=starts - datetime.timedelta(days=2),
         credit_minutes=120,
     )
