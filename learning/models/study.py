@@ -41,10 +41,37 @@ class StudyRecordQuerySet(models.QuerySet):
         return self.filter(last_heartbeat_at__gte=start, last_heartbeat_at__lt=end)
 
 
+class StudyClock(models.Model):
+    """One per official: the instant up to which their study time has been measured.
+    Every heartbeat of every lecture, tab and device is measured from it and moves it
+    (learning.credits), so the credit summed over all their lectures never exceeds
+    the wall-clock time, however many lectures they keep open."""
+
+    # Records, not content: Wagtail's usage report need not index them.
+    wagtail_reference_index_ignore = True
+
+    official = models.OneToOneField(
+        Official,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="study_clock",
+        verbose_name=_("official"),
+    )
+    anchor_at = models.DateTimeField(_("measured up to"))
+
+    class Meta:
+        verbose_name = _("study clock")
+        verbose_name_plural = _("study clocks")
+
+    def __str__(self):
+        return f"{self.official_id} · {self.anchor_at:%Y-%m-%d %H:%M:%S}"
+
+
 class StudyRecord(models.Model):
     """One official's study of one lecture. `credited_seconds` only grows through
-    learning.credits, which bounds it by real time; `last_heartbeat_at` is the
-    anchor each heartbeat is measured from, shared by all the official's tabs."""
+    learning.credits, which measures it from the official's StudyClock, shared by
+    all their lectures and tabs; `last_heartbeat_at` is when the lecture was opened
+    or last credited, which decides the year its credit counts for."""
 
     # Records, not content: Wagtail's usage report need not index them.
     wagtail_reference_index_ignore = True

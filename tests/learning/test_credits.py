@@ -4,6 +4,7 @@ import datetime
 import threading
 
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +12,7 @@ import pytest
 
 from learning import credits
 from learning.models import StudyRecord
+from learning.models.study import StudyClock
 from tests.factories import UserFactory
 
 from .factories import OfficialFactory, make_lecture
@@ -147,6 +149,7 @@ def test_endpoint_credits_a_signed_in_official(official_client, official, lectur
     assert post(official_client, lecture, "start").json()["added_seconds"] == 0
     earlier = timezone.now() - datetime.timedelta(seconds=30)
     StudyRecord.objects.update(last_heartbeat_at=earlier, started_at=earlier)
+    StudyClock.objects.update(anchor_at=earlier)  # the official's anchor, for every lecture
     data = post(official_client, lecture).json()
     assert data["added_seconds"] in (30, 31)
     assert data["credit_seconds"] == 600 and data["completed"] is False
@@ -266,3 +269,23 @@ def test_first_heartbeat_query_count(official_client, lecture, django_assert_max
     with django_assert_max_num_queries(8):
         assert post(official_client, lecture, "start").status_code == 200
     assert StudyRecord.objects.get().last_heartbeat_at is not None
+
+
+def test_credited_heartbeat_query_count(official_client, official, lecture):
+    """A credited beat reads one row (with the official's anchor) and writes two."""
+    post(official_client, lecture, "start")
+    earlier = timezone.now() - datetime.timedelta(seconds=30)
+    StudyRecord.objects.update(last_heartbeat_at=earlier, started_at=earlier)
+    StudyClock.objects.update(anchor_at=earlier)
+    with CaptureQueriesContext(connection) as queries:
+        assert post(official_client, lecture).json()["added_seconds"] in (30, 31)
+    kinds = [q["sql"].split()[0] for q in queries]
+    # Session, user and heartbeat_state; the anchor's and the record's compare-and-set
+    # (one transaction: the savepoint or BEGIN around them is not counted).
+    assert [k for k in kinds if k in ("SELECT", "INSERT", "UPDATE", "DELETE")] == [
+        "SELECT",
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+        "UPDATE",
+    ]
