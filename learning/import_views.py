@@ -47,7 +47,7 @@ class _ImporterMixin:
 
     def get_job(self):
         return get_object_or_404(
-            ImportJob.objects.of(self.request.user),
+            ImportJob.objects.of(self.request.user).with_problem_count(),
             pk=self.kwargs["pk"],
             kind=self.viewset.importer_kind,
         )
@@ -74,6 +74,7 @@ class UploadView(_ImporterMixin, WagtailAdminTemplateMixin, FormView):
             template_url=reverse(self.importer.template_url_name),
             extra_links=self.viewset.extra_links(),
             recent=ImportJob.objects.of(self.request.user)
+            .with_problem_count()
             .filter(kind=self.importer.kind)
             .defer("data", "preview", "result", "sealed")[:RECENT_JOBS],
             job_url=self.viewset.get_url_name("job"),

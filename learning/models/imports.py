@@ -3,6 +3,8 @@ what it did: one row per uploaded file (learning/import_jobs.py runs it)."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -24,6 +26,13 @@ class ImportStatus(models.TextChoices):
 class ImportJobQuerySet(models.QuerySet):
     def of(self, user):
         return self.filter(requested_by=user)
+
+    def with_problem_count(self):
+        """`problem_count` from the preview's counts, read in the same query (lists of
+        jobs leave the preview itself unloaded)."""
+        return self.annotate(
+            problem_count=Cast(KT("preview__counts__errors"), models.IntegerField())
+        )
 
 
 class ImportJob(models.Model):

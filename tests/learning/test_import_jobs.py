@@ -145,3 +145,18 @@ def test_the_uploaders_own_recent_uploads_are_listed(hr_user, client):
     client.force_login(hr_user)
     page = client.get(reverse("roster:upload")).content.decode()
     assert "mine.xlsx" in page and "theirs.xlsx" not in page
+
+
+def test_the_import_pages_cost_a_fixed_number_of_queries(
+    hr_user, client, django_assert_max_num_queries
+):
+    rows = ROWS + [[f"人{n}", f"Q{n}", "区财政局"] for n in range(200)]
+    for _ in range(6):
+        job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(rows)))
+    client.force_login(hr_user)
+    client.get(reverse("roster:upload"))  # the session and permissions, once
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("roster:upload")).status_code == 200
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("roster:job", args=[job.pk]))
+    assert page.status_code == 200 and "Q199" in page.content.decode()
