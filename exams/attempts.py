@@ -32,7 +32,7 @@ from .models import (
     SessionKind,
     SessionOverride,
 )
-from .models.questions import FALSE, TRUE
+from .models.questions import FALSE, OPTION_LETTERS, TRUE
 from .notebook import record_wrong_answers, reviewable
 from .papers import PaperError, draw
 
@@ -224,19 +224,43 @@ def _insert_answers(attempt_id, built):
         cursor.execute(sql, [attempt_id, f"[{rows}]"])
 
 
-def clean_response(answer, response):
-    """The response as bank letters, sorted; refuses letters the question lacks."""
-    return _clean(answer.snapshot["type"], answer.snapshot.get("options") or {}, response)
+def _shown_order(answer):
+    """The bank letters in the order the person saw them (A, B, C… on the page)."""
+    return answer.option_order or "".join(answer.snapshot.get("options") or {})
 
 
-def _clean(qtype, options, response):
+def clean_response(answer, response, shown=False):
+    """The response as bank letters, sorted; refuses letters the question lacks.
+    `shown`: the response is in the letters the page displayed (all that comes from
+    the browser), mapped here through the answer's option order."""
+    qtype = answer.snapshot["type"]
+    order = "" if qtype == QuestionType.TRUE_FALSE else _shown_order(answer)
+    return _clean(qtype, order, response, shown)
+
+
+def _clean(qtype, order, response, shown=False):
+    """`order` is the question's bank letters as shown; with `shown`, the response's
+    letters are positions in it (A for the first option shown), turned into bank
+    letters, so the page never needs to know which bank letter an option has."""
     response = "".join(sorted(set((response or "").strip().upper())))
     if not response:
         return ""
-    allowed = {TRUE, FALSE} if qtype == QuestionType.TRUE_FALSE else set(options)
+    if qtype == QuestionType.TRUE_FALSE:
+        allowed = {TRUE, FALSE}
+    else:
+        allowed = set(OPTION_LETTERS[: len(order)] if shown else order)
     if not set(response) <= allowed or (qtype != QuestionType.MULTIPLE and len(response) > 1):
         raise ExamError(_("That is not a valid answer to this question."))
+    if shown and qtype != QuestionType.TRUE_FALSE:
+        response = "".join(sorted(order[OPTION_LETTERS.index(c)] for c in response))
     return response
+
+
+def _displayed(qtype, order, response):
+    """Bank letters → the letters the page displays for them, for replies to the page."""
+    if qtype == QuestionType.TRUE_FALSE:
+        return response
+    return "".join(sorted(OPTION_LETTERS[order.index(c)] for c in response if c in order))
 
 
 # What a save reads: enough to check the attempt and the response, nothing more.
@@ -252,11 +276,15 @@ SAVE_FIELDS = (
 )
 
 
-def save_answer(attempt_id, official, position, response, now=None, session_id=None, user_id=None):
-    """Save one response. Refused once the attempt is submitted, or after the
-    deadline plus a short grace period for requests already in flight. Raises
-    Attempt.DoesNotExist when the attempt is not this official's (or, when given, not
-    in that session); `user_id` may stand in for `official` to spare a query.
+def save_answer(
+    attempt_id, official, position, response, now=None, session_id=None, user_id=None, shown=False
+):
+    """Save one response, in bank letters, or with `shown` in the letters the page
+    displayed (what the browser sends; see clean_response). Refused once the attempt
+    is submitted, or after the deadline plus a short grace period for requests
+    already in flight. Raises Attempt.DoesNotExist when the attempt is not this
+    official's (or, when given, not in that session); `user_id` may stand in for
+    `official` to spare a query.
     One locking SELECT (answer with its attempt) and one UPDATE, however long the paper."""
     now = now or timezone.now()
     mine = {"attempt_id": attempt_id}
@@ -283,7 +311,7 @@ def save_answer(attempt_id, official, position, response, now=None, session_id=N
             raise AttemptClosed(_("This attempt has been submitted; answers can no longer change."))
         if is_expired(attempt, now):
             raise AttemptClosed(_("Time is up: answers saved after the deadline are not accepted."))
-        answer.response = clean_response(answer, response)
+        answer.response = clean_response(answer, response, shown)
         answer.saved_at = now
         Answer.objects.filter(pk=answer.pk).update(response=answer.response, saved_at=now)
     return answer
@@ -310,26 +338,29 @@ def _forget_paper(sender, instance, created, **kwargs):
 def frozen_paper(attempt_id):
     """What saves check against, from memory or the cache: the attempt's owner (user
     id), session, whether it is a practice, and per position the answer id, question
-    type and option letters. All of it is frozen when the attempt starts and never
-    changes, so it can be kept; None for an attempt that does not exist."""
+    type and option letters in the order shown (to map the page's letters to the
+    bank's). All of it is frozen when the attempt starts and never changes, so it can
+    be kept; None for an attempt that does not exist."""
     paper = _PAPERS.get(attempt_id)
     if paper is not None:
         return paper
-    key = f"xuefa:attempt-paper:{attempt_id}"
+    # v2: the letters are in the order shown (v1 held them in bank order).
+    key = f"xuefa:attempt-paper:v2:{attempt_id}"
     paper = cache.get(key)
     if paper is None:
         rows = Answer.objects.filter(attempt_id=attempt_id).values_list(
             "pk",
             "position",
             "snapshot",
+            "option_order",
             "attempt__official__user_id",
             "attempt__session_id",
             "attempt__session__kind",
         )
         paper = {"questions": {}}
-        for pk, position, snapshot, user_id, session_id, kind in rows:
-            options = "".join(snapshot.get("options") or {})
-            paper["questions"][position] = (pk, snapshot["type"], options)
+        for pk, position, snapshot, order, user_id, session_id, kind in rows:
+            order = order or "".join(snapshot.get("options") or {})
+            paper["questions"][position] = (pk, snapshot["type"], order)
             practice = kind == SessionKind.PRACTICE
             paper.update(user_id=user_id, session_id=session_id, practice=practice)
         if not paper["questions"]:
@@ -343,8 +374,12 @@ def frozen_paper(attempt_id):
 
 @dataclass(frozen=True)
 class Saved:
+    """A saved response: `response` in bank letters as stored, `shown` in the letters
+    the page displays (what a reply to the page echoes)."""
+
     position: int
     response: str
+    shown: str
     saved_at: datetime
     deadline: datetime
 
@@ -352,7 +387,8 @@ class Saved:
 def autosave(attempt_id, user_id, session_id, position, response, now=None):
     """The exam-day save: one conditional UPDATE, no transaction of its own.
 
-    The response is checked against the frozen paper (cached, see frozen_paper); the
+    The response is in the letters the page displayed; it is checked against, and
+    mapped to bank letters through, the frozen paper (cached, see frozen_paper); the
     rules that can change stay in the database and in the UPDATE's WHERE: the attempt
     belongs to the user and the session, is in progress, and its deadline plus grace
     has not passed. The attempt row is share-locked for the statement, so a save
@@ -367,11 +403,11 @@ def autosave(attempt_id, user_id, session_id, position, response, now=None):
     if paper["practice"]:
         return None
     try:
-        answer_id, qtype, options = paper["questions"][position]
+        answer_id, qtype, order = paper["questions"][position]
     except KeyError:
         raise ExamError(_("This question is not part of the attempt.")) from None
     try:
-        response = _clean(qtype, options, response)
+        response = _clean(qtype, order, response, shown=True)
     except ExamError:
         _refuse_if_closed(attempt_id, now)  # a closed attempt says so first, as ever
         raise
@@ -380,8 +416,9 @@ def autosave(attempt_id, user_id, session_id, position, response, now=None):
         # Refused by the database: say why, as the attempt stands now.
         _refuse_if_closed(attempt_id, now)
         answer = save_answer(attempt_id, None, position, response, now, session_id, user_id)
-        return Saved(position, answer.response, now, answer.attempt.deadline)
-    return Saved(position, response, now, deadline)
+        shown = _displayed(qtype, order, answer.response)
+        return Saved(position, answer.response, shown, now, answer.attempt.deadline)
+    return Saved(position, response, _displayed(qtype, order, response), now, deadline)
 
 
 def _refuse_if_closed(attempt_id, now):
@@ -437,7 +474,8 @@ def _conditional_update(answer_id, attempt_id, session_id, user_id, response, no
 def submit_attempt(attempt, *, auto=False, now=None, responses=None):
     """Submit and grade exactly once. Double clicks, two tabs and retries all get
     the same graded attempt: only the UPDATE that still finds it in progress grades.
-    `responses` ({position: response}) are what the submit form carried: saved with
+    `responses` ({position: response}) are what the submit form carried, in the
+    letters the page displayed (mapped to bank letters here): saved with
     the grading, before the deadline's grace only, invalid ones ignored (a page
     without JavaScript, or with unsent changes, loses nothing).
     A bounded number of queries however long the paper: the state UPDATE, the
@@ -487,11 +525,12 @@ class GradedAnswer:
     UPDATE by _write_grades. Fifty of these, loaded and graded, took 1.7-1.9 ms
     where fifty Answer instances took 2.1-2.7 ms."""
 
-    FIELDS = ("pk", "position", "snapshot", "points", "response")
+    FIELDS = ("pk", "position", "snapshot", "option_order", "points", "response")
     __slots__ = (*FIELDS, "saved_at", "is_correct", "points_awarded")
 
-    def __init__(self, pk, position, snapshot, points, response):
+    def __init__(self, pk, position, snapshot, option_order, points, response):
         self.pk, self.position, self.snapshot = pk, position, snapshot
+        self.option_order = option_order
         self.points, self.response = points, response
         self.saved_at = self.is_correct = self.points_awarded = None
 
@@ -503,7 +542,7 @@ def _apply_responses(answers, responses, now):
         if answer.position not in responses:
             continue
         try:
-            response = clean_response(answer, responses[answer.position])
+            response = clean_response(answer, responses[answer.position], shown=True)
         except ExamError:
             continue
         if response != answer.response:

@@ -138,13 +138,16 @@ def _lines_html(text):
 
 def questions_html(answers):
     """The fieldsets of the attempt page's questions, in the answers' order, with
-    each saved response checked and marked saved."""
+    each saved response checked and marked saved. An option's value is the letter
+    the page displays for it, never the bank's: the page must not tell which bank
+    letter a shuffled option has (an unbalanced key would pay off for answering by
+    position); the server maps the letters back (attempts.clean_response)."""
     type_labels = {
         QuestionType.SINGLE: escape(_("Single choice")),
         QuestionType.MULTIPLE: escape(_("Multiple choice")),
         QuestionType.TRUE_FALSE: escape(_("True or false")),
     }
-    true_false = (("", TRUE, _("True")), ("", FALSE, _("False")))
+    true_false = ((TRUE, TRUE, _("True")), (FALSE, FALSE, _("False")))
     saved_label = escape(_("Saved"))
     points_labels = {}
     out = []
@@ -160,11 +163,11 @@ def questions_html(answers):
             OPTION_HTML.format(
                 input=input_type,
                 position=position,
-                letter=escape(letter),
+                letter=escape(shown),
                 checked=" checked"
                 if (letter == response if true_or_false else letter in response)
                 else "",
-                shown=f"{escape(shown)}. " if shown else "",
+                shown="" if true_or_false else f"{escape(shown)}. ",
                 text=escape(text),
             )
             for shown, letter, text in shown_options
@@ -265,7 +268,13 @@ def save(request, session_pk, pk):
         saved = engine.autosave(pk, request.user.pk, session_pk, position, response)
         if saved is None:  # a practice: the save answers with feedback
             answer = engine.save_answer(
-                pk, None, position, response, session_id=session_pk, user_id=request.user.pk
+                pk,
+                None,
+                position,
+                response,
+                session_id=session_pk,
+                user_id=request.user.pk,
+                shown=True,
             )
     except Attempt.DoesNotExist:
         raise Http404 from None
@@ -278,7 +287,7 @@ def save(request, session_pk, pk):
             {
                 "ok": True,
                 "position": saved.position,
-                "response": saved.response,
+                "response": saved.shown,
                 "saved_at": saved.saved_at.isoformat(),
                 "remaining": max(0, int((saved.deadline - saved.saved_at).total_seconds())),
             }
@@ -287,7 +296,7 @@ def save(request, session_pk, pk):
     data = {
         "ok": True,
         "position": answer.position,
-        "response": answer.response,
+        "response": answer.display_letters(answer.response),
         "saved_at": answer.saved_at.isoformat(),
         "remaining": engine.remaining_seconds(attempt),
     }
@@ -320,8 +329,9 @@ def status(request, session_pk, pk):
 @never_cache
 @require_POST
 def submit(request, session_pk, pk):
-    """Submit: what the form carries is saved with the grading (so a page without
-    JavaScript, or with unsent changes, loses nothing), and it is graded exactly once."""
+    """Submit: what the form carries (in the letters the page displayed) is saved with
+    the grading (so a page without JavaScript, or with unsent changes, loses nothing),
+    and it is graded exactly once."""
     if not request.user.is_authenticated:
         # Signed out while the page was open: after signing in, back to the attempt
         # (whose page still holds the unsent answers), not to this POST-only address.

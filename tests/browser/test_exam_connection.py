@@ -27,7 +27,9 @@ def start(page, live_server, exam):
 
 
 def saved_response(official, position):
-    return Answer.objects.get(attempt__official=official, position=position).response
+    """The saved response in the letters the page displays (it is stored in the bank's)."""
+    answer = Answer.objects.get(attempt__official=official, position=position)
+    return answer.display_letters(answer.response)
 
 
 def test_an_answer_that_could_not_be_sent_survives_a_reload(page, live_server, sitting):

@@ -115,6 +115,8 @@ def autosave_round(session, delay):
     official = OfficialFactory()
     attempt = engine.start_attempt(session, official)
     keys = dict(attempt.answers.values_list("position", "snapshot__answer"))
+    # The page sends the keys in the letters it displays; they are stored as `keys`.
+    sent = {a.position: a.display_letters(a.snapshot["answer"]) for a in attempt.answers.all()}
     engine.frozen_paper(attempt.pk)  # warm, as on exam day after the first save
     committed = threading.Event()
     turns = iter(range(THREADS))  # next() on a range iterator is atomic under the GIL
@@ -132,7 +134,7 @@ def autosave_round(session, delay):
             after_commit = committed.is_set()
             try:
                 saved = engine.autosave(
-                    attempt.pk, official.user_id, session.pk, position, keys[position]
+                    attempt.pk, official.user_id, session.pk, position, sent[position]
                 )
             except engine.AttemptClosed:
                 saved = "refused"

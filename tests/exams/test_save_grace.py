@@ -30,7 +30,17 @@ def attempt(exam, official):
 
 
 def keys(attempt):
+    """The right answers in the letters the page displays (what the browser sends)."""
+    return {a.position: a.display_letters(a.snapshot["answer"]) for a in attempt.answers.all()}
+
+
+def bank_keys(attempt):
+    """The right answers as stored: in the bank's letters."""
     return dict(attempt.answers.values_list("position", "snapshot__answer"))
+
+
+def shown(answer):
+    return answer.display_letters(answer.response)
 
 
 def wrong(key):
@@ -70,14 +80,14 @@ def test_a_save_within_the_grace_period_is_stored(official_client, attempt):
     data = response.json()
     assert data["ok"] and data["response"] == key and data["remaining"] == 0
     answer = Answer.objects.get(attempt=attempt, position=1)
-    assert answer.response == key and answer.saved_at is not None
+    assert answer.response == bank_keys(attempt)[1] and answer.saved_at is not None
 
 
 def test_a_longer_grace_from_the_settings_keeps_a_later_save(official_client, attempt, settings):
     settings.XUEFA_EXAM_GRACE_SECONDS = 120
     deadline_ago(attempt, 90)
     assert save(official_client, attempt, 1, keys(attempt)[1]).status_code == 200
-    assert Answer.objects.get(attempt=attempt, position=1).response == keys(attempt)[1]
+    assert Answer.objects.get(attempt=attempt, position=1).response == bank_keys(attempt)[1]
 
 
 def test_a_save_after_deadline_and_grace_is_refused(official_client, attempt):
@@ -91,7 +101,7 @@ def test_a_save_after_deadline_and_grace_is_refused(official_client, attempt):
     assert second.response == "" and second.saved_at is None
     # Changing an answer saved in time is refused too.
     assert save(official_client, attempt, 1, wrong(key[1])).status_code == 409
-    assert Answer.objects.get(attempt=attempt, position=1).response == key[1]
+    assert Answer.objects.get(attempt=attempt, position=1).response == bank_keys(attempt)[1]
 
 
 def test_the_submit_form_within_the_grace_period_is_saved_and_graded(official_client, attempt):
@@ -106,10 +116,10 @@ def test_the_submit_form_within_the_grace_period_is_saved_and_graded(official_cl
     assert attempt.state == AttemptState.SUBMITTED
     answers = {a.position: a for a in attempt.answers.all()}
     for position in (1, 2, 3):
-        assert answers[position].response == key[position]
+        assert shown(answers[position]) == key[position]
         assert answers[position].is_correct is True and answers[position].points_awarded == 10
         assert answers[position].saved_at is not None
-    assert answers[4].response == wrong(key[4]) and answers[4].is_correct is False
+    assert shown(answers[4]) == wrong(key[4]) and answers[4].is_correct is False
     assert attempt.score == 30
 
 
@@ -122,7 +132,7 @@ def test_the_submit_form_after_deadline_and_grace_is_ignored(official_client, at
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.AUTO_SUBMITTED
     answers = {a.position: a for a in attempt.answers.all()}
-    assert answers[1].response == key[1] and answers[1].is_correct is True
+    assert shown(answers[1]) == key[1] and answers[1].is_correct is True
     assert answers[2].response == answers[3].response == ""
     assert answers[2].saved_at is None
     assert attempt.score == 10
@@ -141,5 +151,5 @@ def test_a_late_submit_that_passed_the_page_ignores_the_form(attempt):
     key = keys(in_grace)
     on_time = in_grace.deadline + timedelta(seconds=GRACE - 1)
     in_grace, _graded = engine.submit_attempt(in_grace, now=on_time, responses={1: key[1]})
-    assert Answer.objects.get(attempt=in_grace, position=1).response == key[1]
+    assert Answer.objects.get(attempt=in_grace, position=1).response == bank_keys(in_grace)[1]
     assert in_grace.score == 10

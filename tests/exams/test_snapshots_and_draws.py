@@ -148,11 +148,14 @@ def test_editing_an_answered_question_changes_neither_grading_nor_review_of_the_
     client = client_for(official)
     client.post(reverse("exams:start", args=[session.pk]))
     attempt = Attempt.objects.get(official=official)
-    position = {a.question_id: a.position for a in attempt.answers.all()}
-    at = {qtype: position[q.pk] for qtype, q in questions.items()}
+    by_question = {a.question_id: a for a in attempt.answers.all()}
+    at = {qtype: by_question[q.pk].position for qtype, q in questions.items()}
+    # The page sends the letters it displays for the bank's options.
+    to_shown = {qtype: by_question[q.pk].display_letters for qtype, q in questions.items()}
     # Right, right and wrong under the old key (20 of 30); under the new key (B, BC, F)
     # the same responses would be wrong, wrong and right (10 of 30).
-    for qtype, response in (("single", "A"), ("multiple", "AC"), ("true_false", "F")):
+    for qtype, bank_letters in (("single", "A"), ("multiple", "AC"), ("true_false", "F")):
+        response = to_shown[qtype](bank_letters)
         saved = client.post(urls(attempt)["save"], {"position": at[qtype], "response": response})
         assert saved.status_code == 200 and saved.json()["response"] == response
 
@@ -174,9 +177,13 @@ def test_editing_an_answered_question_changes_neither_grading_nor_review_of_the_
     # does not exist for this attempt, the old option D still does.
     refused = client.post(urls(attempt)["save"], {"position": at["single"], "response": "E"})
     assert refused.status_code == 400
-    still = client.post(urls(attempt)["save"], {"position": at["multiple"], "response": "AD"})
+    still = client.post(
+        urls(attempt)["save"], {"position": at["multiple"], "response": to_shown["multiple"]("AD")}
+    )
     assert still.status_code == 200
-    client.post(urls(attempt)["save"], {"position": at["multiple"], "response": "AC"})
+    client.post(
+        urls(attempt)["save"], {"position": at["multiple"], "response": to_shown["multiple"]("AC")}
+    )
 
     response = client.post(urls(attempt)["submit"], {})
     assert response.status_code == 302
@@ -333,7 +340,8 @@ def test_an_attempt_redrawn_from_its_seed_gives_the_same_questions_and_option_or
     assert all(sorted(order) == list("ABCD") for order in choice_orders)
     assert [a.option_order for a in answers if a.type == "true_false"] == ["", ""]
 
-    # What the page shows is the rebuilt order, under display letters A, B, C, D.
+    # What the page shows is the rebuilt order, under display letters A, B, C, D, which
+    # are also the inputs' values: the page never carries a bank letter.
     page = client_for(official).get(urls(attempt)["attempt"]).content.decode()
     shown = shown_questions(page)
     assert sorted(shown) == list(range(1, 10))
@@ -344,7 +352,7 @@ def test_an_attempt_redrawn_from_its_seed_gives_the_same_questions_and_option_or
         if question.type == "true_false":
             assert [letter for _shown, letter, _text in options] == ["T", "F"]
             continue
-        expected = [("ABCD"[i], letter, question.options[letter]) for i, letter in enumerate(order)]
+        expected = [("ABCD"[i], "ABCD"[i], question.options[c]) for i, c in enumerate(order)]
         assert options == expected
 
 

@@ -36,6 +36,11 @@ def secret_exam(db):
     return ExamSessionFactory(paper=fixed_paper(questions), review_policy="after_close")
 
 
+def shown_key(answer):
+    """The right answer in the letters the attempt page displays (what it sends)."""
+    return answer.display_letters(answer.snapshot["answer"])
+
+
 def urls(attempt):
     args = (attempt.session_id, attempt.pk)
     return {
@@ -123,11 +128,11 @@ def test_take_an_exam_end_to_end(official_client, official, exam):
     for answer in answers[:5]:
         saved = official_client.post(
             urls(attempt)["save"],
-            {"position": answer.position, "response": answer.snapshot["answer"]},
+            {"position": answer.position, "response": shown_key(answer)},
         )
         assert saved.status_code == 200 and saved.json()["ok"]
     # The last five come with the submit form itself.
-    form = {f"q{a.position}": list(a.snapshot["answer"]) for a in answers[5:]}
+    form = {f"q{a.position}": list(shown_key(a)) for a in answers[5:]}
     response = official_client.post(urls(attempt)["submit"], form)
     assert response.url == urls(attempt)["result"]
     attempt.refresh_from_db()
@@ -285,7 +290,7 @@ def test_practice_gives_immediate_feedback(official_client, official, bank):
         "T" if answer.snapshot["answer"] == "F" else ("F" if answer.type == "true_false" else "")
     )
     data = official_client.post(
-        urls(attempt)["save"], {"position": 1, "response": answer.snapshot["answer"]}
+        urls(attempt)["save"], {"position": 1, "response": shown_key(answer)}
     ).json()
     assert data["feedback"]["correct"] is True
     assert data["feedback"]["explanation"] == "解析内容"
@@ -427,7 +432,7 @@ def test_exam_day_path_query_counts_flat(client, size, django_assert_max_num_que
         page = client.get(urls(attempt)["attempt"])
     assert page.content.count(b'class="card question"') == size
     answers = list(attempt.answers.all())
-    form = {f"q{a.position}": list(a.snapshot["answer"]) for a in answers}
+    form = {f"q{a.position}": list(shown_key(a)) for a in answers}
     # The state UPDATE, the answers, one UPDATE for responses and grades, the scores.
     with django_assert_max_num_queries(10):
         response = client.post(urls(attempt)["submit"], form)
