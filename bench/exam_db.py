@@ -147,17 +147,20 @@ def verify(plan_path, results_path, resumable=False):
         problems.append(f"{len(doubled)} officials have more than one attempt")
 
     # Acknowledged saves: the database holds the last acknowledged response, or a
-    # response sent after it whose acknowledgement never arrived.
+    # response sent after it whose acknowledgement never arrived. The page sends the
+    # letters it shows and the database keeps the bank's: compare as shown.
     acked = results["acked"]  # "attempt:position" -> last acknowledged response
     later = results["unacked_after"]  # "attempt:position" -> [responses sent later]
     attempt_ids = sorted({int(k.split(":")[0]) for k in acked})
     stored = {}
     for start in range(0, len(attempt_ids), 2000):
         chunk = attempt_ids[start : start + 2000]
-        for attempt_id, position, response in Answer.objects.filter(
-            attempt_id__in=chunk
-        ).values_list("attempt_id", "position", "response"):
-            stored[f"{attempt_id}:{position}"] = response
+        for answer in Answer.objects.filter(attempt_id__in=chunk).only(
+            "attempt_id", "position", "response", "option_order", "snapshot"
+        ):
+            stored[f"{answer.attempt_id}:{answer.position}"] = answer.display_letters(
+                answer.response
+            )
     lost = []
     for key, response in acked.items():
         have = stored.get(key)
