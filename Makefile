@@ -39,9 +39,10 @@ demo: migrate ## Load the demo organisation and content (idempotent)
 run: demo ## Install, migrate, load demo data and serve http://127.0.0.1:8000
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# The same per-clone key the development settings make on first use (site/settings/dev.py);
+# umask 077 so that it is never readable by others, not even for a moment.
 .secret_key:
-	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
-	@chmod 600 $@
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 serve-prod: install .secret_key ## Serve with production settings, PostgreSQL, Redis and gunicorn (plain HTTP, local)
 	@createdb -h 127.0.0.1 -U postgres xuefa 2>/dev/null || true

@@ -347,6 +347,10 @@ class Screen(ClusterableModel):
     last_item_at = models.DateTimeField(
         _("last reported at"), null=True, blank=True, editable=False
     )
+    # The items its playlists held at its last play report, each with its longest slot
+    # and, once a report found it gone, when: {"<item id>": [left at or null, seconds]}.
+    # Plays of an item that left are accepted for a while (content/plays.py).
+    held_items = models.JSONField(_("items lately in its playlists"), default=dict, editable=False)
 
     objects = ScreenQuerySet.as_manager()
 

@@ -55,11 +55,18 @@ def item_is_playable(item, day):
 
 def entry_seconds(entry):
     """How long an entry shows. None means "until the video ends"."""
-    if entry.duration:
-        return entry.duration
-    if entry.item.duration:
-        return entry.item.duration
-    if entry.item.kind == "video":
+    return slot_seconds(entry.duration, entry.item.duration, entry.item.kind)
+
+
+def slot_seconds(entry_duration, item_duration, kind):
+    """entry_seconds from the values alone, for callers that read them with
+    values_list: the entry's duration, else the item's, else a video's own length
+    (None), else DEFAULT_ITEM_SECONDS."""
+    if entry_duration:
+        return entry_duration
+    if item_duration:
+        return item_duration
+    if kind == "video":
         return None
     return DEFAULT_ITEM_SECONDS
 

@@ -8,7 +8,7 @@ last-seen time is noted in memory and put into the cache every few seconds. Any 
 to what screens show (or a token rotation) moves the stamp, so every process rebuilds
 within a second. Last-seen times and reported items reach the database in one batch
 at most once per XUEFA_SCREEN_SEEN_INTERVAL (flush_status); the admin reads the
-cache first. Plays the players report go to the play log (record_plays)."""
+cache first. Plays the players report are checked and logged in content/plays.py."""
 
 import base64
 import hashlib
@@ -17,14 +17,13 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import islice
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from wagtail.images import get_image_model
 
@@ -35,7 +34,6 @@ from . import schedule
 from .models import (
     Playlist,
     PlaylistEntry,
-    PlayLog,
     PublicityItem,
     ScheduleStamp,
     Screen,
@@ -45,7 +43,6 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 POSTER_RENDITION = "max-1920x1920"
-MAX_REPORTED_PLAYS = 1000
 SEEN_KEY = "content:screens:seen:%d"
 PLAYING_KEY = "content:screens:playing:%d"
 FLUSH_LOCK_KEY = "content:screens:flush"
@@ -443,113 +440,3 @@ def flush_status():
                 | (Q(last_item_at=moment) & ~Q(last_item_id=item))
             ).update(last_item_id=item, last_item_at=moment)
     return updated
-
-
-# --- play reports --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Play:
-    """One play a screen reports: a client-made id (so a resent batch counts once),
-    the item, when it started and for how many seconds it was scheduled."""
-
-    play_id: str
-    item: int
-    at: datetime
-    duration: int | None
-
-
-MAX_ITEM_ID = 2**62
-MAX_PLAY_SECONDS = 24 * 3600
-
-
-def parse_plays(payload, now=None):
-    """Validate a play report: {"plays": [{"id": str, "item": id, "at": iso,
-    "duration": seconds}, ...]}; "id" and "duration" may be left out (old players):
-    the id is then made from the item and time, which a resend repeats. Returns a
-    list of Play or raises ValueError. Times in the future are clamped to now so a
-    screen with a wrong clock cannot claim tomorrow."""
-    now = now or timezone.now()
-    if not isinstance(payload, dict) or not isinstance(payload.get("plays"), list):
-        raise ValueError("plays must be a list")
-    plays = payload["plays"]
-    if len(plays) > MAX_REPORTED_PLAYS:
-        raise ValueError("too many plays")
-    parsed = []
-    for play in plays:
-        if not isinstance(play, dict):
-            raise ValueError("each play must be an object")
-        item, at = play.get("item"), play.get("at")
-        if not isinstance(item, int) or isinstance(item, bool) or not isinstance(at, str):
-            raise ValueError("each play needs an item id and a time")
-        if not 0 < item < MAX_ITEM_ID:
-            raise ValueError("bad item id")
-        moment = parse_datetime(at)
-        if moment is None:
-            raise ValueError("bad time")
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, UTC)
-        moment = min(moment, now)
-        duration = play.get("duration")
-        if duration is not None and (
-            not isinstance(duration, int)
-            or isinstance(duration, bool)
-            or not 0 <= duration <= MAX_PLAY_SECONDS
-        ):
-            raise ValueError("bad duration")
-        play_id = play.get("id")
-        if play_id is None:
-            play_id = f"{item}@{moment.isoformat()}"
-        if not isinstance(play_id, str) or not 0 < len(play_id) <= PlayLog.MAX_ID_LENGTH:
-            raise ValueError("bad play id")
-        parsed.append(Play(play_id, item, moment, duration))
-    return parsed
-
-
-def record_plays(state, plays, now=None):
-    """Store a report of plays in the play log, once each however often it is sent,
-    and let the latest play become the screen's reported item. Plays of items that no
-    longer exist, or older than the log keeps, are dropped. Returns (accepted, new)."""
-    now = now or timezone.now()
-    record_poll(state, now=now)
-    oldest = now - timedelta(days=settings.XUEFA_SCREEN_PLAY_LOG_DAYS)
-    existing = set(
-        PublicityItem.objects.filter(pk__in={p.item for p in plays}).values_list("pk", flat=True)
-    )
-    known = {p.play_id: p for p in plays if p.item in existing and p.at >= oldest}
-    logged = set()
-    for chunk in batched(known, FLUSH_BATCH):
-        logged.update(
-            PlayLog.objects.filter(screen_id=state.pk, play_id__in=chunk).values_list(
-                "play_id", flat=True
-            )
-        )
-    new = [
-        PlayLog(
-            screen_id=state.pk,
-            item_id=p.item,
-            play_id=p.play_id,
-            started_at=p.at,
-            duration=p.duration,
-            reported_at=now,
-        )
-        for p in known.values()
-        if p.play_id not in logged
-    ]
-    # A concurrent resend of the same batch may race us: the unique constraint keeps
-    # one row per play either way.
-    PlayLog.objects.bulk_create(new, batch_size=FLUSH_BATCH, ignore_conflicts=True)
-    if known:
-        latest = max(known.values(), key=lambda p: p.at)
-        Screen.objects.filter(pk=state.pk).filter(
-            Q(last_item_at__isnull=True) | Q(last_item_at__lt=latest.at)
-        ).update(last_item_id=latest.item, last_item_at=latest.at)
-    return len(known), len(new)
-
-
-def purge_play_logs(now=None):
-    """Delete plays older than XUEFA_SCREEN_PLAY_LOG_DAYS. Returns how many."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.XUEFA_SCREEN_PLAY_LOG_DAYS)
-    deleted, _ = PlayLog.objects.filter(started_at__lt=cutoff).delete()
-    return deleted

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from . import screens
+from . import plays, screens
 
 
 @task()
@@ -11,4 +11,4 @@ def screen_housekeeping_task():
     in one batch, and purge plays older than the play log keeps. Polls start it at
     most once per XUEFA_SCREEN_SEEN_INTERVAL; cron may run it too (the
     screen_housekeeping command). Returns (screens updated, plays purged)."""
-    return screens.flush_status(), screens.purge_play_logs()
+    return screens.flush_status(), plays.purge_play_logs()

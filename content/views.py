@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from learning.dashboard import panels_for
 
-from . import screens
+from . import plays, screens
 from .models import HomePage, Screen
 
 
@@ -123,7 +123,10 @@ MAX_REPORT_BYTES = 256 * 1024
 @require_POST
 def screen_plays(request, token):
     """The player's play log, sent in batches; each play carries an id the player
-    made, so a batch sent again is counted once."""
+    made, so a batch sent again is counted once. Plays of items the screen was not
+    given are refused one by one and durations capped (content/plays.py); beyond the
+    screen's budget of plays the answer is 429, and the player sends the rest later.
+    The player drops a batch on 2xx, 400 and 413, and keeps it on anything else."""
     state = screens.screen_for_token(token)
     if state is None:
         return _screen_not_found()
@@ -131,11 +134,23 @@ def screen_plays(request, token):
         body = request.body
         if len(body) > MAX_REPORT_BYTES:
             return JsonResponse({"error": _("The report is too large.")}, status=413)
-        plays = screens.parse_plays(json.loads(body or b"null"))
+        reported = plays.parse_plays(json.loads(body or b"null"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return JsonResponse({"error": _("The report could not be read.")}, status=400)
-    accepted, new = screens.record_plays(state, plays)
-    return _private(JsonResponse({"accepted": accepted, "new": new}))
+    report = plays.record_plays(state, reported)
+    answer = {
+        "accepted": report.accepted,
+        "new": report.new,
+        "refused": report.refused,
+        "capped": report.capped,
+    }
+    if not report.retry_after:
+        return _private(JsonResponse(answer))
+    answer["error"] = _("This screen has reported more plays than it can have played.")
+    answer["retry_after"] = report.retry_after
+    response = JsonResponse(answer, status=429)
+    response["Retry-After"] = str(report.retry_after)
+    return _private(response)
 
 
 @require_GET

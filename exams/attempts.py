@@ -8,6 +8,7 @@ the attempt row so a save never slips in after grading has read the answers.
 Deadlines follow later changes to the session and its overrides (refresh_deadlines)
 through a conditional UPDATE of the same kind."""
 
+import dataclasses
 import json
 import random
 import secrets
@@ -22,11 +23,12 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import grading, paper_cache
+from . import gate, grading, paper_cache
 from .models import (
     Answer,
     Attempt,
     AttemptState,
+    DeviceRule,
     ExamSession,
     QuestionType,
     SessionKind,
@@ -43,6 +45,39 @@ class ExamError(Exception):
 
 class AttemptClosed(ExamError):
     """The attempt no longer accepts answers (submitted, or past deadline and grace)."""
+
+
+class DeviceLocked(ExamError):
+    """The attempt is bound to another browser (the session keeps an attempt to one
+    device; see exams.integrity). `can_take_over`: this browser may take it over."""
+
+    def __init__(self, message, can_take_over=False):
+        super().__init__(message)
+        self.can_take_over = can_take_over
+
+
+def device_locked_error(device_rule):
+    """The refusal a browser gets when the attempt is bound to another one."""
+    if device_rule == DeviceRule.TAKE_OVER:
+        return DeviceLocked(
+            _(
+                "This exam is open in another browser. You can continue here instead: "
+                "the other browser is then locked. Answers already saved are kept."
+            ),
+            can_take_over=True,
+        )
+    return DeviceLocked(
+        _(
+            "This exam is open on another device, and this exam allows only one. Ask "
+            "the exam organizer to allow this device. Answers already saved are kept."
+        )
+    )
+
+
+def other_device(attempt_device, device_rule, device):
+    """Whether a request from `device` must be refused: the attempt is bound to a
+    different browser under a one-device rule."""
+    return device_rule != DeviceRule.ANY and bool(attempt_device) and attempt_device != device
 
 
 @dataclass(frozen=True)
@@ -75,6 +110,14 @@ def deadline_for(started_at, terms):
 
 def override_for(session, official):
     return SessionOverride.objects.filter(session=session, official=official).first()
+
+
+def entry_closes_at(session, terms):
+    """When the last start is allowed for a person (their window's opening plus the
+    session's entry cut-off), or None without a cut-off."""
+    if session.entry_cutoff_minutes is None:
+        return None
+    return terms.opens_at + timedelta(minutes=session.entry_cutoff_minutes)
 
 
 def grace():
@@ -123,6 +166,19 @@ def build_paper(session, paper, seed, source=None):
     return built
 
 
+def _practice_source(session, source, avoid, seed):
+    """A practice's random paper drawn from the bank without `avoid`, when that bank
+    can fill it; otherwise the paper as it is."""
+    if not avoid or not session.is_practice or not source.rules:
+        return source
+    narrowed = dataclasses.replace(source, bank=[q for q in source.bank if q.pk not in avoid])
+    try:
+        draw(None, random.Random(seed), narrowed)  # noqa: S311 - only checks it can be filled
+    except PaperError:
+        return source
+    return narrowed
+
+
 def paper_id_for(session, official):
     """The paper the official sits in the session (leaders may have their own)."""
     if session.leader_paper_id and official.is_leader:
@@ -130,12 +186,16 @@ def paper_id_for(session, official):
     return session.paper_id
 
 
-def start_attempt(session, official, now=None):
+def start_attempt(session, official, now=None, device="", avoid=frozenset()):
     """The person's attempt in progress, or a new one. A reload, a second device or
     a concurrent request gets the same attempt; a new one is drawn and frozen once.
     The paper and its questions come from paper_cache, so a start reads only what is
     the official's own (attempts, assignment, override) and writes the attempt and
-    its answers in one INSERT each, however long the paper."""
+    its answers in one INSERT each, however long the paper. `device` (see
+    integrity.device_of) binds the new attempt to a browser when the session keeps
+    attempts to one device. `avoid`: question ids a practice should not draw when its
+    rules can be filled without them (those an exam still open to the official asks,
+    exams.secrecy: their feedback would be withheld)."""
     now = now or timezone.now()
     mine = list(Attempt.objects.filter(session=session, official=official))
     current = next((a for a in mine if a.state == AttemptState.IN_PROGRESS), None)
@@ -143,18 +203,38 @@ def start_attempt(session, official, now=None):
         return current
     if not is_assigned(session, official):
         raise ExamError(_("This exam is not assigned to you."))
+    blocked = gate.blockers(session, official)
+    if blocked:
+        raise ExamError(blocked[0].message)
     terms = terms_for(session, override_for(session, official))
     if now < terms.opens_at:
         raise ExamError(_("This exam has not opened yet."))
     if now >= terms.closes_at:
         raise ExamError(_("This exam has closed."))
+    entry_closes = entry_closes_at(session, terms)
+    if entry_closes is not None and now > entry_closes:
+        raise ExamError(
+            _(
+                "Entry to this exam closed at %(time)s: no start later than %(minutes)s "
+                "minutes after it opens."
+            )
+            % {
+                "time": timezone.localtime(entry_closes).strftime("%H:%M"),
+                "minutes": session.entry_cutoff_minutes,
+            }
+        )
     used = len(mine)
     if used >= terms.attempts_allowed:
         raise ExamError(_("You have used all your attempts for this exam."))
     paper_id = paper_id_for(session, official)
     seed = secrets.randbits(48)
     try:
-        built = build_paper(session, None, seed, paper_cache.paper_source(paper_id))
+        built = build_paper(
+            session,
+            None,
+            seed,
+            _practice_source(session, paper_cache.paper_source(paper_id), avoid, seed),
+        )
     except PaperError:
         # The bank shrank after the paper was saved (questions deactivated or deleted).
         raise ExamError(
@@ -175,6 +255,7 @@ def start_attempt(session, official, now=None):
                 started_at=now,
                 deadline=deadline,
                 max_score=sum(points for _q, points, _o in built),
+                device=device if session.device_rule != DeviceRule.ANY else "",
             )
             _insert_answers(attempt.pk, built)
     except IntegrityError:
@@ -271,13 +352,23 @@ SAVE_FIELDS = (
     "points",
     "attempt__state",
     "attempt__deadline",
+    "attempt__device",
+    "attempt__session__device_rule",
     "attempt__session_id",
     "attempt__session__kind",
 )
 
 
 def save_answer(
-    attempt_id, official, position, response, now=None, session_id=None, user_id=None, shown=False
+    attempt_id,
+    official,
+    position,
+    response,
+    now=None,
+    session_id=None,
+    user_id=None,
+    shown=False,
+    device="",
 ):
     """Save one response, in bank letters, or with `shown` in the letters the page
     displayed (what the browser sends; see clean_response). Refused once the attempt
@@ -311,6 +402,8 @@ def save_answer(
             raise AttemptClosed(_("This attempt has been submitted; answers can no longer change."))
         if is_expired(attempt, now):
             raise AttemptClosed(_("Time is up: answers saved after the deadline are not accepted."))
+        if other_device(attempt.device, attempt.session.device_rule, device):
+            raise device_locked_error(attempt.session.device_rule)
         answer.response = clean_response(answer, response, shown)
         answer.saved_at = now
         Answer.objects.filter(pk=answer.pk).update(response=answer.response, saved_at=now)
@@ -384,7 +477,7 @@ class Saved:
     deadline: datetime
 
 
-def autosave(attempt_id, user_id, session_id, position, response, now=None):
+def autosave(attempt_id, user_id, session_id, position, response, now=None, device=""):
     """The exam-day save: one conditional UPDATE, no transaction of its own.
 
     The response is in the letters the page displayed; it is checked against, and
@@ -394,7 +487,8 @@ def autosave(attempt_id, user_id, session_id, position, response, now=None):
     has not passed. The attempt row is share-locked for the statement, so a save
     never slips in after submit_attempt has read the answers (the same guarantee as
     save_answer's row lock): a save that arrives while a submit is under way waits
-    for it and is then refused. Returns Saved; None for practice sessions (their
+    for it and is then refused. An attempt bound to a device (exams.integrity) takes
+    saves from that `device` only. Returns Saved; None for practice sessions (their
     saves return feedback: use save_answer). Raises like save_answer."""
     now = now or timezone.now()
     paper = frozen_paper(attempt_id)
@@ -411,11 +505,15 @@ def autosave(attempt_id, user_id, session_id, position, response, now=None):
     except ExamError:
         _refuse_if_closed(attempt_id, now)  # a closed attempt says so first, as ever
         raise
-    deadline = _conditional_update(answer_id, attempt_id, session_id, user_id, response, now)
+    deadline = _conditional_update(
+        answer_id, attempt_id, session_id, user_id, response, now, device
+    )
     if deadline is None:
         # Refused by the database: say why, as the attempt stands now.
         _refuse_if_closed(attempt_id, now)
-        answer = save_answer(attempt_id, None, position, response, now, session_id, user_id)
+        answer = save_answer(
+            attempt_id, None, position, response, now, session_id, user_id, device=device
+        )
         shown = _displayed(qtype, order, answer.response)
         return Saved(position, answer.response, shown, now, answer.attempt.deadline)
     return Saved(position, response, _displayed(qtype, order, response), now, deadline)
@@ -429,9 +527,10 @@ def _refuse_if_closed(attempt_id, now):
         raise AttemptClosed(_("Time is up: answers saved after the deadline are not accepted."))
 
 
-def _conditional_update(answer_id, attempt_id, session_id, user_id, response, now):
-    """UPDATE the answer if its attempt is this user's, in this session, in progress
-    and within deadline plus grace; the attempt's deadline, or None when refused."""
+def _conditional_update(answer_id, attempt_id, session_id, user_id, response, now, device):
+    """UPDATE the answer if its attempt is this user's, in this session, in progress,
+    within deadline plus grace and not bound to another device; the attempt's
+    deadline, or None when refused."""
     from learning.models import Official
 
     ops = connection.ops
@@ -445,7 +544,7 @@ def _conditional_update(answer_id, attempt_id, session_id, user_id, response, no
         f"WHERE id = %s AND attempt_id = ("
         f"SELECT t.id FROM {attempts} t INNER JOIN {officials} o ON o.id = t.official_id "
         f"WHERE t.id = %s AND t.session_id = %s AND o.user_id = %s AND t.state = %s "
-        f"AND t.deadline >= %s{lock}) "
+        f"AND t.deadline >= %s AND (t.device = '' OR t.device = %s){lock}) "
         f"RETURNING (SELECT deadline FROM {attempts} WHERE id = %s)"
     )
     params = [
@@ -457,6 +556,7 @@ def _conditional_update(answer_id, attempt_id, session_id, user_id, response, no
         user_id,
         AttemptState.IN_PROGRESS.value,
         ops.adapt_datetimefield_value(now - grace()),
+        device,
         attempt_id,
     ]
     with connection.cursor() as cursor:
@@ -685,9 +785,36 @@ def refresh_deadlines(session, official=None, now=None):
         return cursor.rowcount
 
 
+def can_still_answer(session, terms, attempts, now):
+    """Whether a person assigned to the session, with these terms and attempts in it,
+    can still answer in it: an attempt in progress, or one they may yet start (now or
+    once it opens). No key of it may reach them meanwhile (exams.secrecy)."""
+    if any(a.state == AttemptState.IN_PROGRESS for a in attempts):
+        return True
+    if len(attempts) >= terms.attempts_allowed or now >= terms.closes_at:
+        return False
+    entry_closes = entry_closes_at(session, terms)
+    return entry_closes is None or now <= entry_closes
+
+
 def can_review(attempt, now=None):
-    """Whether answer keys and explanations may be shown for a finished attempt."""
-    return attempt.is_finished and reviewable(attempt.session, now)
+    """Whether answer keys and explanations may be shown for a finished attempt: the
+    review policy allows it and the official can no longer answer in the session,
+    under their own window and attempts. Questions other open exams ask are withheld
+    one by one on top of this (exams.secrecy)."""
+    if not attempt.is_finished:
+        return False
+    session = attempt.session
+    if session.is_practice:
+        return reviewable(session, now)
+    now = now or timezone.now()
+    official = attempt.official
+    terms = terms_for(session, override_for(session, official))
+    mine = list(Attempt.objects.filter(session=session, official=official))
+    live = can_still_answer(session, terms, mine, now) and (
+        any(a.state == AttemptState.IN_PROGRESS for a in mine) or is_assigned(session, official)
+    )
+    return reviewable(session, now, closes_at=terms.closes_at, live=live)
 
 
 def remaining_seconds(attempt, now=None):

@@ -1,5 +1,5 @@
-"""The pre-appointment result certificate (任前法律知识考试成绩证明) as a PDF. It uses
-reportlab's built-in CID font STSong-Light, so no font file has to be shipped."""
+"""The pre-appointment result certificate (任前法律知识考试成绩证明) as a PDF, in the
+font of exams.pdf; the values are drawn as plain text (exams.pdf.text)."""
 
 from io import BytesIO
 
@@ -7,24 +7,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from .models import SessionCandidate
-
-FONT = "STSong-Light"
-
-
-def _font():
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+from .pdf import font as pdf_font
+from .pdf import text as pdf_text
 
 
 def certificate_pdf(attempt):
     """Bytes of a one-page A4 certificate for a finished attempt."""
-    font = _font()
+    font = pdf_font()
     session = attempt.session
     official = attempt.official
     # A make-up's candidates are named on the pre-appointment session it makes up.
@@ -55,7 +47,7 @@ def certificate_pdf(attempt):
     for label, value in rows:
         pdf.setFont(font, 13)
         pdf.drawString(90, y, f"{label}：")
-        pdf.drawString(220, y, str(value))
+        pdf.drawString(220, y, pdf_text(value))
         y -= 30
     pdf.setFont(font, 10)
     pdf.drawString(

@@ -1,5 +1,6 @@
 """The wrong-answer notebook: filled when attempts are graded, shown only where the
-source session's review policy lets answers be seen, cleared by answering right."""
+source session's review policy lets answers be seen and no exam still open to the
+official asks the question (exams.secrecy), cleared by answering right."""
 
 from django.db import connection
 from django.utils import timezone
@@ -34,26 +35,46 @@ def record_wrong_answers(attempt):
         return cursor.rowcount
 
 
-def reviewable(session, now=None):
+def reviewable(session, now=None, *, closes_at=None, live=False):
+    """Whether the review policy lets a person see the session's answers now. A formal
+    session never while they can still answer in it (`live`, issue #18); AFTER_CLOSE
+    also waits for their own window (`closes_at`, an override's). A practice is
+    always reviewable: its questions are withheld one by one (exams.secrecy)."""
     if session.kind == SessionKind.PRACTICE:
         return True
+    if live:
+        return False
     if session.review_policy == ReviewPolicy.AFTER_SUBMIT:
         return True
     if session.review_policy == ReviewPolicy.AFTER_CLOSE:
-        return session.is_closed(now)
+        now = now or timezone.now()
+        return now >= max(session.closes_at, closes_at or session.closes_at)
     return False
 
 
-def entries_for(official, *, cleared=False, now=None):
-    """Entries the official may see now (the source session allows review)."""
+def entries_for(official, guard, *, cleared=False):
+    """Entries the official may see now: the source session allows review and no
+    formal exam still open to them asks the question (`guard`, exams.secrecy.guard_for).
+    Returns (entries, how many are hidden)."""
     entries = NotebookEntry.objects.filter(official=official, cleared=cleared).select_related(
         "session"
     )
-    return [e for e in entries if reviewable(e.session, now)]
+    shown, hidden = [], 0
+    for entry in entries:
+        if not guard.reviewable(entry.session):
+            continue
+        if guard.hides(entry.question_id):
+            hidden += 1
+        else:
+            shown.append(entry)
+    return shown, hidden
 
 
-def check(entry, response):
-    """Mark a notebook practice answer; a right answer clears the entry."""
+def check(entry, response, guard):
+    """Mark a notebook practice answer; a right answer clears the entry. None, and
+    nothing marked, for a question the guard hides: the verdict would give its key."""
+    if guard.hides(entry.question_id):
+        return None
     response = "".join(sorted(set((response or "").upper())))
     correct = response == entry.snapshot["answer"]
     if correct and not entry.cleared:

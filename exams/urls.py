@@ -13,6 +13,8 @@ urlpatterns = [
     path("<id:session_pk>/attempts/<id:pk>/answer/", views.save, name="save"),
     path("<id:session_pk>/attempts/<id:pk>/submit/", views.submit, name="submit"),
     path("<id:session_pk>/attempts/<id:pk>/status/", views.status, name="status"),
+    path("<id:session_pk>/attempts/<id:pk>/report/", views.report, name="report"),
+    path("<id:session_pk>/attempts/<id:pk>/take-over/", views.take_over, name="take_over"),
     path("<id:session_pk>/attempts/<id:pk>/result/", views.result, name="result"),
     path(
         "<id:session_pk>/attempts/<id:pk>/certificate.pdf",

@@ -22,10 +22,10 @@ from django.views.decorators.http import require_GET, require_POST
 from learning.models import Official
 
 from . import attempts as engine
-from . import notebook
+from . import gate, integrity, notebook, secrecy
 from .assignments import my_session, my_sessions
 from .certificates import certificate_pdf
-from .models import Attempt, ExamSession, QuestionType
+from .models import Answer, Attempt, ExamSession, QuestionType
 from .models.questions import FALSE, TRUE
 
 NOTEBOOK_PRACTICE_SIZE = 20
@@ -85,14 +85,48 @@ def session_detail(request, pk):
         raise Http404
     now = timezone.now()
     # Attempts left may be used to improve a passing score (best attempt counts).
-    can_start = (
-        row.in_progress is None
-        and row.terms.opens_at <= now < row.terms.closes_at
-        and row.attempts_left > 0
-    )
-    return render(
-        request, "exams/session.html", {"row": row, "session": session, "can_start": can_start}
-    )
+    may_start = row.in_progress is None and now < row.terms.closes_at and row.attempts_left > 0
+    # Entry requirements show before the window opens too, so they can be met in time.
+    blockers = gate.blockers(session, official) if may_start else []
+    entry_closes = engine.entry_closes_at(session, row.terms)
+    entry_closed = entry_closes is not None and now > entry_closes
+    can_start = may_start and row.terms.opens_at <= now and not blockers and not entry_closed
+    context = {
+        "row": row,
+        "session": session,
+        "can_start": can_start,
+        "entry_closes": entry_closes,
+        "entry_closed": entry_closed and may_start,
+        "blockers": blockers,
+        "withheld_scores": withheld_scores(official, session, attempts),
+        "gate_met": may_start and not blockers and gate.has_gate(session),
+    }
+    return render(request, "exams/session.html", context)
+
+
+def _device(request):
+    """This browser's device (see exams.integrity), from its device cookie."""
+    return integrity.device_of(request.COOKIES.get(integrity.DEVICE_COOKIE, ""))
+
+
+def _with_device_cookie(request, view):
+    """Run `view(device)` with this browser's device, giving the browser a device
+    cookie first when it has none."""
+    cookie = request.COOKIES.get(integrity.DEVICE_COOKIE, "")
+    new = not cookie
+    if new:
+        cookie = integrity.new_device_cookie()
+    response = view(integrity.device_of(cookie))
+    if new:
+        response.set_cookie(
+            integrity.DEVICE_COOKIE,
+            cookie,
+            max_age=integrity.DEVICE_COOKIE_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 @login_required
@@ -100,12 +134,19 @@ def session_detail(request, pk):
 def start(request, pk):
     official = _official(request, with_department=True)
     session = get_object_or_404(ExamSession, pk=pk)
-    try:
-        attempt = engine.start_attempt(session, official)
-    except engine.ExamError as error:
-        messages.error(request, str(error))
-        return redirect("exams:session", pk=session.pk)
-    return redirect("exams:attempt", session_pk=session.pk, pk=attempt.pk)
+
+    # A practice draws around the questions an exam still open to them asks.
+    avoid = secrecy.guarded_question_ids(official) if session.is_practice else frozenset()
+
+    def start_on(device):
+        try:
+            attempt = engine.start_attempt(session, official, device=device, avoid=avoid)
+        except engine.ExamError as error:
+            messages.error(request, str(error))
+            return redirect("exams:session", pk=session.pk)
+        return redirect("exams:attempt", session_pk=session.pk, pk=attempt.pk)
+
+    return _with_device_cookie(request, start_on)
 
 
 # The attempt page's questions, written here rather than looped over in the template:
@@ -198,6 +239,20 @@ def attempt_page(request, session_pk, pk):
     attempt = _my_attempt(request, session_pk, pk)
     if engine.expire_if_due(attempt):
         return redirect("exams:result", session_pk=session_pk, pk=pk)
+    return _with_device_cookie(request, lambda device: _attempt_page(request, attempt, device))
+
+
+def _attempt_page(request, attempt, device):
+    try:
+        integrity.check_device(attempt, device)
+    except engine.DeviceLocked as locked:
+        return render(
+            request,
+            "exams/attempt_locked.html",
+            {"attempt": attempt, "session": attempt.session, "locked": locked},
+            status=409,
+        )
+    session = attempt.session
     answers = list(attempt.answers.order_by("position"))
     return render(
         request,
@@ -211,8 +266,28 @@ def attempt_page(request, session_pk, pk):
             "answered": sum(1 for a in answers if a.response),
             "server_now_ms": int(timezone.now().timestamp() * 1000),
             "keepalive_seconds": keepalive_seconds(),
+            "watch": session.count_leaving or session.require_fullscreen,
+            "leave_limit": session.leave_limit,
         },
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def take_over(request, session_pk, pk):
+    """Continue the attempt in this browser (sessions whose rule lets a second device
+    take over); the browser it was bound to is locked from its next request on."""
+    attempt = _my_attempt(request, session_pk, pk)
+
+    def take(device):
+        try:
+            integrity.take_over(attempt, device)
+        except engine.DeviceLocked as locked:
+            messages.error(request, str(locked))
+        return redirect("exams:attempt", session_pk=session_pk, pk=pk)
+
+    return _with_device_cookie(request, take)
 
 
 def keepalive_seconds():
@@ -264,8 +339,9 @@ def save(request, session_pk, pk):
     except ValueError:
         return _page_reply({"ok": False, "error": _("Missing question number.")}, status=400)
     response = request.POST.get("response", "")
+    device = _device(request)
     try:
-        saved = engine.autosave(pk, request.user.pk, session_pk, position, response)
+        saved = engine.autosave(pk, request.user.pk, session_pk, position, response, device=device)
         if saved is None:  # a practice: the save answers with feedback
             answer = engine.save_answer(
                 pk,
@@ -275,9 +351,12 @@ def save(request, session_pk, pk):
                 session_id=session_pk,
                 user_id=request.user.pk,
                 shown=True,
+                device=device,
             )
     except Attempt.DoesNotExist:
         raise Http404 from None
+    except engine.DeviceLocked as error:
+        return _locked_reply(error)
     except engine.AttemptClosed as error:
         return _page_reply({"ok": False, "closed": True, "error": str(error)}, status=409)
     except engine.ExamError as error:
@@ -301,13 +380,18 @@ def save(request, session_pk, pk):
         "remaining": engine.remaining_seconds(attempt),
     }
     if attempt.session.is_practice and answer.response:
-        correct = answer.response == answer.snapshot["answer"]
-        data["feedback"] = {
-            "correct": correct,
-            "answer": answer.display_letters(answer.snapshot["answer"]),
-            "explanation": answer.snapshot.get("explanation", ""),
-            "legal_basis": answer.snapshot.get("legal_basis", ""),
-        }
+        official = _official(request, with_department=True)
+        if answer.question_id in secrecy.guarded_question_ids(official):
+            # A formal exam still open to them asks it: not even right or wrong.
+            data["feedback"] = {"withheld": True, "message": str(secrecy.WITHHELD)}
+        else:
+            correct = answer.response == answer.snapshot["answer"]
+            data["feedback"] = {
+                "correct": correct,
+                "answer": answer.display_letters(answer.snapshot["answer"]),
+                "explanation": answer.snapshot.get("explanation", ""),
+                "legal_basis": answer.snapshot.get("legal_basis", ""),
+            }
     return _page_reply(data)
 
 
@@ -323,7 +407,51 @@ def status(request, session_pk, pk):
     if engine.expire_if_due(attempt):
         message = _("This attempt is over. Opening your result…")
         return _page_reply({"ok": False, "closed": True, "error": message}, status=409)
+    try:
+        integrity.check_device(attempt, _device(request))
+    except engine.DeviceLocked as error:
+        return _locked_reply(error)
     return _page_reply({"ok": True, "remaining": engine.remaining_seconds(attempt)})
+
+
+def _locked_reply(error):
+    """409 for a browser the attempt is not bound to; the page shows the message and
+    stops sending."""
+    return _page_reply({"ok": False, "locked": True, "error": str(error)}, status=409)
+
+
+@_signed_in_json
+@require_POST
+def report(request, session_pk, pk):
+    """What the exam page saw (the page or full screen left, a copy blocked), for the
+    session's anti-cheating switches. The server counts and decides (integrity.report);
+    the reply says how many departures are counted and whether the attempt was
+    submitted because of them."""
+    kind = request.POST.get("kind", "")
+    if kind not in integrity.REPORTABLE:
+        return _page_reply({"ok": False, "error": _("Unknown report.")}, status=400)
+    attempt = _my_attempt(request, session_pk, pk)
+    if engine.expire_if_due(attempt):
+        message = _("This attempt is over. Opening your result…")
+        return _page_reply({"ok": False, "closed": True, "error": message}, status=409)
+    try:
+        integrity.check_device(attempt, _device(request))
+    except engine.DeviceLocked as error:
+        return _locked_reply(error)
+    reported = integrity.report(attempt, kind)
+    data = {
+        "ok": True,
+        "departures": reported.departures,
+        "limit": reported.limit,
+        "counted": reported.counted,
+        "submitted": reported.submitted,
+    }
+    if reported.submitted:
+        data["error"] = _(
+            "You left the exam page %(count)s times. Your attempt has been submitted with "
+            "the answers saved."
+        ) % {"count": reported.departures}
+    return _page_reply(data)
 
 
 @never_cache
@@ -337,6 +465,12 @@ def submit(request, session_pk, pk):
         # (whose page still holds the unsent answers), not to this POST-only address.
         return redirect_to_login(reverse("exams:attempt", args=(session_pk, pk)))
     attempt = _my_attempt(request, session_pk, pk)
+    try:
+        integrity.check_device(attempt, _device(request))
+    except engine.DeviceLocked as error:
+        # A locked browser's form holds stale answers: it must not overwrite saved ones.
+        messages.error(request, str(error))
+        return redirect("exams:attempt", session_pk=session_pk, pk=pk)
     if not engine.expire_if_due(attempt):
         responses = {
             int(key[1:]): "".join(request.POST.getlist(key))
@@ -353,13 +487,42 @@ def result(request, session_pk, pk):
     attempt = _my_attempt(request, session_pk, pk)
     if not engine.expire_if_due(attempt):
         return redirect("exams:attempt", session_pk=session_pk, pk=pk)
+    attempt.official = _official(request, with_department=True)
     review = engine.can_review(attempt)
     answers = list(attempt.answers.order_by("position")) if review else []
+    # Questions a formal exam still open to them asks are shown without their answers.
+    withheld = secrecy.guarded_question_ids(attempt.official) if answers else frozenset()
+    score_withheld = bool(withheld) and any(a.question_id in withheld for a in answers)
+    if attempt.session.is_practice and not answers:
+        score_withheld = bool(withheld_scores(attempt.official, attempt.session, [attempt]))
     return render(
         request,
         "exams/result.html",
-        {"attempt": attempt, "session": attempt.session, "review": review, "answers": answers},
+        {
+            "attempt": attempt,
+            "session": attempt.session,
+            "review": review,
+            "answers": answers,
+            "withheld": withheld,
+            "score_withheld": attempt.session.is_practice and score_withheld,
+        },
     )
+
+
+def withheld_scores(official, session, attempts):
+    """Ids of the session's attempts whose score must not be shown: a practice's that
+    hold a question an exam still open to the official asks (with the feedback on the
+    others, the score would tell whether it was answered right; exams.secrecy)."""
+    if not session.is_practice:
+        return set()
+    practice = [a.pk for a in attempts if a.is_finished]
+    if not practice:
+        return set()
+    guarded = secrecy.guarded_question_ids(official)
+    if not guarded:
+        return set()
+    rows = Answer.objects.filter(attempt_id__in=practice, question_id__in=guarded)
+    return set(rows.values_list("attempt_id", flat=True).distinct())
 
 
 @login_required
@@ -376,19 +539,27 @@ def certificate(request, session_pk, pk):
 
 @login_required
 def notebook_page(request):
-    """My wrong-answer notebook, with a practice form over the open entries."""
-    official = _official(request)
-    entries = notebook.entries_for(official)[:NOTEBOOK_PRACTICE_SIZE]
+    """My wrong-answer notebook, with a practice form over the open entries. Entries
+    whose question a formal exam still open to me asks are left out (exams.secrecy)."""
+    official = _official(request, with_department=True)
+    guard = secrecy.guard_for(official)
+    entries, hidden = notebook.entries_for(official, guard)
+    entries = entries[:NOTEBOOK_PRACTICE_SIZE]
     results = {}
     if request.method == "POST":
         for entry in entries:
             response = "".join(request.POST.getlist(f"e{entry.pk}"))
             if response:
-                results[entry.pk] = notebook.check(entry, response)
+                results[entry.pk] = notebook.check(entry, response, guard)
     rows = [(entry, results.get(entry.pk)) for entry in entries]
-    cleared = len(notebook.entries_for(official, cleared=True))
+    cleared = len(notebook.entries_for(official, guard, cleared=True)[0])
     return render(
         request,
         "exams/notebook.html",
-        {"rows": rows, "checked": request.method == "POST", "cleared": cleared},
+        {
+            "rows": rows,
+            "checked": request.method == "POST",
+            "cleared": cleared,
+            "hidden": hidden,
+        },
     )

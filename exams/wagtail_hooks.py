@@ -1,12 +1,17 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from wagtail import hooks
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.menus import MenuItem
-from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.permission_policies.base import ModelPermissionPolicy
@@ -17,10 +22,10 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from learning import roles
 
-from . import audit, papers
+from . import audit, integrity, papers
 from .admin_views import QuestionImportViewSet
 from .forms import PaperForm
-from .models import Attempt, ExamSession, Paper, Question
+from .models import Attempt, AttemptState, ExamSession, Paper, Question
 from .observation_hooks import *  # noqa: F401,F403
 from .question_io import QuestionImporter
 from .reports import completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
@@ -98,8 +103,39 @@ class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
         return any(self.user_has_permission(user, action) for action in actions)
 
 
+class AttemptInspectView(InspectView):
+    """An attempt's facts, then its integrity log, and for an attempt bound to one
+    device the organizer's button to allow another."""
+
+    template_name = "exams/admin/attempt_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        attempt = self.object
+        context["integrity_events"] = list(attempt.integrity_events.all())
+        context["can_release"] = (
+            attempt.state == AttemptState.IN_PROGRESS
+            and bool(attempt.device)
+            and self.request.user.has_perm("exams.change_examsession")
+        )
+        return context
+
+
+@require_POST
+def release_device(request, pk):
+    """The organizer allows another device for an attempt bound to one (the session's
+    one-device rule); logged in the attempt's integrity log."""
+    if not request.user.has_perm("exams.change_examsession"):
+        raise PermissionDenied
+    attempt = get_object_or_404(Attempt.objects.select_related("session"), pk=pk)
+    if integrity.release_device(attempt, request.user):
+        messages.success(request, gettext("The next device to open this attempt may continue it."))
+    return redirect("exams_attempts:inspect", pk)
+
+
 class AttemptViewSet(ModelViewSet):
     model = Attempt
+    inspect_view_class = AttemptInspectView
     name = "exams_attempts"
     icon = "tasks"
     menu_label = _("Results")
@@ -107,7 +143,17 @@ class AttemptViewSet(ModelViewSet):
     url_prefix = "exams/attempts"
     inspect_view_enabled = True
     copy_view_enabled = False
-    list_display = ["official", "session", "number", "state", "score", "band", "passed"]
+    list_display = [
+        "official",
+        "session",
+        "number",
+        "state",
+        "score",
+        "band",
+        "passed",
+        Column("departures", label=_("Departures")),
+        Column("integrity_count", label=_("Integrity log")),
+    ]
     list_filter = ["session", "state", "band", "passed"]
     list_export = [
         "session",
@@ -122,6 +168,7 @@ class AttemptViewSet(ModelViewSet):
         "band",
         "passed",
         "verification_code",
+        "departures",
     ]
     export_filename = "exam-results"
     search_fields = ["verification_code", "official__user__name", "official__staff_number"]
@@ -139,17 +186,24 @@ class AttemptViewSet(ModelViewSet):
         "band",
         "passed",
         "verification_code",
+        "departures",
     ]
+
+    # Our bounded id converter: a 20-digit id is a 404, not an overflow.
+    pk_path_converter = "id"
 
     # Only the listing, its export and the inspect view are routed; the form is never used.
     form_fields = ["state"]
     read_only_views = {"index", "index_results", "inspect"}
 
     def get_urlpatterns(self):
-        return [p for p in super().get_urlpatterns() if p.name in self.read_only_views]
+        patterns = [p for p in super().get_urlpatterns() if p.name in self.read_only_views]
+        return [*patterns, path("<id:pk>/release-device/", release_device, name="release_device")]
 
     def get_queryset(self, request):
-        return Attempt.objects.select_related("session", "official__user")
+        return Attempt.objects.select_related("session", "official__user").annotate(
+            integrity_count=Count("integrity_events")
+        )
 
 
 class ExamsViewSetGroup(SnippetViewSetGroup):

@@ -9,6 +9,8 @@ from wagtail.admin.views.account import LogoutView as WagtailLogoutView
 
 from allauth.account.adapter import DefaultAccountAdapter
 
+from learning import lockout
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
@@ -20,6 +22,20 @@ class AccountAdapter(DefaultAccountAdapter):
         user.set_password(password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
+
+    def pre_authenticate(self, request, **credentials):
+        """Failed sign-ins are counted per account, whichever of its identifiers was
+        typed, and per client address (learning/lockout.py); allauth counts per typed
+        identifier. While locked, no password is checked, so a right one signs nobody in."""
+        login = credentials.get("email") or credentials.get("username") or ""
+        self._login_failed_rl_usage, until = lockout.consume_attempt(request, login)
+        if until is not None:
+            raise lockout.lockout_error(until)
+
+    def _delete_login_attempts_cached_email(self, request, **credentials):
+        """A password reset clears the account's failures, as in allauth, under our
+        per-account counters."""
+        lockout.clear_accounts(request, credentials.get("email") or "")
 
 
 class AdminLogoutView(View):

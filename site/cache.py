@@ -19,7 +19,10 @@ call. The site then works at database speed until Redis is back.
 
 Sessions do not live in this cache (SESSION_ENGINE is the database backend), so
 nobody is signed out, and no stale session can come back from the cache after an
-outage. Sign-in rate limits are not enforced while Redis is down (they fail open).
+outage. `add` answers True while Redis is down: a lock nobody can share is nobody's
+to refuse (allauth's rate-limit lock would otherwise refuse every sign-in with 429,
+and the sign-in lockout fails open: passwords are still checked), and the version
+keys taken with `add` are read back anyway, as misses.
 """
 
 import logging
@@ -75,7 +78,7 @@ class FailSafeRedisCache(RedisCache):
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guard(
-            lambda: super(FailSafeRedisCache, self).add(key, value, timeout, version), False
+            lambda: super(FailSafeRedisCache, self).add(key, value, timeout, version), True
         )
 
     def get(self, key, default=None, version=None):

@@ -1,5 +1,6 @@
 from .attempts import Answer, Attempt, AttemptState, Band
 from .exports import ExportJob, ExportStatus
+from .integrity import IntegrityEvent, IntegrityKind
 from .notebook import NotebookEntry
 from .observations import (
     Attendance,
@@ -13,6 +14,7 @@ from .plans import PlanExam
 from .questions import Difficulty, Question, QuestionType
 from .reminders import Reminder, ReminderStatus
 from .sessions import (
+    DeviceRule,
     ExamSession,
     Grading,
     ReviewPolicy,
@@ -31,11 +33,14 @@ __all__ = [
     "Attempt",
     "AttemptState",
     "Band",
+    "DeviceRule",
     "Difficulty",
     "ExamSession",
     "ExportJob",
     "ExportStatus",
     "Grading",
+    "IntegrityEvent",
+    "IntegrityKind",
     "NotebookEntry",
     "Paper",
     "PaperMode",

@@ -68,6 +68,11 @@ class Attempt(models.Model):
     band = models.CharField(_("band"), max_length=10, choices=Band.choices, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)
     verification_code = models.CharField(_("verification code"), max_length=16, blank=True)
+    # Exam integrity (see exams.integrity): the device the attempt is bound to (a
+    # hash of its browser's device cookie), and departures from the page counted.
+    device = models.CharField(_("device"), max_length=64, blank=True)
+    departures = models.PositiveSmallIntegerField(_("departures from the page"), default=0)
+    last_departure_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AttemptQuerySet.as_manager()
 

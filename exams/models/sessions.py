@@ -1,5 +1,6 @@
 """Exam sessions (考试安排): when a paper is open, to whom, and on what terms."""
 
+from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -31,6 +32,12 @@ class ReviewPolicy(models.TextChoices):
     AFTER_SUBMIT = "after_submit", _("After the attempt is submitted")
     AFTER_CLOSE = "after_close", _("After the session closes")
     NEVER = "never", _("Never")
+
+
+class DeviceRule(models.TextChoices):
+    ANY = "any", _("Any device")
+    ASK_ORGANIZER = "ask_organizer", _("One device; another only when the organizer allows it")
+    TAKE_OVER = "take_over", _("One device; a second one takes over and locks the first")
 
 
 class ExamSessionQuerySet(models.QuerySet):
@@ -112,6 +119,63 @@ class ExamSession(ClusterableModel):
         related_name="makeups",
         verbose_name=_("makes up for"),
     )
+    # Entry requirements (the credit gate): checked when an official starts.
+    gate_hours = models.DecimalField(
+        _("study hours required first"),
+        max_digits=5,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Credit hours of the session's year an official needs before starting."),
+    )
+    gate_topics = ParentalManyToManyField(
+        "learning.LawTopic",
+        blank=True,
+        related_name="+",
+        verbose_name=_("hours on these topics only"),
+        help_text=_("Leave empty to count study of every topic."),
+    )
+    gate_required_lectures = models.BooleanField(
+        _("required lectures first"),
+        default=False,
+        help_text=_("The required lectures of the official's study plans must be completed."),
+    )
+    gate_makeup_after_fail = models.BooleanField(
+        _("only after a failed attempt"),
+        default=False,
+        help_text=_("A make-up exam: only officials who sat the original exam and failed."),
+    )
+    # Anti-cheating switches, all off by default. Browser measures deter; they
+    # cannot prevent (README: exam integrity).
+    count_leaving = models.BooleanField(
+        _("count leaving the page"),
+        default=False,
+        help_text=_("Switching away from the exam page is counted and the official warned."),
+    )
+    leave_limit = models.PositiveSmallIntegerField(
+        _("submit after this many departures"),
+        default=0,
+        help_text=_("0: count only. Otherwise the attempt is submitted at this count."),
+    )
+    block_copy = models.BooleanField(
+        _("block copy, paste and selection"),
+        default=False,
+        help_text=_("Also the context menu, on the exam page."),
+    )
+    require_fullscreen = models.BooleanField(
+        _("full screen"),
+        default=False,
+        help_text=_("Full screen is requested; leaving it counts as leaving the page."),
+    )
+    entry_cutoff_minutes = models.PositiveSmallIntegerField(
+        _("entry closes after (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("No start later than this many minutes after the window opens."),
+    )
+    device_rule = models.CharField(
+        _("devices"), max_length=20, choices=DeviceRule.choices, default=DeviceRule.ANY
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ExamSessionQuerySet.as_manager()
@@ -151,6 +215,25 @@ class ExamSession(ClusterableModel):
             ],
             heading=_("Who must take it"),
         ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("gate_hours"), FieldPanel("gate_topics")]),
+                FieldRowPanel(
+                    [FieldPanel("gate_required_lectures"), FieldPanel("gate_makeup_after_fail")]
+                ),
+            ],
+            heading=_("Entry requirements"),
+            classname="collapsed",
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("count_leaving"), FieldPanel("leave_limit")]),
+                FieldRowPanel([FieldPanel("block_copy"), FieldPanel("require_fullscreen")]),
+                FieldRowPanel([FieldPanel("entry_cutoff_minutes"), FieldPanel("device_rule")]),
+            ],
+            heading=_("Exam integrity"),
+            classname="collapsed",
+        ),
         InlinePanel("overrides", label=_("Per-person overrides"), heading=_("Overrides")),
     ]
 
@@ -167,6 +250,16 @@ class ExamSession(ClusterableModel):
 
     def __str__(self):
         return self.title
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Remember the device rule as loaded: turning it back to any device frees the
+        attempts bound under the old rule (see _session_saved)."""
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_device_rule = instance.__dict__.get("device_rule", DeviceRule.ANY)
+        return instance
+
+    loaded_device_rule = DeviceRule.ANY
 
     @property
     def gives_certificate(self):
@@ -190,6 +283,10 @@ class ExamSession(ClusterableModel):
             errors["makes_up"] = _("A make-up exam must name the session it makes up.")
         if self.makes_up_id and self.kind != SessionKind.MAKEUP:
             errors["makes_up"] = _("Only a make-up exam can make up another session.")
+        if self.gate_makeup_after_fail and self.kind != SessionKind.MAKEUP:
+            errors["gate_makeup_after_fail"] = _(
+                "Only a make-up exam can be limited to those who failed the original."
+            )
         if self.attempts_allowed < 1:
             errors["attempts_allowed"] = _("Allow at least one attempt.")
         if errors:
@@ -266,10 +363,15 @@ def _session_saved(sender, instance, created, raw=False, using=None, **kwargs):
     """Window or duration may have changed. Again once the edit commits, so an attempt
     started meanwhile from the old terms does not keep them."""
     if created or raw:
+        instance.loaded_device_rule = instance.device_rule
         return
     from ..attempts import refresh_deadlines
 
     refresh_deadlines(instance)
+    if instance.device_rule == DeviceRule.ANY and instance.loaded_device_rule != DeviceRule.ANY:
+        # Any device again: attempts bound under the old rule are free.
+        instance.attempts.filter(state="in_progress").exclude(device="").update(device="")
+    instance.loaded_device_rule = instance.device_rule
     if transaction.get_connection(using).in_atomic_block:
         transaction.on_commit(lambda: refresh_deadlines(instance), using=using)
 

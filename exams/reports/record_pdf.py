@@ -5,8 +5,9 @@ observations. Completion comes from `learning.completion.evaluate`; the lists co
 from a few bulk queries per chunk of officials, so a department's records print
 with a bounded number of queries.
 
-The text uses reportlab's built-in CID font STSong-Light (as exams/certificates.py),
-so no font file is shipped and the text stays extractable (pypdf reads it back)."""
+Every paragraph comes from exams.pdf, which escapes it: names and titles are shown
+as typed, never read as reportlab markup. The text stays extractable (pypdf reads it
+back)."""
 
 import dataclasses
 import datetime
@@ -24,7 +25,6 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (
     KeepTogether,
     PageBreak,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -36,9 +36,9 @@ from learning.models import Department, Official, SessionAttendance, StudyRecord
 from learning.models.study import year_bounds
 
 from .. import grading
-from ..certificates import _font
 from ..models import Attempt, AttemptState, ExamSession
 from ..models.observations import ATTENDED_STATUSES, Attendance
+from ..pdf import font, paragraph
 
 CHUNK_SIZE = 200
 
@@ -222,17 +222,17 @@ def record_sheets(officials, year, progress=None):
 
 class _Styles:
     def __init__(self):
-        font = _font()
-        self.font = font
+        name = font()
+        self.font = name
         self.title = ParagraphStyle(
-            "title", fontName=font, fontSize=18, leading=24, alignment=1, spaceAfter=6
+            "title", fontName=name, fontSize=18, leading=24, alignment=1, spaceAfter=6
         )
         self.heading = ParagraphStyle(
-            "heading", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4
+            "heading", fontName=name, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4
         )
-        self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
+        self.body = ParagraphStyle("body", fontName=name, fontSize=9.5, leading=13, wordWrap="CJK")
         self.small = ParagraphStyle(
-            "small", fontName=font, fontSize=8, leading=10, textColor=colors.grey
+            "small", fontName=name, fontSize=8, leading=10, textColor=colors.grey
         )
 
 
@@ -241,8 +241,8 @@ def _date(value):
 
 
 def _table(styles, headers, rows, widths):
-    data = [[Paragraph(str(h), styles.body) for h in headers]]
-    data += [[Paragraph(str(cell), styles.body) for cell in row] for row in rows]
+    data = [[paragraph(h, styles.body) for h in headers]]
+    data += [[paragraph(cell, styles.body) for cell in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -257,9 +257,9 @@ def _table(styles, headers, rows, widths):
 
 
 def _section(styles, title, headers, rows, widths, empty):
-    heading = Paragraph(title, styles.heading)
+    heading = paragraph(title, styles.heading)
     if not rows:
-        return [heading, Paragraph(empty, styles.body)]
+        return [heading, paragraph(empty, styles.body)]
     return [heading, _table(styles, headers, rows, widths)]
 
 
@@ -267,7 +267,7 @@ def _flowables(sheet, styles):
     official, completion = sheet.official, sheet.completion
     yes, no = _("Yes"), _("No")
     story = [
-        Paragraph(_("Personal study record %(year)s") % {"year": sheet.year}, styles.title),
+        paragraph(_("Personal study record %(year)s") % {"year": sheet.year}, styles.title),
         _table(
             styles,
             [_("Name"), _("Staff number"), _("Department"), _("Position")],
@@ -291,13 +291,13 @@ def _flowables(sheet, styles):
         }
         overall = _("Complete") if completion.is_complete else _("Not complete")
         story += [
-            Paragraph(credit, styles.body),
-            Paragraph(
+            paragraph(credit, styles.body),
+            paragraph(
                 _("Study plans: %(plans)s")
                 % {"plans": "、".join(p.title for p in completion.plans)},
                 styles.body,
             ),
-            Paragraph(_("Overall: %(state)s") % {"state": overall}, styles.body),
+            paragraph(_("Overall: %(state)s") % {"state": overall}, styles.body),
         ]
         items = [(item, True) for item in completion.done] + [
             (item, False) for item in completion.missing
@@ -320,7 +320,7 @@ def _flowables(sheet, styles):
         )
     else:
         story.append(
-            Paragraph(
+            paragraph(
                 _("No study plan applies for this year. Credit hours: %(done)s")
                 % {"done": completion.credited_hours},
                 styles.body,
@@ -367,7 +367,7 @@ def _flowables(sheet, styles):
     story.append(Spacer(1, 6 * mm))
     story.append(
         KeepTogether(
-            Paragraph(
+            paragraph(
                 _("Printed %(when)s") % {"when": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
                 styles.small,
             )
@@ -395,7 +395,7 @@ def records_pdf(officials, year, progress=None):
             story.append(PageBreak())
         story += _flowables(sheet, styles)
     if not story:
-        story.append(Paragraph(_("No officials."), styles.body))
+        story.append(paragraph(_("No officials."), styles.body))
     document.build(story)
     return buffer.getvalue()
 

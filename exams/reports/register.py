@@ -2,9 +2,11 @@
 pre-appointment exam, the post they are proposed for, their attempts in the session
 and its make-ups, the best result and a link to the certificate. HR checks it before
 an appointment. A year's candidates are few (dozens), so the register is built whole
-in three queries and then filtered and paginated."""
+in three queries (and those of the credit gate for each gated exam with candidates
+who have not sat it) and then filtered and paginated."""
 
 import dataclasses
+from collections import defaultdict
 
 from django import forms
 from django.db.models import Q
@@ -14,14 +16,16 @@ from django.utils.translation import gettext_lazy
 
 from learning.models import Official
 
+from .. import gate
 from ..models import Attempt, ExamSession, SessionCandidate, SessionKind
 from .access import can_see_official, scope_root
 
-PASSED, FAILED, NOT_TAKEN = "passed", "failed", "not_taken"
+PASSED, FAILED, NOT_TAKEN, BLOCKED = "passed", "failed", "not_taken", "blocked"
 RESULTS = [
     (PASSED, gettext_lazy("Passed")),
     (FAILED, gettext_lazy("Not passed")),
     (NOT_TAKEN, gettext_lazy("Not taken")),
+    (BLOCKED, gettext_lazy("Blocked by entry requirements")),
 ]
 
 
@@ -30,6 +34,7 @@ class RegisterRow:
     candidate: SessionCandidate
     makeups: list
     attempts: list
+    blockers: list = dataclasses.field(default_factory=list)  # gate.Blocker, when not taken
 
     @property
     def official(self):
@@ -51,12 +56,22 @@ class RegisterRow:
     def result(self):
         best = self.best
         if best is None:
-            return NOT_TAKEN
+            return BLOCKED if self.blockers else NOT_TAKEN
         return PASSED if best.passed else FAILED
+
+    @property
+    def blocked_reason(self):
+        return "; ".join(blocker.message for blocker in self.blockers)
 
     @property
     def result_label(self):
         return dict(RESULTS)[self.result]
+
+    @property
+    def departures(self):
+        """Departures from the exam page counted over the candidate's attempts (the
+        session's anti-cheating switches; the log is in each attempt's inspect view)."""
+        return sum(attempt.departures for attempt in self.attempts)
 
     @property
     def date(self):
@@ -121,9 +136,25 @@ def register(user, year, result="", q=""):
         )
         for c in candidates
     ]
+    if result in ("", NOT_TAKEN, BLOCKED):
+        mark_blocked(rows)
     if result:
         rows = [row for row in rows if row.result == result]
     return rows
+
+
+def mark_blocked(rows):
+    """Set the blockers of candidates who have not sat their exam and may not start it
+    yet (its credit gate): one batch per gated exam, however many candidates."""
+    waiting = defaultdict(list)
+    for row in rows:
+        if not row.attempts and gate.has_gate(row.session):
+            waiting[row.session.pk].append(row)
+    for session_rows in waiting.values():
+        session = session_rows[0].session
+        blocked = gate.blocked_officials(session, [r.candidate.official_id for r in session_rows])
+        for row in session_rows:
+            row.blockers = blocked.get(row.candidate.official_id, [])
 
 
 def certificate_attempt(user, pk):
@@ -162,6 +193,8 @@ def headers():
         _("Result"),
         _("Date"),
         _("Verification code"),
+        _("Blocked by entry requirements"),
+        _("Departures from the page"),
     ]
 
 
@@ -182,4 +215,6 @@ def xlsx_rows(rows):
             str(row.result_label),
             row.date,
             best.verification_code if best is not None else "",
+            row.blocked_reason,
+            row.departures,
         ]

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from learning.models import User
+from learning.text import printable
 
 from ..models import Reminder, ReminderStatus
 
@@ -44,10 +45,12 @@ def record_url():
 
 def _message(row, year, connection):
     with translation.override(settings.LANGUAGE_CODE):
+        # A plain-text mail: names and titles lose control characters and line
+        # breaks, so they neither act on a terminal nor forge lines of their own.
         context = {
-            "official": row.official,
+            "name": printable(row.official.name),
             "year": year,
-            "missing": row.missing,
+            "missing": [printable(line) for line in row.missing],
             "record_url": record_url(),
         }
         subject = render_to_string("exams/email/reminder_subject.txt", context)

@@ -2,7 +2,10 @@
 environment variables (see .env.example); per-environment files refine these."""
 
 import os
+import secrets
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from wagtail.embeds import oembed_providers
 
@@ -23,6 +26,32 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def secret_key_from_file(path):
+    """The key kept in `path`, made on first use: a random key readable by its owner
+    only. Each clone then signs with its own key, where a constant in the repository
+    would let anyone forge sessions and check-in codes on every demo left running.
+    Written to a temporary file and linked into place, so a second process starting
+    at the same moment reads the same key, never a half-written one."""
+    path = Path(path)
+    if not path.exists():
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it and a new key is made.")
+    return key
+
+
+# Required in production; development reads a per-clone key file (dev.py), tests
+# make one per run (test.py). No key lives in the repository.
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
@@ -254,6 +283,15 @@ XUEFA_SCREEN_POLL_SECONDS = int(os.environ.get("XUEFA_SCREEN_POLL_SECONDS", "30"
 XUEFA_SCREEN_SEEN_INTERVAL = int(os.environ.get("XUEFA_SCREEN_SEEN_INTERVAL", "60"))
 XUEFA_SCREEN_OFFLINE_AFTER = int(os.environ.get("XUEFA_SCREEN_OFFLINE_AFTER", "300"))
 XUEFA_SCREEN_PLAY_LOG_DAYS = int(os.environ.get("XUEFA_SCREEN_PLAY_LOG_DAYS", "180"))
+# Play reports (content/plays.py): a screen reports plays only of items its playlists
+# hold, or held until a report found them gone less than XUEFA_SCREEN_PLAY_GRACE_HOURS
+# ago; a play lasts at most its slot plus XUEFA_SCREEN_PLAY_MARGIN_SECONDS (a video
+# without a set duration XUEFA_SCREEN_VIDEO_MAX_SECONDS); a screen earns
+# XUEFA_SCREEN_PLAYS_PER_MINUTE plays a minute (one per 3 s, the shortest slot).
+XUEFA_SCREEN_PLAY_GRACE_HOURS = int(os.environ.get("XUEFA_SCREEN_PLAY_GRACE_HOURS", "24"))
+XUEFA_SCREEN_PLAY_MARGIN_SECONDS = int(os.environ.get("XUEFA_SCREEN_PLAY_MARGIN_SECONDS", "5"))
+XUEFA_SCREEN_VIDEO_MAX_SECONDS = int(os.environ.get("XUEFA_SCREEN_VIDEO_MAX_SECONDS", "3600"))
+XUEFA_SCREEN_PLAYS_PER_MINUTE = int(os.environ.get("XUEFA_SCREEN_PLAYS_PER_MINUTE", "20"))
 # Exams (exams app): seconds after an attempt's deadline during which answer saves
 # already in flight are still accepted; and whether a multiple-choice answer that picks
 # only some correct options (and no wrong one) earns part of the points.

@@ -1,8 +1,11 @@
-"""Test settings: fast password hashing, in-memory cache, immediate tasks."""
+"""Test settings: fast password hashing, in-memory cache, immediate tasks, and a
+key made afresh for each run (each test process)."""
+
+import secrets
 
 from .base import *  # noqa: F403
 
-SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = secrets.token_urlsafe(50)
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = [

@@ -39,8 +39,9 @@ def play(item, minutes_ago=5, play_id=None, duration=15):
 def test_a_resent_batch_counts_once(client, screen):
     first, second = PublicityItem.objects.order_by("pk")
     batch = {"plays": [play(first, 10, "a1"), play(second, 9, "a2"), play(first, 8, "a3")]}
-    assert post(client, screen, batch).json() == {"accepted": 3, "new": 3}
-    assert post(client, screen, batch).json() == {"accepted": 3, "new": 0}
+    done = {"accepted": 3, "new": 3, "refused": {}, "capped": []}
+    assert post(client, screen, batch).json() == done
+    assert post(client, screen, batch).json() == {**done, "new": 0}
     assert PlayLog.objects.filter(screen=screen).count() == 3
     log = PlayLog.objects.get(play_id="a2")
     assert log.item == second and log.duration == 15 and log.reported_at is not None
@@ -63,7 +64,8 @@ def test_plays_without_ids_from_older_players_are_idempotent_too(client, screen)
 
 
 def test_the_same_play_id_on_two_screens_is_two_plays(client, screen):
-    other = ScreenPlaylistFactory().screen
+    playlist = screen.playlist_assignments.get().playlist
+    other = ScreenPlaylistFactory(playlist=playlist).screen
     item = PublicityItem.objects.first()
     post(client, screen, {"plays": [play(item, 1, "p")]})
     post(client, other, {"plays": [play(item, 1, "p")]})
@@ -74,7 +76,12 @@ def test_plays_older_than_the_log_keeps_are_dropped(client, screen, settings):
     settings.XUEFA_SCREEN_PLAY_LOG_DAYS = 10
     item = PublicityItem.objects.first()
     batch = {"plays": [play(item, 11 * 24 * 60, "old"), play(item, 60, "recent")]}
-    assert post(client, screen, batch).json() == {"accepted": 1, "new": 1}
+    assert post(client, screen, batch).json() == {
+        "accepted": 1,
+        "new": 1,
+        "refused": {"old": "too_old"},
+        "capped": [],
+    }
     assert list(PlayLog.objects.values_list("play_id", flat=True)) == ["recent"]
 
 

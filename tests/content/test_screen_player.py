@@ -258,7 +258,7 @@ def test_plays_report_needs_no_csrf_token_and_updates_the_screen(screen):
     }
     response = client.post(plays_url(screen), json.dumps(payload), content_type="application/json")
     assert response.status_code == 200
-    assert response.json() == {"accepted": 2, "new": 2}
+    assert response.json() == {"accepted": 2, "new": 2, "refused": {}, "capped": []}
     screen.refresh_from_db()
     assert screen.last_item == second
     assert abs(screen.last_item_at - later) < timedelta(seconds=1)
@@ -300,9 +300,19 @@ def test_bad_play_reports_are_refused_clearly(client, screen, body):
 def test_plays_report_ignores_unknown_items_and_clamps_future_times(client, screen):
     item = PublicityItem.objects.first()
     future = (timezone.now() + timedelta(days=2)).isoformat()
-    payload = {"plays": [{"item": 999999, "at": future}, {"item": item.pk, "at": future}]}
+    payload = {
+        "plays": [
+            {"id": "u", "item": 999999, "at": future},
+            {"id": "k", "item": item.pk, "at": future},
+        ]
+    }
     response = client.post(plays_url(screen), json.dumps(payload), content_type="application/json")
-    assert response.json() == {"accepted": 1, "new": 1}
+    assert response.json() == {
+        "accepted": 1,
+        "new": 1,
+        "refused": {"u": "not_in_playlist"},
+        "capped": [],
+    }
     screen.refresh_from_db()
     assert screen.last_item_at <= timezone.now()
 

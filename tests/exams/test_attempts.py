@@ -262,6 +262,8 @@ def test_review_policy(exam, official):
     assert not engine.can_review(attempt)
     assert engine.can_review(attempt, now=exam.closes_at + timedelta(seconds=1))
     exam.review_policy = "after_submit"
+    assert not engine.can_review(attempt)  # two attempts left: the key would help them
+    exam.attempts_allowed = 1
     assert engine.can_review(attempt)
     exam.review_policy = "never"
     assert not engine.can_review(attempt, now=exam.closes_at + timedelta(days=1))

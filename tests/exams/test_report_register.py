@@ -200,3 +200,21 @@ def test_query_count_does_not_grow(size, hr_user, client, django_assert_max_num_
     assert response.context["total"] == size
     with django_assert_max_num_queries(12):
         assert client.get("/admin/reports/register.xlsx", {"year": YEAR}).status_code == 200
+
+
+def test_departures_from_the_page_are_summed_over_the_attempts(world, hr_user, client):
+    """The integrity log's count shows in the register, page and xlsx alike."""
+    from exams.models import Attempt
+
+    Attempt.objects.filter(pk=world["zhang_fail"].pk).update(departures=2)
+    Attempt.objects.filter(pk=world["zhang_pass"].pk).update(departures=1)
+    rows = {row.official.name: row for row in register.register(hr_user, YEAR)}
+    assert rows["张三"].departures == 3 and rows["李四"].departures == 0
+    assert rows["王五"].departures == 0
+    client.force_login(hr_user)
+    book = load_workbook(
+        io.BytesIO(client.get("/admin/reports/register.xlsx", {"year": YEAR}).content)
+    )
+    last = len(register.headers()) - 1
+    found = [line[last] for line in book.active.iter_rows(values_only=True) if "张三" in line]
+    assert found == [3]

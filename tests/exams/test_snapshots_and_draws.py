@@ -136,6 +136,7 @@ def edited_exam(db):
     session = ExamSessionFactory(
         paper=fixed_paper(list(questions.values()), points=Decimal("10")),
         review_policy="after_submit",
+        attempts_allowed=1,  # the key shows only once no attempt is left (issue #18)
     )
     return session, questions
 

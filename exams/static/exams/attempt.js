@@ -130,6 +130,12 @@
     function showFeedback(position, feedback) {
         var box = fieldset(position).querySelector(".feedback");
         box.hidden = false;
+        if (feedback.withheld) {
+            // A formal exam still open to this official asks it: no verdict, no key.
+            box.className = "feedback is-withheld";
+            box.textContent = feedback.message;
+            return;
+        }
         box.className = "feedback " + (feedback.correct ? "is-correct" : "is-wrong");
         box.textContent = "";
         var head = document.createElement("p");
@@ -140,14 +146,18 @@
         });
     }
 
-    function closeAttempt(message) {
+    // The attempt is over (to the result), or bound to another browser (`locked`:
+    // reload, and the page says what to do).
+    function closeAttempt(message, locked) {
         closed = true;
         window.clearTimeout(keepAliveTimer);
         var inputs = form.querySelectorAll("input[type=radio], input[type=checkbox]");
         for (var i = 0; i < inputs.length; i++) { inputs[i].disabled = true; }
         warning.textContent = message;
         warning.hidden = false;
-        window.setTimeout(function () { window.location.href = d.resultUrl; }, 2500);
+        window.setTimeout(function () {
+            if (locked) { window.location.reload(); } else { window.location.href = d.resultUrl; }
+        }, 2500);
     }
 
     // One request to the server, as {status, data}. A reply that is not the JSON
@@ -201,7 +211,7 @@
                 if (position in pending) { send(position); }
             } else if (result.status === 409) {
                 setState(position, d.msgClosed, "failed");
-                closeAttempt(result.data.error);
+                closeAttempt(result.data.error, result.data.locked);
             } else if (result.status === 400 || result.status === 404) {
                 // Refused for good (not a valid answer, not this official's attempt).
                 if (pending[position] === response) { delete pending[position]; }
@@ -235,7 +245,7 @@
         if (closed) { return; }
         request(d.statusUrl).then(function (result) {
             if (result.status === 200 && result.data.ok) { countdown.sync(result.data.remaining); }
-            else if (result.status === 409) { closeAttempt(result.data.error); }
+            else if (result.status === 409) { closeAttempt(result.data.error, result.data.locked); }
         }).catch(scheduleKeepAlive);
     }
 
@@ -277,7 +287,11 @@
     }
 
     form.addEventListener("submit", function (event) {
-        if (!closed && !window.confirm(d.msgConfirm)) { event.preventDefault(); return; }
+        // The confirmation dialog takes the focus: not a departure (integrity.js).
+        form.dataset.confirming = "1";
+        var sure = closed || window.confirm(d.msgConfirm);
+        delete form.dataset.confirming;
+        if (!sure) { event.preventDefault(); return; }
         withFreshToken();
         closed = true;
         pending = {};
