@@ -2,9 +2,19 @@
 
 from learning.dashboard import DashboardPanel
 
+from . import gate
 from .assignments import Status, my_sessions
 
 SHOWN = {Status.OPEN, Status.IN_PROGRESS, Status.SUBMITTED, Status.UPCOMING}
+# Where the official may still start an attempt, now or once the exam opens, and so
+# where an entry requirement can stand in the way.
+STARTABLE = {Status.OPEN, Status.SUBMITTED, Status.UPCOMING}
+
+
+def gate_blocked(official, rows):
+    """The pks of the rows' sessions (MySession) the official could start but for the
+    session's entry requirements; sessions without any cost no query."""
+    return set(gate.blocked_sessions(official, [r.session for r in rows if r.status in STARTABLE]))
 
 
 class ExamsPanel(DashboardPanel):
@@ -15,6 +25,8 @@ class ExamsPanel(DashboardPanel):
         return hasattr(self.request.user, "official")
 
     def get_context_data(self, parent_context=None):
-        rows = [r for r in my_sessions(self.request.user.official) if r.status in SHOWN]
+        official = self.request.user.official
+        rows = [r for r in my_sessions(official) if r.status in SHOWN]
         rows.sort(key=lambda r: (r.status == Status.UPCOMING, r.terms.closes_at))
-        return {"rows": rows[:5]}  # the panel always links to the full list
+        rows = rows[:5]  # the panel always links to the full list
+        return {"rows": rows, "blocked": gate_blocked(official, rows)}

@@ -25,6 +25,7 @@ from . import attempts as engine
 from . import gate, integrity, notebook, secrecy
 from .assignments import my_session, my_sessions
 from .certificates import certificate_pdf
+from .dashboard import gate_blocked
 from .models import Answer, Attempt, ExamSession, QuestionType
 from .models.questions import FALSE, TRUE
 
@@ -58,7 +59,8 @@ def _my_attempt(request, session_pk, pk):
 
 @login_required
 def index(request):
-    """My exams: only sessions assigned to me, with where I stand in each."""
+    """My exams: only sessions assigned to me, with where I stand in each, and which
+    of them I may not start yet for their entry requirements."""
     try:
         official = _official(request, with_department=True)
     except Http404:
@@ -70,7 +72,8 @@ def index(request):
         for attempt in expired:
             engine.expire_if_due(attempt)
         rows = my_sessions(official)
-    return render(request, "exams/index.html", {"rows": rows})
+    blocked = gate_blocked(official, rows) if official else set()
+    return render(request, "exams/index.html", {"rows": rows, "blocked": blocked})
 
 
 @login_required
@@ -403,15 +406,25 @@ def status(request, session_pk, pk):
     resets its countdown, which a sleeping laptop lets drift), and a request that
     keeps the session from idling out while the official reads. 409 once the
     attempt is over (an expired one is submitted now, with what was saved)."""
+    attempt, refusal = _open_attempt(request, session_pk, pk)
+    if refusal is not None:
+        return refusal
+    return _page_reply({"ok": True, "remaining": engine.remaining_seconds(attempt)})
+
+
+def _open_attempt(request, session_pk, pk):
+    """(the official's attempt, None) while it can still be answered from this
+    browser, else (None, the 409 the page acts on): over (an expired attempt is
+    submitted now, with what was saved), or bound to another browser."""
     attempt = _my_attempt(request, session_pk, pk)
     if engine.expire_if_due(attempt):
         message = _("This attempt is over. Opening your result…")
-        return _page_reply({"ok": False, "closed": True, "error": message}, status=409)
+        return None, _page_reply({"ok": False, "closed": True, "error": message}, status=409)
     try:
         integrity.check_device(attempt, _device(request))
     except engine.DeviceLocked as error:
-        return _locked_reply(error)
-    return _page_reply({"ok": True, "remaining": engine.remaining_seconds(attempt)})
+        return None, _locked_reply(error)
+    return attempt, None
 
 
 def _locked_reply(error):
@@ -430,14 +443,9 @@ def report(request, session_pk, pk):
     kind = request.POST.get("kind", "")
     if kind not in integrity.REPORTABLE:
         return _page_reply({"ok": False, "error": _("Unknown report.")}, status=400)
-    attempt = _my_attempt(request, session_pk, pk)
-    if engine.expire_if_due(attempt):
-        message = _("This attempt is over. Opening your result…")
-        return _page_reply({"ok": False, "closed": True, "error": message}, status=409)
-    try:
-        integrity.check_device(attempt, _device(request))
-    except engine.DeviceLocked as error:
-        return _locked_reply(error)
+    attempt, refusal = _open_attempt(request, session_pk, pk)
+    if refusal is not None:
+        return refusal
     reported = integrity.report(attempt, kind)
     data = {
         "ok": True,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -76,6 +76,10 @@ PAYLOADS = {
     "cjk-extension-b": ("𠮷𡈼",) * 2,
 }
 VISIBLE = dict(PAYLOADS.values())
+# PostgreSQL text cannot hold NUL (forms refuse it with Django's
+# ProhibitNullCharactersValidator before it gets that far): there the controls
+# payload goes in without it.
+VISIBLE.update({payload.replace("\x00", ""): shown for payload, shown in PAYLOADS.values()})
 MARKUP = ('<a href="http://evil.example/">', "<img src=", "<font color=red")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -225,9 +229,12 @@ def _rolled_back():
 def world(request, django_db_setup, django_db_blocker):
     """Every text field people set holds the payload. Built once per payload, since
     every output reads the same world and each test's changes are rolled back."""
+    payload = request.param
+    if connection.vendor == "postgresql":
+        payload = payload.replace("\x00", "")
     with django_db_blocker.unblock(), _rolled_back():
         screens.forget_documents()
-        yield _build(request.param)
+        yield _build(payload)
         screens.forget_documents()
 
 

@@ -3,22 +3,27 @@ everything it requires, with what each one misses and when they were last remind
 
 Standing comes from `learning.completion.evaluate` only, so this list and an
 official's own record can never disagree. An exempted official (`completion.exempt`)
-is never behind. Query counts do not grow with the number of officials: one query
-for who is in scope, `evaluate`'s bounded queries, then one query each for the
-shown officials and their last reminders (per chunk of ROW_CHUNK officials)."""
+is never behind. A required exam the official may not start yet (its credit gate)
+says why, so HR does not chase them to an exam they cannot sit. Query counts do not
+grow with the number of officials: one query for who is in scope, `evaluate`'s
+bounded queries, then one query each for the shown officials and their last
+reminders (per chunk of ROW_CHUNK officials), and the gate's batch for each gated
+exam the shown officials miss."""
 
 import dataclasses
+from collections import defaultdict
 
 from django import forms
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from learning.completion import evaluate, plans_for_year
 from learning.models import Official
 
-from ..models import Reminder
+from .. import gate
+from ..models import ExamSession, Reminder
 from .access import visible_departments, visible_officials
 
 ROW_CHUNK = 500
@@ -48,9 +53,11 @@ def missing_kinds(completion):
     return kinds
 
 
-def missing_lines(completion):
+def missing_lines(completion, blocked=None):
     """What the official misses, one line per kind, for people (the list, the xlsx
-    and the reminder e-mail say the same)."""
+    and the reminder e-mail say the same). `blocked` ({item key: [gate.Blocker]}) adds
+    why a required exam cannot be started yet to its title."""
+    blocked = blocked or {}
     lines = []
     if not completion.credit_met:
         lines.append(
@@ -60,7 +67,8 @@ def missing_lines(completion):
     labels = dict(MISSING_KINDS)
     by_kind = {}
     for item in completion.missing:
-        by_kind.setdefault(ITEM_KINDS.get(item.kind, item.kind), []).append(item.label)
+        label = blocked_label(item.label, blocked[item.key]) if item.key in blocked else item.label
+        by_kind.setdefault(ITEM_KINDS.get(item.kind, item.kind), []).append(label)
     for kind, _label in MISSING_KINDS:
         if kind in by_kind:
             lines.append(
@@ -69,15 +77,25 @@ def missing_lines(completion):
     return lines
 
 
+def blocked_label(title, blockers):
+    """An exam's title with what its entry requirements still ask of the official."""
+    reasons = pgettext("list separator", "; ").join(blocker.message for blocker in blockers)
+    return _("%(exam)s (blocked by entry requirements: %(reasons)s)") % {
+        "exam": title,
+        "reasons": reasons,
+    }
+
+
 @dataclasses.dataclass
 class BehindRow:
     official: Official
     completion: object
     last_reminded: object = None
+    blocked: dict = dataclasses.field(default_factory=dict)  # {item key: [gate.Blocker]}
 
     @property
     def missing(self):
-        return missing_lines(self.completion)
+        return missing_lines(self.completion, self.blocked)
 
     @property
     def missing_text(self):
@@ -172,7 +190,8 @@ def from_form(form):
 
 
 def build_rows(official_ids, completions, year):
-    """BehindRows for these officials, in the given order (two queries per chunk)."""
+    """BehindRows for these officials, in the given order (two queries per chunk, and
+    those of `mark_blocked`)."""
     rows = []
     for offset in range(0, len(official_ids), ROW_CHUNK):
         chunk = official_ids[offset : offset + ROW_CHUNK]
@@ -189,7 +208,26 @@ def build_rows(official_ids, completions, year):
             for pk in chunk
             if pk in officials
         )
+    mark_blocked(rows)
     return rows
+
+
+def mark_blocked(rows):
+    """Set on each row the required exams its official misses and may not start yet
+    (the exam's credit gate): one gate batch per gated exam, however many rows."""
+    sessions = {}
+    waiting = defaultdict(list)  # session pk: [(row, item key)]
+    for row in rows:
+        for item in row.completion.missing:
+            session = item.obj
+            if isinstance(session, ExamSession) and gate.has_gate(session):
+                sessions.setdefault(session.pk, session)
+                waiting[session.pk].append((row, item.key))
+    for pk, pairs in waiting.items():
+        blocked = gate.blocked_officials(sessions[pk], [row.official.pk for row, _key in pairs])
+        for row, key in pairs:
+            if row.official.pk in blocked:
+                row.blocked[key] = blocked[row.official.pk]
 
 
 def headers():
