@@ -23,6 +23,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from wagtail.images import get_image_model
@@ -72,6 +73,8 @@ class PlaylistDocument:
     body: bytes
     item_ids: frozenset
     valid_until: float
+    # {storage name: "image" or "video"}: the files this screen may fetch with its token.
+    media: dict
 
 
 # Each process reads the stamp from the cache at most this often: an edit or a token
@@ -170,7 +173,7 @@ def load_schedule(screen_pk, stamp=None):
     """The screen, its assignments and the default playlist, with entries and items;
     playlists already loaded under `stamp` are reused."""
     _stamp, playlists, _items = _shared_for(stamp)
-    screen = Screen.objects.only("name", "orientation").get(pk=screen_pk)
+    screen = Screen.objects.only("name", "orientation", "token").get(pk=screen_pk)
     assignments = list(ScreenPlaylist.objects.filter(screen_id=screen_pk))
     wanted = {a.playlist_id for a in assignments} - playlists.keys()
     if wanted:
@@ -183,6 +186,9 @@ def load_schedule(screen_pk, stamp=None):
 
 
 def _item_data(entry):
+    """What the player needs of an entry, shared by every screen that plays it:
+    posters and videos are named by their storage names, which each screen's
+    document turns into addresses under its own token (screen_media_url)."""
     item = entry.item
     data = {
         "id": item.pk,
@@ -193,9 +199,9 @@ def _item_data(entry):
     }
     if item.kind == PublicityItem.Kind.POSTER and item.image:
         rendition = item.image.get_rendition(POSTER_RENDITION)
-        data.update(image=rendition.url, width=rendition.width, height=rendition.height)
+        data.update(image=rendition.file.name, width=rendition.width, height=rendition.height)
     elif item.kind == PublicityItem.Kind.VIDEO and item.video:
-        data["video"] = item.video.url
+        data["video"] = item.video.file.name
     elif item.kind == PublicityItem.Kind.TEXT_CARD:
         data.update(headline=item.headline, points=item.point_list)
     elif item.kind == PublicityItem.Kind.QUOTATION:
@@ -232,6 +238,25 @@ def qr_data_uri(text):
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
+MEDIA_KINDS = ("image", "video")
+
+
+def screen_media_url(token, name):
+    """Where a screen fetches a file of its playlist: under its own token, since a
+    screen has no session and uploads have no public address."""
+    return reverse("content:screen_media", kwargs={"token": token, "name": name})
+
+
+def _with_media_urls(data, token):
+    """A screen's copy of shared item data, its file names turned into its addresses."""
+    if not any(kind in data for kind in MEDIA_KINDS):
+        return data
+    return {
+        key: screen_media_url(token, value) if key in MEDIA_KINDS else value
+        for key, value in data.items()
+    }
+
+
 def build_document(screen_pk, now=None, stamp=None):
     """The playlist document for a screen at `now`, and when it stops being right."""
     now = now or timezone.now()
@@ -240,16 +265,19 @@ def build_document(screen_pk, now=None, stamp=None):
     resolution = schedule.resolve(assignments, default, moment)
     item_data = _shared_for(stamp)[2]
     items = []
+    media = {}
     for entry in resolution.entries:
         if entry.pk not in item_data:
             item_data[entry.pk] = _item_data(entry)
-        items.append(item_data[entry.pk])
+        data = item_data[entry.pk]
+        media.update({data[kind]: kind for kind in MEDIA_KINDS if kind in data})
+        items.append(_with_media_urls(data, screen.token))
     document = {
         "screen": {"name": screen.name, "orientation": screen.orientation},
         "playlist": resolution.playlist.name if resolution.playlist else None,
         "poll_seconds": settings.XUEFA_SCREEN_POLL_SECONDS,
         "items": items,
-        "media": sorted({i[k] for i in items for k in ("image", "video") if k in i}),
+        "media": sorted({i[k] for i in items for k in MEDIA_KINDS if k in i}),
     }
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
@@ -258,6 +286,7 @@ def build_document(screen_pk, now=None, stamp=None):
         body=body,
         item_ids=frozenset(i["id"] for i in items),
         valid_until=resolution.valid_until.timestamp(),
+        media=media,
     )
 
 

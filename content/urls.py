@@ -9,4 +9,5 @@ urlpatterns = [
     path("<str:token>/playlist.json", views.screen_playlist, name="screen_playlist"),
     path("<str:token>/plays", views.screen_plays, name="screen_plays"),
     path("<str:token>/sw.js", views.screen_worker, name="screen_worker"),
+    path("<str:token>/media/<path:name>", views.screen_media, name="screen_media"),
 ]

@@ -1,6 +1,5 @@
 import json
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseNotFound, HttpResponseNotModified, JsonResponse
@@ -11,8 +10,9 @@ from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from learning import media
 from learning.dashboard import panels_for
 
 from . import plays, screens
@@ -153,6 +153,23 @@ def screen_plays(request, token):
     return _private(response)
 
 
+@require_safe
+def screen_media(request, token, name):
+    """A poster or video of the screen's current playlist, for the screen's token
+    alone (uploads have no public address). Any other file, however it is named, is
+    the same bare 404 as an unknown token."""
+    state = screens.screen_for_token(token)
+    if state is None:
+        return _screen_not_found()
+    kind = screens.playlist_document(state).media.get(name)
+    if kind is None:
+        return _screen_not_found()
+    storage = media.rendition_storage() if kind == "image" else media.document_storage()
+    response = media.file_response(request, storage, name)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @require_GET
 def screen_worker(request, token):
     """The service worker, served from below the player URL so that its scope covers
@@ -169,7 +186,8 @@ def screen_worker(request, token):
         "playlist_url_json": json.dumps(
             reverse("content:screen_playlist", kwargs={"token": token})
         ),
-        "media_url": settings.MEDIA_URL,
+        # The address of the screen's file "-", less the name: where its files live.
+        "media_prefix_json": json.dumps(screens.screen_media_url(token, "-")[:-1]),
     }
     response = render(request, "content/screen_worker.js", context, content_type="text/javascript")
     response["Service-Worker-Allowed"] = player_url

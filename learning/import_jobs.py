@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from . import crypto
 from .imports import PlanChanged, Preview, get_importer
 from .jobs import Progress
 from .models import ImportJob, ImportPhase, ImportStatus
@@ -27,6 +28,7 @@ DEFAULT_INLINE_BYTES = 200_000
 DEFAULT_KEEP_DAYS = 7
 DEFAULT_SEALED_HOURS = 24
 DEFAULT_STALE_MINUTES = 30
+SEALED_CONTEXT = "learning.importjob.sealed"
 
 
 class ImportRefused(Exception):
@@ -191,18 +193,26 @@ def _fernet():
 
 
 def seal(value):
-    return _fernet().encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
+    """`value` encrypted until it is taken: with SM4-GCM while XUEFA_SM_CRYPTO is on
+    (initial passwords are authentication data, GB/T 39786), else with Fernet."""
+    text = json.dumps(value, ensure_ascii=False)
+    if crypto.enabled():
+        return crypto.seal(text, SEALED_CONTEXT)
+    return _fernet().encrypt(text.encode()).decode()
 
 
 def take_sealed(job):
     """The sealed result, erased as it is read: it can be downloaded once. None when
-    it was taken already, purged, or cannot be decrypted (SECRET_KEY changed)."""
+    it was taken already, purged, or cannot be decrypted (SECRET_KEY or the SM4 key
+    changed)."""
     taken = ImportJob.objects.filter(pk=job.pk).exclude(sealed="").update(sealed="")
     if not taken or not job.sealed:
         return None
     try:
+        if crypto.is_sealed(job.sealed):
+            return json.loads(crypto.unseal(job.sealed, SEALED_CONTEXT))
         return json.loads(_fernet().decrypt(job.sealed.encode()))
-    except InvalidToken:
+    except (InvalidToken, crypto.TamperedValue, crypto.UnknownKey):
         return None
 
 

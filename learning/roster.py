@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from wagtail.log_actions import log
 
 from . import roles
+from .hashers import initial_password_hasher
 from .imports import Change, Importer, PlanChanged, Preview
 from .models import Department, DepartmentMembership, Official, User
 from .spreadsheets import add_sheet, new_workbook, workbook_bytes
@@ -585,7 +586,7 @@ def initial_password():
 
 def _initial_hash(password):
     # Re-hashed with the default hasher at the first sign-in.
-    return make_password(password, hasher="pbkdf2_sha256_initial")
+    return make_password(password, hasher=initial_password_hasher())
 
 
 def _create(rows, progress=None):

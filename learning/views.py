@@ -1,8 +1,10 @@
-"""Views for officials: the study heartbeat and their own study record."""
+"""Views for officials: the study heartbeat, their own study record, and the image
+files of the lectures they may open."""
 
 import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractYear
@@ -11,9 +13,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from . import credits
+from wagtail.images import get_image_model
+
+from . import credits, media
 from .completion import completion_for, providers
 from .models import SessionAttendance, StudyRecord
 
@@ -129,3 +133,20 @@ def study_history(official):
             entry["seconds"] += granted.get(official.pk, 0)
         entry["hours"] = round(entry["seconds"] / 3600, 1)
     return sorted(years.values(), key=lambda e: e["year"], reverse=True)
+
+
+@require_safe
+def media_file(request, name):
+    """A file under MEDIA_URL: only image renditions are served here, to those who
+    may see their image (learning/media.py). Documents go through /documents/; originals,
+    reflections and exports are never served from MEDIA_URL (404)."""
+    if not name.startswith(media.RENDITIONS_FOLDER):
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    image_id = media.image_id_of_rendition(name)
+    if image_id is None:
+        raise Http404
+    if not media.may_see(request, get_image_model(), image_id):
+        raise PermissionDenied
+    return media.file_response(request, media.rendition_storage(), name)

@@ -1,9 +1,11 @@
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from . import roles, roster
+from . import media, roles, roster
 from .admin_views import RosterImportViewSet
 from .viewsets import (
     DepartmentViewSet,
@@ -125,6 +127,17 @@ def learning_role_permissions():
         },
         roles.OFFICIAL: set(),
     }
+
+
+@hooks.register("before_serve_document")
+def documents_are_private(document, request):
+    """A document is sent only to those who may have it (learning/media.py): anyone
+    signed out goes to sign in; anyone else it is not for gets 403."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not media.may_see(request, type(document), document.pk):
+        raise PermissionDenied
+    return None
 
 
 @hooks.register("register_plan_requirements")

@@ -1,12 +1,12 @@
-from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.documents.views import serve as document_views
 
 from content import views as content_views
+from learning import media
 from learning.accounts import AdminLogoutView
 
 urlpatterns = [
@@ -31,19 +31,24 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("documents/", include(wagtaildocs_urls)),
+    # Wagtail's document routes; a download is checked per person (learning's
+    # before_serve_document hook), so no shared cache may keep it.
+    re_path(
+        r"^documents/(\d+)/(.*)$",
+        media.private_download(document_views.serve),
+        name="wagtaildocs_serve",
+    ),
+    path(
+        "documents/authenticate_with_password/<int:restriction_id>/",
+        document_views.authenticate_with_password,
+        name="wagtaildocs_authenticate_with_password",
+    ),
     path("exams/", include("exams.urls")),
     path("observations/", include("exams.observation_urls")),
-    # Study record (/me/record/) and the study heartbeat; no pattern at the root.
+    # Study record (/me/record/), the study heartbeat and uploads under MEDIA_URL (the
+    # checked image view; MEDIA_URL is never served as a folder, not even in
+    # development); no pattern at the root.
     path("", include("learning.urls")),
-]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-
-urlpatterns += [
     path("screens/", include("content.urls")),
     path("", include(wagtail_urls)),
 ]

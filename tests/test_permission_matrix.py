@@ -23,6 +23,9 @@ NOT_GET = "not_get"  # POST-only endpoints: a GET is refused for everyone
 TOKEN = "token"  # screens: authenticated by a secret token in the URL
 OWNER = "owner"  # one official's own object: others get 404, anonymous visitors sign in
 REPORTS = "reports"  # HR and organizers read (200); officials 403; anonymous to sign in
+# Uploads (documents, image renditions): anonymous to sign in; a made-up name is a 404;
+# real files answer each role as test_uploads_answer_each_role_exactly says.
+UPLOAD = "upload"
 
 RULES = [
     (r"^healthz$", PUBLIC),
@@ -59,8 +62,9 @@ RULES = [
     (r"^observations/$", SIGNED_IN),
     (r"^observations/checkin/<str:token>/$", OWNER),
     (r"^observations/<", OWNER),
-    (r"^screens/<str:token>/", TOKEN),
-    (r"^documents/", SIGNED_IN),
+    (r"^screens/<str:token>/", TOKEN),  # the player, its playlist, plays and media
+    (r"^documents/\(\\d\+\)/", UPLOAD),
+    (r"^media/<path:name>$", UPLOAD),
     # Wagtail serves the page tree last; pages check sign-in themselves.
     (r"^\(\(\?:\[\\w\\-\]\+/\)\*\)$", SIGNED_IN),
 ]
@@ -174,6 +178,9 @@ def check(spec, role, response, route=""):
             assert status in ((404, 405) if "<" in route else (200,))
     elif spec == NOT_GET:
         assert status in (302, 400, 401, 403, 404, 405)
+    elif spec == UPLOAD:
+        # Made-up names: nothing under MEDIA_URL but a rendition is ever served.
+        assert status == (405 if response.request["REQUEST_METHOD"] == "POST" else 404)
     elif spec == TOKEN:
         # 405 for a method the player never accepts says nothing about the token.
         assert status in (404, 405)
@@ -226,7 +233,7 @@ def _fill(route):
 PARAM_ROUTES = [
     (route, rule_for(route))
     for route, _ in ROUTES
-    if "<" in route and rule_for(route) in (OWNER, TOKEN, NOT_GET, REPORTS)
+    if "<" in route and rule_for(route) in (OWNER, TOKEN, NOT_GET, REPORTS, UPLOAD)
 ]
 
 
@@ -242,3 +249,84 @@ def test_routes_with_parameters_never_show_what_is_not_yours(client_for, role):
                 check(spec, role, response, route)
             except AssertionError as error:
                 raise AssertionError(f"{url} as {role}: {response.status_code} ({spec})") from error
+
+
+# Uploads, with real files: the exact outcome per role. A document of an open lecture;
+# a document and an image of a lecture whose audience (its privacy setting) is a group
+# none of the roles is in; a document no lecture uses; and files by their storage
+# address, which nobody gets. Refused officials get 403 (the file exists, and they
+# had to know its id and name); back-office users have every upload.
+SIGN_IN = "sign in"
+UPLOAD_OUTCOMES = {
+    # role: (open lecture, restricted lecture, used by no lecture, storage address)
+    "anonymous": (SIGN_IN, SIGN_IN, SIGN_IN, 404),
+    "official": (200, 403, 403, 404),
+    "organizer": (200, 200, 200, 404),
+    "hr": (200, 200, 200, 404),
+    "superuser": (200, 200, 200, 404),
+}
+
+
+@pytest.fixture
+def uploads(db, settings, tmp_path):
+    import io
+
+    from django.contrib.auth.models import Group
+    from django.core.files.base import ContentFile
+    from django.core.files.images import ImageFile
+
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+    from wagtail.models import PageViewRestriction
+
+    from PIL import Image as PILImage
+
+    from tests.learning.factories import make_lecture
+
+    # On disk, as in development and on a shared volume (tests keep media in memory).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path
+
+    def document(name):
+        doc = get_document_model()(title=name)
+        doc.file.save(name, ContentFile(b"%PDF-1.4 " + name.encode()), save=False)
+        doc.save()
+        return doc
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (40, 30), (200, 30, 30)).save(buffer, format="PNG")
+    image = get_image_model().objects.create(
+        title="挂图", file=ImageFile(io.BytesIO(buffer.getvalue()), name="poster.png")
+    )
+    open_doc, restricted_doc, unused_doc = (document(n) for n in ("a.pdf", "b.pdf", "c.pdf"))
+    make_lecture("公开讲座", body=[("document", {"document": open_doc})])
+    restricted = make_lecture(
+        "领导干部讲座",
+        body=[("document", {"document": restricted_doc}), ("image", {"image": image})],
+    )
+    restriction = PageViewRestriction.objects.create(
+        page=restricted, restriction_type=PageViewRestriction.GROUPS
+    )
+    restriction.groups.set([Group.objects.create(name="领导干部")])
+    return {
+        "open": [open_doc.url],
+        "restricted": [restricted_doc.url, image.get_rendition("width-360").url],
+        "unused": [unused_doc.url],
+        "storage": [f"/media/{open_doc.file.name}", f"/media/{image.file.name}"],
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_uploads_answer_each_role_exactly(client_for, uploads, role):
+    client = client_for(role)
+    kinds = ("open", "restricted", "unused", "storage")
+    for kind, expected in zip(kinds, UPLOAD_OUTCOMES[role], strict=True):
+        for url in uploads[kind]:
+            response = client.get(url)
+            outcome = SIGN_IN if _to_login(response) else response.status_code
+            assert outcome == expected, f"{url} ({kind}) as {role}: {response.status_code}"
+            if expected == SIGN_IN:
+                assert response["Location"] == f"/accounts/login/?next={url}"

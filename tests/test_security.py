@@ -129,11 +129,12 @@ def test_public_templates_have_no_inline_styles():
 
 PROBE = (
     "import json, django; from django.conf import settings; django.setup(); "
-    "from django.test import Client; "
+    "from django.test import Client; from django.core.files.storage import default_storage; "
     "r = Client(SERVER_NAME='xuefa.example.cn').get('/healthz', secure=True); "
     "print(json.dumps({'enforced': r.get('Content-Security-Policy'), "
     "'report_only': r.get('Content-Security-Policy-Report-Only'), "
-    "'storage': settings.STORAGES['default']['BACKEND']}))"
+    "'storage': settings.STORAGES['default']['BACKEND'], "
+    "'file_url': default_storage.url('images/a b.png')}))"
 )
 
 
@@ -164,6 +165,7 @@ def test_production_enforces_the_policy():
     assert "script-src 'self';" in values["enforced"] + ";"
     assert values["report_only"] is None
     assert values["storage"] == "django.core.files.storage.FileSystemStorage"
+    assert values["file_url"] == "/media/images/a%20b.png"  # the app's checked view
 
 
 def test_production_can_trial_the_policy_report_only():
@@ -179,7 +181,9 @@ def test_production_media_on_object_storage_are_allowed_by_the_policy():
         AWS_ACCESS_KEY_ID="key",
         AWS_SECRET_ACCESS_KEY="secret",
     )
-    assert values["storage"] == "storages.backends.s3.S3Storage"
+    assert values["storage"] == "xuefa.storage.AppServedS3Storage"
+    # Files are addressed through the app, which checks who asks, never by the bucket.
+    assert values["file_url"] == "/media/images/a%20b.png"
     img_src = re.search(r"img-src ([^;]*)", values["enforced"]).group(1).split()
     assert "https://oss.example.cn" in img_src
     assert "'self'" in img_src

@@ -67,7 +67,8 @@ class ImportJob(models.Model):
     options = models.JSONField(_("options"), default=dict, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     # What only the requester may see once (the roster's initial passwords), encrypted
-    # with a key derived from SECRET_KEY and erased when downloaded or purged.
+    # with a key derived from SECRET_KEY (SM4 while XUEFA_SM_CRYPTO is on) and erased
+    # when downloaded or purged.
     sealed = models.TextField(_("sealed result"), blank=True)
     error = models.TextField(_("error"), blank=True)
     language = models.CharField(_("language"), max_length=16, blank=True)

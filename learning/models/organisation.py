@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from ..personal_data import DigestField, DigestQuerySet, EncryptedCharField, with_digests
+
 
 class UserManager(auth_models.UserManager):
     """Django's, with `User.objects.get(pk=<int>)` read by one plain SELECT of the same
@@ -157,7 +159,7 @@ class Department(MP_Node):
 mobile_validator = RegexValidator(r"^1\d{10}$", _("Enter an 11-digit mobile number."))
 
 
-class OfficialQuerySet(models.QuerySet):
+class OfficialQuerySet(DigestQuerySet):
     def active(self):
         return self.filter(user__is_active=True)
 
@@ -180,7 +182,8 @@ class OfficialQuerySet(models.QuerySet):
 
 class Official(models.Model):
     """A civil servant's profile as the roster gives it. The staff number is the
-    stable key that roster imports match on."""
+    stable key that roster imports match on. The mobile number is personal data:
+    sealed with SM4 while XUEFA_SM_CRYPTO is on, and looked up through its digest."""
 
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="official", verbose_name=_("user")
@@ -195,7 +198,10 @@ class Official(models.Model):
     position = models.CharField(_("position"), max_length=64, blank=True)
     rank = models.CharField(_("rank"), max_length=64, blank=True)
     is_leader = models.BooleanField(_("leader"), default=False)
-    mobile = models.CharField(_("mobile"), max_length=11, blank=True, validators=[mobile_validator])
+    mobile = EncryptedCharField(
+        _("mobile"), max_length=11, blank=True, validators=[mobile_validator]
+    )
+    mobile_digest = DigestField(source="mobile")
     joined_on = models.DateField(
         _("joined on"),
         null=True,
@@ -214,6 +220,13 @@ class Official(models.Model):
         verbose_name = _("official")
         verbose_name_plural = _("officials")
         ordering = ["department__path", "staff_number"]
+        indexes = [
+            models.Index(
+                fields=["mobile_digest"],
+                name="official_mobile_digest",
+                condition=models.Q(mobile_digest__isnull=False),
+            )
+        ]
         permissions = [
             ("import_roster", _("Can import the roster")),
             ("view_reports", _("Can view completion reports")),
@@ -225,6 +238,8 @@ class Official(models.Model):
     def save(self, *args, **kwargs):
         """Saving a new official or a changed department writes the department history
         (`DepartmentMembership`), whoever saves: the admin, the roster import, a script."""
+        if "update_fields" in kwargs:
+            kwargs["update_fields"] = with_digests(Official, kwargs["update_fields"])
         adding = self._state.adding
         previous = None
         if not adding:

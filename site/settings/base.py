@@ -196,6 +196,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Security: Chinese commercial cryptography for GB/T 39786 (密评) ----------------
+# Off by default. XUEFA_SM_CRYPTO=true makes PBKDF2-HMAC-SM3 the password hasher
+# (other hashes are replaced at each user's next sign-in) and seals officials'
+# mobile numbers with SM4-GCM (learning/personal_data.py), found again by an
+# HMAC-SM3 digest. Keys: XUEFA_SM4_KEY "id:key" (32 hex digits or base64), older
+# keys that still open values in XUEFA_SM4_OLD_KEYS (comma-separated, until
+# `manage.py rotate_sm4_key` has run), and XUEFA_SM3_DIGEST_KEY. Values stored
+# before the switch are sealed by `manage.py encrypt_personal_data`. See
+# docs/security.md.
+XUEFA_SM_CRYPTO = env_bool("XUEFA_SM_CRYPTO", False)
+XUEFA_SM4_KEY = os.environ.get("XUEFA_SM4_KEY", "")
+XUEFA_SM4_OLD_KEYS = env_list("XUEFA_SM4_OLD_KEYS")
+XUEFA_SM3_DIGEST_KEY = os.environ.get("XUEFA_SM3_DIGEST_KEY", "")
+
+_sm3_hasher = "learning.hashers.PBKDF2SM3PasswordHasher"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
@@ -203,7 +218,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "learning.hashers.InitialPasswordHasher",
+    "learning.hashers.InitialSM3PasswordHasher",
+    # Last while the switch is off, so SM3 hashes still verify (and are replaced).
+    _sm3_hasher,
 ]
+if XUEFA_SM_CRYPTO:
+    # The first hasher hashes new passwords; Django re-hashes others at sign-in.
+    PASSWORD_HASHERS.remove(_sm3_hasher)
+    PASSWORD_HASHERS.insert(0, _sm3_hasher)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -256,7 +278,10 @@ USE_TZ = True
 WAGTAIL_I18N_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
-# Static and media files.
+# Static and media files. Uploads are private (learning/media.py): MEDIA_URL is not a
+# public folder but one checked view that serves image renditions alone; documents go
+# through /documents/<id>/<file> (WAGTAILDOCS_SERVE_METHOD below), screens' media
+# through their token. The proxy must pass /media/ to the app, never serve MEDIA_ROOT.
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static_collected"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -343,6 +368,9 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "pptx", "ppt", "docx", "doc", "xlsx", "txt", "zip", "mp4"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 200 * 1024 * 1024
+# Every download passes Wagtail's serve view and its before_serve_document hooks
+# (learning/media.py decides who may have the file): never a redirect to the storage.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Lecture videos and slides uploaded as documents open in the browser (a <video>
 # plays an MP4 inline) instead of downloading; other types download as attachments.
 WAGTAILDOCS_INLINE_CONTENT_TYPES = ["application/pdf", "text/plain", "video/mp4", "video/webm"]

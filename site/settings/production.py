@@ -42,8 +42,9 @@ MIDDLEWARE.insert(  # noqa: F405
 # they stay in MEDIA_ROOT on a shared volume. Credentials come from the usual AWS_*
 # variables (or the instance role); MEDIA_S3_ENDPOINT_URL points at MinIO or a
 # Chinese cloud's S3-compatible service; MEDIA_S3_CUSTOM_DOMAIN serves files through
-# a CDN (MEDIA_S3_ORIGIN overrides the origin the CSP allows for media). Files
-# are private and served by signed URLs unless MEDIA_S3_PUBLIC is on.
+# a CDN (MEDIA_S3_ORIGIN overrides the origin the CSP allows for media). Files'
+# URLs are the app's own (xuefa.storage.AppServedS3Storage): the app checks who asks
+# and reads the file from the private bucket, as it does from MEDIA_ROOT.
 MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
 if MEDIA_S3_BUCKET:
     _s3_options = {
@@ -58,7 +59,7 @@ if MEDIA_S3_BUCKET:
         "querystring_expire": int(os.environ.get("MEDIA_S3_URL_SECONDS", "3600")),
     }
     STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "xuefa.storage.AppServedS3Storage",
         "OPTIONS": _s3_options,
     }
     # Media are then fetched from the bucket's (or CDN's) origin: the CSP allows it.

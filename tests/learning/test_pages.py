@@ -181,7 +181,7 @@ def test_officials_never_reach_the_admin(official_client, lecture):
 
 
 def test_uploaded_video_and_slides_are_served_with_their_content_types(
-    official_client, settings, tmp_path
+    official_client, settings, tmp_path, index
 ):
     from django.core.files.base import ContentFile
 
@@ -200,6 +200,12 @@ def test_uploaded_video_and_slides_are_served_with_their_content_types(
     slides = Document(title="课件")
     slides.file.save("slides.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
     slides.save()
+    # Documents are private: an official has those of the lectures they may open.
+    make_lecture(
+        "保密法讲座",
+        parent=index,
+        body=[("video", {"document": video}), ("document", {"document": slides})],
+    )
     response = official_client.get(video.url)
     assert response["Content-Type"] == "video/mp4"
     assert response["Content-Disposition"].startswith("inline")

@@ -10,6 +10,7 @@ var MEDIA_CACHE = "xuefa-screen-media";
 var PLAYER_URL = {{ player_url_json }};
 var PLAYLIST_URL = {{ playlist_url_json }};
 var ASSETS = {{ assets_json }};
+var MEDIA_PREFIX = {{ media_prefix_json }};
 
 self.addEventListener("install", function (event) {
     event.waitUntil(
@@ -88,7 +89,7 @@ self.addEventListener("fetch", function (event) {
         event.respondWith(networkFirst(request, PLAYER_URL, false));
     } else if (ASSETS.indexOf(url.pathname) !== -1) {
         event.respondWith(networkFirst(request, url.pathname, false));
-    } else if (url.pathname.indexOf("{{ media_url }}") === 0 || url.pathname.indexOf("/documents/") === 0) {
+    } else if (url.pathname.indexOf(MEDIA_PREFIX) === 0) {
         event.respondWith(cacheFirst(request));
     }
 });
