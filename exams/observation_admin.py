@@ -123,9 +123,11 @@ def sheet(request, pk):
         }
     counts = dict.fromkeys(Status.values, 0)
     rows = list(rows)
+    addresses = observations.check_in_addresses(observation)
     for row in rows:
         counts[row.status] += 1
         row.reflection_obj = reflections.get(row.pk)
+        row.checkin_address = addresses.get(row.pk)
     changes = (
         AttendanceChange.objects.filter(attendance__observation=observation)
         .select_related("changed_by", "attendance__official__user")
@@ -142,6 +144,9 @@ def sheet(request, pk):
             "markable": [(s.value, s.label) for s in MARKABLE_STATUSES],
             "can_change": request.user.has_perm(CHANGE_PERMISSION),
             "can_read_reflections": can_read_reflections,
+            "bursts": sum(1 for address in addresses.values() if address.burst),
+            "burst_size": observations.burst_size(),
+            "burst_minutes": observations.burst_minutes(),
             "can_close": request.user.has_perm("exams.change_courtobservation")
             and not observation.is_closed,
             "page_title": _("Attendance"),

@@ -4,12 +4,13 @@ writing a reflection. Officials only ever reach their own attendance and reflect
 no view takes an official or attendance id."""
 
 import datetime
+import ipaddress
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from allauth.account.adapter import get_adapter
 
 from learning.credits import official_for
 
@@ -129,45 +132,139 @@ def withdraw(request, pk):
     return redirect("observations:detail", pk=observation.pk)
 
 
+class PositionForm(forms.Form):
+    """What the check-in page's script posts: the phone's position, or why it has none
+    (the Geolocation API's error, named)."""
+
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+    accuracy = forms.FloatField(required=False, min_value=0)
+    geo_error = forms.ChoiceField(
+        required=False, choices=[(e, e) for e in ("", "denied", "unavailable", "timeout")]
+    )
+
+    def position(self):
+        if not self.is_valid():
+            return observations.Position(error="unavailable")
+        data = self.cleaned_data
+        return observations.Position(
+            data["latitude"], data["longitude"], data["accuracy"], data["geo_error"]
+        )
+
+
+def _client_ip(request):
+    """The client's address as allauth's per-address rate limits read it: REMOTE_ADDR,
+    or what the deployment says its proxy passes (ALLAUTH_TRUSTED_PROXY_COUNT,
+    ALLAUTH_TRUSTED_CLIENT_IP_HEADER); None when there is none to trust."""
+    try:
+        ip = get_adapter(request).get_client_ip(request)
+        return str(ipaddress.ip_address(ip))
+    except (PermissionDenied, ImproperlyConfigured, ValueError):
+        return None
+
+
+def _scan_before_sign_in(request, token, now):
+    """A scan by someone not signed in: refused outright if the code is not valid now
+    or the observation's codes are single-use; else remembered while they sign in."""
+    try:
+        observation = observations.observation_for_scan(token, at=now)
+    except observations.ObservationRefused as refusal:
+        return _checkin_page(request, error=str(refusal), status=400)
+    if observation.single_use_codes:
+        return _checkin_page(
+            request,
+            error=_(
+                "Codes for this court observation work only for officials who are already "
+                "signed in. Please sign in first, then scan the code on the screen again."
+            ),
+            status=403,
+            sign_in=True,
+        )
+    request.session[PENDING_CHECKIN_KEY] = {"token": token, "at": now.isoformat(), "user": None}
+    return redirect_to_login(request.get_full_path())
+
+
+def _scan_time(request, token, observation, now):
+    """When the code was scanned: the remembered time of this very code if within
+    `sign_in_grace_seconds()` (after signing in, or before the location was asked),
+    else now. Single-use codes count only scans made while signed in as this user."""
+    pending = request.session.get(PENDING_CHECKIN_KEY)
+    if not pending or pending.get("token") != token:
+        return now
+    if observation.single_use_codes and pending.get("user") != str(request.user.pk):
+        return now
+    at = datetime.datetime.fromisoformat(pending["at"])
+    if now - at <= datetime.timedelta(seconds=observations.sign_in_grace_seconds()):
+        return at
+    return now
+
+
+def _ask_for_location(request, token, observation, scanned_at):
+    """The page whose script asks the phone for its position and posts it back; the
+    scan time is remembered so the time spent answering the browser does not count."""
+    try:
+        observations.observation_for_scan(token, at=scanned_at)
+    except observations.ObservationRefused as refusal:
+        return _checkin_page(request, error=str(refusal), status=400)
+    request.session[PENDING_CHECKIN_KEY] = {
+        "token": token,
+        "at": scanned_at.isoformat(),
+        "user": str(request.user.pk),
+    }
+    return _checkin_page(request, locate=observation)
+
+
 @never_cache
 def checkin(request, token):
     """Opened by scanning the QR code at the venue. The scan itself proves presence,
     so it checks in at once (it only ever affects the signed-in official). Someone
     not signed in has the scan time remembered in the session, signs in, and comes
     back here; the check-in then counts from the scan, within a few minutes. A scan
-    outside the check-in window is refused before anyone is asked to sign in."""
+    outside the check-in window is refused before anyone is asked to sign in. When the
+    observation checks location, a GET asks the phone for it and the page POSTs it."""
     now = timezone.now()
     if not request.user.is_authenticated:
-        try:
-            observations.observation_for_scan(token, at=now)
-        except observations.ObservationRefused as refusal:
-            return _checkin_page(request, error=str(refusal), status=400)
-        request.session[PENDING_CHECKIN_KEY] = {"token": token, "at": now.isoformat()}
-        return redirect_to_login(request.get_full_path())
+        return _scan_before_sign_in(request, token, now)
     official = official_for(request.user)
     if official is None:
         return _checkin_page(request, error=_("Only officials can check in."), status=403)
-    scanned_at = now
-    pending = request.session.pop(PENDING_CHECKIN_KEY, None)
-    if pending and pending.get("token") == token:
-        at = datetime.datetime.fromisoformat(pending["at"])
-        if now - at <= datetime.timedelta(seconds=observations.sign_in_grace_seconds()):
-            scanned_at = at
     try:
-        attendance = observations.check_in(official, token, now=now, scanned_at=scanned_at)
+        observation = observations.observation_of(token)
     except observations.ObservationRefused as refusal:
         return _checkin_page(request, error=str(refusal), status=400)
+    scanned_at = _scan_time(request, token, observation, now)
+    if observation.checks_location and request.method != "POST":
+        return _ask_for_location(request, token, observation, scanned_at)
+    position = PositionForm(request.POST).position() if observation.checks_location else None
+    try:
+        attendance = observations.check_in(
+            official,
+            token,
+            now=now,
+            scanned_at=scanned_at,
+            position=position,
+            client_ip=_client_ip(request),
+        )
+    except observations.ObservationRefused as refusal:
+        if observation.checks_location:
+            # Keep the scan time: after allowing location, "Try again" posts once more.
+            return _checkin_page(request, error=str(refusal), status=400, locate=observation)
+        request.session.pop(PENDING_CHECKIN_KEY, None)
+        return _checkin_page(request, error=str(refusal), status=400)
+    request.session.pop(PENDING_CHECKIN_KEY, None)
     return _checkin_page(request, attendance=attendance)
 
 
-def _checkin_page(request, attendance=None, error="", status=200):
+def _checkin_page(request, attendance=None, error="", status=200, locate=None, sign_in=False):
     return render(
         request,
         "exams/observations/checkin.html",
         {
             "attendance": attendance,
-            "observation": getattr(attendance, "observation", None),
+            "observation": getattr(attendance, "observation", None) or locate,
             "error": error,
+            "locate": locate is not None,
+            "sign_in": sign_in,
         },
         status=status,
     )

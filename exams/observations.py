@@ -1,5 +1,7 @@
 """Rules of court observations (庭审观摩): registering and withdrawing, QR check-in with
-rotating signed tokens, marking by organizers, closing the event, and reflections.
+rotating signed tokens (with per-event options that resist forwarding a code: the
+phone's position near the venue, single-use codes, and flags on bursts of check-ins
+from one address), marking by organizers, closing the event, and reflections.
 
 Every status change goes through `_change`, which writes an AttendanceChange, so the
 audit trail is complete. Seats are counted under a row lock on the observation
@@ -8,11 +10,16 @@ conditional UPDATE on the official's own row, so hundreds of officials scanning 
 once neither deadlock nor double-mark.
 """
 
+import dataclasses
 import datetime
+import ipaddress
+import math
+from collections import defaultdict
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +34,7 @@ from .models.observations import (
 )
 
 TOKEN_SALT = "xuefa.observations.checkin"  # noqa: S105 - a signing salt, not a secret
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG); haversine's error is under 0.5 %
 
 
 class ObservationRefused(Exception):
@@ -57,15 +65,35 @@ def sign_in_grace_seconds():
     return int(getattr(settings, "XUEFA_CHECKIN_SIGN_IN_SECONDS", 300))
 
 
+def single_use_poll_seconds():
+    """How often the check-in screen asks for a new single-use code
+    (XUEFA_CHECKIN_SINGLE_USE_POLL_SECONDS, default 2)."""
+    return int(getattr(settings, "XUEFA_CHECKIN_SINGLE_USE_POLL_SECONDS", 2))
+
+
 def _window(at):
     return int(at.timestamp()) // rotate_seconds()
 
 
+def _last_redemption(observation):
+    """A number that changes whenever a single-use code is redeemed, so the screen has a
+    fresh code at once, within the same time window (the id of the last redeeming
+    audit row: never reused, unlike a count)."""
+    last = AttendanceChange.objects.filter(
+        attendance__observation=observation, redeemed_code__isnull=False
+    ).aggregate(last=Max("pk"))["last"]
+    return last or 0
+
+
 def checkin_token(observation, now=None):
     """The token the check-in screen shows now: an HMAC (Django's signer, keyed by
-    SECRET_KEY) over the observation id and the current time window."""
+    SECRET_KEY) over the observation id and the current time window, and with
+    single-use codes also over the last redemption."""
     now = now or timezone.now()
-    return signing.Signer(salt=TOKEN_SALT).sign(f"{observation.pk}.{_window(now)}")
+    value = f"{observation.pk}.{_window(now)}"
+    if observation.single_use_codes:
+        value += f".{_last_redemption(observation)}"
+    return signing.Signer(salt=TOKEN_SALT).sign(value)
 
 
 def seconds_to_next_token(now=None):
@@ -73,20 +101,32 @@ def seconds_to_next_token(now=None):
     return rotate_seconds() - int(now.timestamp()) % rotate_seconds()
 
 
-def verify_token(token, at=None):
-    """The observation id a token was issued for, if it is genuine and was issued in the
-    current or the previous `valid_windows()` windows at time `at`; else refused."""
-    at = at or timezone.now()
+def _unsign(token):
+    """(observation id, window, signed value) of a genuine token; else refused."""
     try:
         value = signing.Signer(salt=TOKEN_SALT).unsign(token)
-        observation_id, window = (int(part) for part in value.split("."))
+        parts = [int(part) for part in value.split(".")]
     except (signing.BadSignature, ValueError):
         raise ObservationRefused(_("This check-in code is not valid.")) from None
+    if len(parts) not in (2, 3):
+        raise ObservationRefused(_("This check-in code is not valid."))
+    return parts[0], parts[1], value
+
+
+def _ensure_fresh(window, at, windows):
     current = _window(at)
-    if window > current or window < current - valid_windows():
+    if window > current or window < current - windows:
         raise ObservationRefused(
             _("This check-in code has expired. Scan the code on the screen again.")
         )
+
+
+def verify_token(token, at=None, windows=None):
+    """The observation id a token was issued for, if it is genuine and was issued in the
+    current or the previous `windows` (default `valid_windows()`) windows at time
+    `at`; else refused."""
+    observation_id, window, _value = _unsign(token)
+    _ensure_fresh(window, at or timezone.now(), valid_windows() if windows is None else windows)
     return observation_id
 
 
@@ -190,47 +230,243 @@ def ensure_check_in_open(observation, at):
         )
 
 
-def observation_for_scan(token, at=None):
-    """The observation a scanned code at `at` (default now) may check in to: the token
-    is genuine and fresh, and the observation's check-in window is open; else refused."""
-    at = at or timezone.now()
-    observation = CourtObservation.objects.filter(pk=verify_token(token, at=at)).first()
+def _observation(pk):
+    observation = CourtObservation.objects.filter(pk=pk).first()
     if observation is None:
         raise ObservationRefused(_("This check-in code is not valid."))
-    ensure_check_in_open(observation, at)
     return observation
 
 
-def check_in(official, token, now=None, scanned_at=None):
-    """Mark the scanning official present (late after the threshold). The token proves
-    presence at the venue at `scanned_at` (default now), which must fall inside the
-    check-in window; it checks in only the official who uses it, and only if they are
-    an invitee or registrant of that observation. A second scan keeps the first time.
-    Returns the Attendance."""
-    now = now or timezone.now()
-    scanned_at = scanned_at or now
-    observation = observation_for_scan(token, at=scanned_at)
+def _scan(token, at):
+    """(observation, signed value) for a code scanned at `at`: genuine, fresh (single-use
+    codes only in their own window, others also in `valid_windows()` earlier ones) and
+    inside the check-in window; else refused."""
+    observation_id, window, value = _unsign(token)
+    observation = _observation(observation_id)
+    _ensure_fresh(window, at, 0 if observation.single_use_codes else valid_windows())
+    ensure_check_in_open(observation, at)
+    return observation, value
+
+
+def observation_of(token):
+    """The observation a genuine token names, fresh or not (to learn its check-in
+    options before deciding the scan time); else refused."""
+    return _observation(_unsign(token)[0])
+
+
+def observation_for_scan(token, at=None):
+    """The observation a scanned code at `at` (default now) may check in to: the token
+    is genuine and fresh, and the observation's check-in window is open; else refused."""
+    return _scan(token, at or timezone.now())[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """Where the phone said it was (metres of accuracy, as the Geolocation API reports
+    it), or why it could not say: "denied", "unavailable" or "timeout"."""
+
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy: float | None = None
+    error: str = ""
+
+
+def distance_m(latitude1, longitude1, latitude2, longitude2):
+    """Great-circle distance in metres (haversine)."""
+    phi1, phi2 = math.radians(latitude1), math.radians(latitude2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(longitude2 - longitude1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def accuracy_limit_m(observation):
+    """The coarsest position accepted: the radius, but never stricter than
+    XUEFA_CHECKIN_MAX_ACCURACY_METRES (default 200), since phones indoors without GPS
+    report a few hundred metres from Wi-Fi and cell towers."""
+    floor = int(getattr(settings, "XUEFA_CHECKIN_MAX_ACCURACY_METRES", 200))
+    return max(observation.venue_radius_m, floor)
+
+
+def _format_distance(metres):
+    if metres < 1000:
+        return _("%(metres)d m") % {"metres": metres}
+    return _("%(km).1f km") % {"km": metres / 1000}
+
+
+def ensure_at_venue(observation, position):
+    """The phone's distance from the venue in whole metres, if it shared a position
+    at most `accuracy_limit_m` uncertain and within the observation's radius; else
+    refused with what to do about it."""
+    position = position or Position(error="unavailable")
+    if position.error == "denied":
+        raise ObservationRefused(
+            _(
+                "Check-in for this court observation needs your location, and your browser "
+                "did not share it. Allow location for this site (tap the lock or location "
+                "icon in the address bar, or the browser's site settings), make sure location "
+                "services are on for the browser, then try again."
+            )
+        )
+    if position.error or None in (position.latitude, position.longitude, position.accuracy):
+        raise ObservationRefused(
+            _(
+                "Your location could not be determined. Turn on location services (GPS) "
+                "and try again."
+            )
+        )
+    limit = accuracy_limit_m(observation)
+    if position.accuracy > limit:
+        raise ObservationRefused(
+            _(
+                "Your location is too imprecise (within %(accuracy)s; at most %(limit)s is "
+                "accepted). Turn on GPS or precise location and try again."
+            )
+            % {
+                "accuracy": _format_distance(round(position.accuracy)),
+                "limit": _format_distance(limit),
+            }
+        )
+    metres = round(
+        distance_m(
+            observation.venue_latitude,
+            observation.venue_longitude,
+            position.latitude,
+            position.longitude,
+        )
+    )
+    if metres > observation.venue_radius_m:
+        raise ObservationRefused(
+            _(
+                "You are %(distance)s from the venue; check-in counts only within %(radius)s "
+                "of it. Scan the code at the court."
+            )
+            % {
+                "distance": _format_distance(metres),
+                "radius": _format_distance(observation.venue_radius_m),
+            }
+        )
+    return metres
+
+
+def _on_the_list(observation, official):
+    """The official's attendance row if they may check in (or already did); else refused."""
     attendance = Attendance.objects.filter(observation=observation, official=official).first()
     if attendance is None:
         raise ObservationRefused(
             _("You are not on the list for this court observation. Please see the organizer.")
         )
-    if attendance.status in ATTENDED_STATUSES:
-        return attendance
-    if attendance.status not in EXPECTED_STATUSES:
+    if attendance.status not in (*ATTENDED_STATUSES, *EXPECTED_STATUSES):
         raise ObservationRefused(
             _("Your attendance is recorded as %(status)s. Please see the organizer.")
             % {"status": attendance.get_status_display()}
         )
+    return attendance
+
+
+def check_in(official, token, now=None, scanned_at=None, position=None, client_ip=None):
+    """Mark the scanning official present (late after the threshold). The token proves
+    presence at the venue at `scanned_at` (default now), which must fall inside the
+    check-in window; it checks in only the official who uses it, and only if they are
+    an invitee or registrant of that observation. A second scan keeps the first time.
+    With the observation's options, the phone's `position` must be near the venue and
+    a single-use code checks in one official only. Returns the Attendance."""
+    now = now or timezone.now()
+    scanned_at = scanned_at or now
+    observation, value = _scan(token, scanned_at)
+    attendance = _on_the_list(observation, official)
+    if attendance.status in ATTENDED_STATUSES:
+        return attendance
+    metres = ensure_at_venue(observation, position) if observation.checks_location else None
     status = status_for_arrival(observation, scanned_at)
-    with transaction.atomic():
-        updated = Attendance.objects.filter(
-            pk=attendance.pk, status__in=EXPECTED_STATUSES, checked_in_at__isnull=True
-        ).update(status=status, checked_in_at=scanned_at)
-        if updated:
-            _change(attendance, status, ChangeSource.CHECK_IN, official.user, now).save()
+    change = _change(attendance, status, ChangeSource.CHECK_IN, official.user, now)
+    change.client_ip = client_ip or None
+    change.distance_m = metres
+    change.redeemed_code = value if observation.single_use_codes else None
+    try:
+        with transaction.atomic():
+            updated = Attendance.objects.filter(
+                pk=attendance.pk, status__in=EXPECTED_STATUSES, checked_in_at__isnull=True
+            ).update(status=status, checked_in_at=scanned_at)
+            if updated:
+                change.save()
+    except IntegrityError:
+        # Only the unique redeemed code can clash: someone else checked in with it first.
+        raise ObservationRefused(
+            _("This code has already been used. Scan the code on the screen again.")
+        ) from None
     attendance.refresh_from_db()
     return attendance
+
+
+def burst_size():
+    """How many officials checking in from one address make a burst
+    (XUEFA_CHECKIN_BURST_COUNT, default 3)."""
+    return int(getattr(settings, "XUEFA_CHECKIN_BURST_COUNT", 3))
+
+
+def burst_minutes():
+    """Within how many minutes (XUEFA_CHECKIN_BURST_MINUTES, default 2)."""
+    return int(getattr(settings, "XUEFA_CHECKIN_BURST_MINUTES", 2))
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckInAddress:
+    """Where a QR check-in came from (address, and metres from the venue when location
+    was checked), and the size of the largest burst it belongs to (0: not flagged)."""
+
+    ip: str | None
+    distance_m: int | None = None
+    burst: int = 0
+
+
+def _venue_networks(observation):
+    try:
+        return observation.venue_network_list()
+    except ValueError:
+        return []
+
+
+def _bursts(scans, size, window):
+    """{attendance id: largest burst} over (time, attendance id) pairs sorted by time:
+    a burst is `size` or more officials within `window` of the first of them."""
+    flagged = {}
+    start = 0
+    for end in range(len(scans)):
+        while scans[end][0] - scans[start][0] > window:
+            start += 1
+        officials = {attendance_id for _at, attendance_id in scans[start : end + 1]}
+        if len(officials) >= size:
+            for attendance_id in officials:
+                flagged[attendance_id] = max(flagged.get(attendance_id, 0), len(officials))
+    return flagged
+
+
+def check_in_addresses(observation):
+    """{attendance id: CheckInAddress} for the observation's QR check-ins, flagging
+    those where `burst_size()` or more officials checked in from one address within
+    `burst_minutes()`: a prompt for the organizer to look, since one phone signing in
+    as several people looks like that (so does a venue's Wi-Fi behind one NAT, whose
+    addresses the observation can name so they are not flagged)."""
+    networks = _venue_networks(observation)
+    rows = (
+        AttendanceChange.objects.filter(
+            attendance__observation=observation, source=ChangeSource.CHECK_IN
+        )
+        .order_by("changed_at", "pk")
+        .values_list("attendance_id", "client_ip", "distance_m", "changed_at")
+    )
+    addresses = {}
+    by_ip = defaultdict(list)
+    for attendance_id, ip, metres, at in rows:
+        addresses[attendance_id] = CheckInAddress(ip, metres)
+        if ip and not any(ipaddress.ip_address(ip) in network for network in networks):
+            by_ip[ip].append((at, attendance_id))
+    window = datetime.timedelta(minutes=burst_minutes())
+    for scans in by_ip.values():
+        for attendance_id, burst in _bursts(scans, burst_size(), window).items():
+            addresses[attendance_id] = dataclasses.replace(addresses[attendance_id], burst=burst)
+    return addresses
 
 
 def mark(attendance, status, by, now=None):
@@ -318,9 +554,14 @@ def checkin_screen_data(observation, now=None):
     counts = dict.fromkeys(Status.values, 0)
     for status in observation.attendance.values_list("status", flat=True):
         counts[status] += 1
+    refresh_in = seconds_to_next_token(now)
     return {
         "token": checkin_token(observation, now),
-        "refresh_in": seconds_to_next_token(now),
+        "refresh_in": refresh_in,
+        # A single-use code changes as soon as someone redeems it, so poll often.
+        "poll_in": min(refresh_in, single_use_poll_seconds())
+        if observation.single_use_codes
+        else refresh_in,
         "present": counts[Status.PRESENT],
         "late": counts[Status.LATE],
         "expected": sum(counts[s] for s in SEAT_STATUSES),

@@ -3,11 +3,12 @@ register for, their attendance (checked in by QR code or marked by an organizer,
 change audited), reflections (观后感) and the study plans that require them."""
 
 import datetime
+import ipaddress
 import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -158,6 +159,48 @@ class CourtObservation(index.Indexed, ClusterableModel):
         blank=True,
         help_text=_("What the court's security needs besides names."),
     )
+    venue_latitude = models.FloatField(
+        _("venue latitude"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+        help_text=_("Decimal degrees, e.g. 39.0256 (WGS 84, as phones report it)."),
+    )
+    venue_longitude = models.FloatField(
+        _("venue longitude"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+        help_text=_("Decimal degrees, e.g. 117.6512."),
+    )
+    venue_radius_m = models.PositiveIntegerField(
+        _("check-in radius (metres)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(10)],
+        help_text=_(
+            "With the venue's position and a radius, a scan counts only from a phone that "
+            "shares its location within this distance of the venue. Leave empty for no "
+            "location check."
+        ),
+    )
+    single_use_codes = models.BooleanField(
+        _("single-use check-in codes"),
+        default=False,
+        help_text=_(
+            "Each code checks in one official only, who must already be signed in when "
+            "scanning; the screen then shows a new code. Stops a photographed code being "
+            "used by someone else, but people scanning one screen check in one after another."
+        ),
+    )
+    venue_networks = models.TextField(
+        _("venue network addresses"),
+        blank=True,
+        help_text=_(
+            "The venue's own Wi-Fi addresses or ranges (e.g. 203.0.113.0/24), one per line. "
+            "Check-ins from them are not flagged when several come from one address."
+        ),
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
 
     objects = CourtObservationQuerySet.as_manager()
@@ -192,6 +235,21 @@ class CourtObservation(index.Indexed, ClusterableModel):
             [FieldPanel("reflection_required"), FieldPanel("reflection_due_days")],
             heading=_("Reflection"),
         ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [
+                        FieldPanel("venue_latitude"),
+                        FieldPanel("venue_longitude"),
+                        FieldPanel("venue_radius_m"),
+                    ]
+                ),
+                FieldPanel("single_use_codes"),
+                FieldPanel("venue_networks"),
+            ],
+            heading=_("Check-in codes that resist forwarding"),
+            classname="collapsed",
+        ),
         FieldPanel("attendee_list_fields"),
     ]
     search_fields = [
@@ -222,6 +280,21 @@ class CourtObservation(index.Indexed, ClusterableModel):
         unknown = set(self.attendee_list_fields or []) - set(AttendeeField.values)
         if unknown:
             raise ValidationError({"attendee_list_fields": _("Unknown attendee list column.")})
+        location = (self.venue_latitude, self.venue_longitude, self.venue_radius_m)
+        if any(value is not None for value in location) and None in location:
+            raise ValidationError(
+                {
+                    "venue_radius_m": _(
+                        "Give the venue's latitude, longitude and a radius, or none of them."
+                    )
+                }
+            )
+        try:
+            self.venue_network_list()
+        except ValueError:
+            raise ValidationError(
+                {"venue_networks": _("Enter IP addresses or ranges (CIDR), one per line.")}
+            ) from None
 
     def save(self, **kwargs):
         super().save(**kwargs)
@@ -258,6 +331,19 @@ class CourtObservation(index.Indexed, ClusterableModel):
     @property
     def is_closed(self):
         return self.closed_at is not None
+
+    @property
+    def checks_location(self):
+        """Whether a check-in must come with the phone's position near the venue."""
+        return None not in (self.venue_latitude, self.venue_longitude, self.venue_radius_m)
+
+    def venue_network_list(self):
+        """The venue's own networks (raises ValueError on a malformed line)."""
+        return [
+            ipaddress.ip_network(line.strip(), strict=False)
+            for line in (self.venue_networks or "").splitlines()
+            if line.strip()
+        ]
 
     @property
     def late_after(self):
@@ -412,6 +498,14 @@ class AttendanceChange(models.Model):
     )
     new_status = models.CharField(_("new status"), max_length=16, choices=Status.choices)
     source = models.CharField(_("how"), max_length=16, choices=ChangeSource.choices)
+    # Set on QR check-ins only: where the request came from, how far from the venue the
+    # phone said it was, and the single-use code it redeemed (unique, so a code checks
+    # in one official even when two scan it at once).
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    distance_m = models.PositiveIntegerField(_("distance from venue (m)"), null=True, blank=True)
+    redeemed_code = models.CharField(
+        _("redeemed code"), max_length=80, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("attendance change")

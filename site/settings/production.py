@@ -25,6 +25,10 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)  # noqa: F405
 # Set when a TLS-terminating proxy forwards X-Forwarded-Proto.
 if env_bool("TRUST_X_FORWARDED_PROTO", True):  # noqa: F405
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies in front that append to X-Forwarded-For (nginx: one). allauth reads the
+# client's address from the last hop they added, for the per-address sign-in limit
+# and the check-in address; 0 when the app faces clients directly.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("XUEFA_TRUSTED_PROXY_COUNT", "1"))
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)  # noqa: F405

@@ -1,4 +1,5 @@
-/* Refreshes the check-in QR code and the counts on the check-in screen. */
+/* Refreshes the check-in QR code and the counts on the check-in screen: when the code
+   rotates, or every few seconds with single-use codes (a new one after each check-in). */
 (function () {
     var screen = document.getElementById("screen");
     function schedule(seconds) { setTimeout(refresh, Math.max(1, seconds) * 1000); }
@@ -13,7 +14,7 @@
                 document.getElementById("expected").textContent = data.expected;
                 document.getElementById("closed").hidden = !data.closed;
                 document.getElementById("offline").hidden = true;
-                schedule(data.refresh_in);
+                schedule(data.poll_in || data.refresh_in);
             })
             .catch(function () { document.getElementById("offline").hidden = false; schedule(5); });
     }
