@@ -223,7 +223,7 @@ def ensure_check_in_open(observation, at):
             _("Check-in has not opened yet: it opens at %(time)s, please scan again then.")
             % {"time": _local_datetime(observation.checkin_opens_at)}
         )
-    if at > observation.checkin_closes_at:
+    if at > observation.scans_close_at:
         raise ObservationRefused(
             _("Check-in closed at %(time)s; please see the organizer.")
             % {"time": _local_datetime(observation.checkin_closes_at)}
@@ -376,7 +376,20 @@ def check_in(official, token, now=None, scanned_at=None, position=None, client_i
     observation, value = _scan(token, scanned_at)
     attendance = _on_the_list(observation, official)
     if attendance.status in ATTENDED_STATUSES:
+        if observation.uses_checkout and scanned_at >= observation.checkout_opens_at:
+            change = _change(
+                attendance, attendance.status, ChangeSource.CHECK_OUT, official.user, now,
+                attendance.status,
+            )  # fmt: skip
+            return _check_out(
+                observation, attendance, change, scanned_at, position, client_ip, value
+            )
         return attendance
+    if scanned_at > observation.checkin_closes_at:
+        raise ObservationRefused(
+            _("Check-in closed at %(time)s; please see the organizer.")
+            % {"time": _local_datetime(observation.checkin_closes_at)}
+        )
     metres = ensure_at_venue(observation, position) if observation.checks_location else None
     status = status_for_arrival(observation, scanned_at)
     change = _change(attendance, status, ChangeSource.CHECK_IN, official.user, now)
@@ -392,6 +405,30 @@ def check_in(official, token, now=None, scanned_at=None, position=None, client_i
                 change.save()
     except IntegrityError:
         # Only the unique redeemed code can clash: someone else checked in with it first.
+        raise ObservationRefused(
+            _("This code has already been used. Scan the code on the screen again.")
+        ) from None
+    attendance.refresh_from_db()
+    return attendance
+
+
+def _check_out(observation, attendance, change, scanned_at, position, client_ip, value):
+    """The second scan of an official checked in at an event that uses check-out, from
+    `checkout_opens_at` on: records when they left (the first such scan counts), which
+    is when their hours are credited. The venue and single-use rules apply as to the
+    check-in."""
+    change.distance_m = (
+        ensure_at_venue(observation, position) if observation.checks_location else None
+    )
+    change.client_ip = client_ip or None
+    change.redeemed_code = value if observation.single_use_codes else None
+    try:
+        with transaction.atomic():
+            if Attendance.objects.filter(pk=attendance.pk, checked_out_at__isnull=True).update(
+                checked_out_at=scanned_at
+            ):
+                change.save()
+    except IntegrityError:
         raise ObservationRefused(
             _("This code has already been used. Scan the code on the screen again.")
         ) from None
@@ -485,7 +522,11 @@ def mark(attendance, status, by, now=None):
         locked.status = status
         if status in ATTENDED_STATUSES and locked.checked_in_at is None:
             locked.checked_in_at = now
-        locked.save(update_fields=["status", "checked_in_at"])
+        vouched = status in ATTENDED_STATUSES and locked.checked_out_at is None
+        if vouched and attendance.observation.uses_checkout:
+            # The organizer vouches for the whole hearing: credited at its end.
+            locked.checked_out_at = attendance.observation.ends_at
+        locked.save(update_fields=["status", "checked_in_at", "checked_out_at"])
         change.save()
     return locked
 

@@ -26,6 +26,10 @@ from learning.models import Department, Official
 
 REFLECTION_EXTENSIONS = ["pdf", "doc", "docx", "txt", "jpg", "jpeg", "png"]
 REFLECTION_MAX_BYTES = 10 * 1024 * 1024
+# Where an event uses check-out, a scan by someone checked in counts as the check-out
+# from this long before the scheduled end until this long after it.
+CHECKOUT_BEFORE_END = datetime.timedelta(minutes=30)
+CHECKOUT_AFTER_END = datetime.timedelta(minutes=60)
 
 
 class CaseType(models.TextChoices):
@@ -146,6 +150,15 @@ class CourtObservation(index.Indexed, ClusterableModel):
             "end (0: check-in closes at the end). Organizers can still mark attendance by hand."
         ),
     )
+    uses_checkout = models.BooleanField(
+        _("check-out"),
+        default=False,
+        help_text=_(
+            "Officials scan the code again at the end, from 30 minutes before it until an "
+            "hour after; the hours are credited at the check-out. An organizer marking "
+            "someone present vouches for the whole hearing."
+        ),
+    )
     reflection_required = models.BooleanField(_("reflection required for credit"), default=False)
     reflection_due_days = models.PositiveSmallIntegerField(
         _("reflection due (days)"),
@@ -219,6 +232,7 @@ class CourtObservation(index.Indexed, ClusterableModel):
             [
                 FieldPanel("checkin_opens_minutes_before"),
                 FieldPanel("checkin_closes_minutes_after"),
+                FieldPanel("uses_checkout"),
             ],
             heading=_("Check-in window"),
         ),
@@ -357,6 +371,21 @@ class CourtObservation(index.Indexed, ClusterableModel):
     def checkin_closes_at(self):
         return self.ends_at + datetime.timedelta(minutes=self.checkin_closes_minutes_after)
 
+    @property
+    def checkout_opens_at(self):
+        return self.ends_at - CHECKOUT_BEFORE_END
+
+    @property
+    def checkout_closes_at(self):
+        return self.ends_at + CHECKOUT_AFTER_END
+
+    @property
+    def scans_close_at(self):
+        """The last moment a scan counts: the check-in's close, or the check-out's."""
+        if self.uses_checkout:
+            return max(self.checkin_closes_at, self.checkout_closes_at)
+        return self.checkin_closes_at
+
     def has_ended(self, now=None):
         """Whether the hearing is over by its scheduled end: attendance earns credit
         only from then on (exams.observation_credit)."""
@@ -405,8 +434,12 @@ class AttendanceQuerySet(models.QuerySet):
 
     def credited(self, now=None):
         """Attended, at an observation whose scheduled end has passed: a check-in proves
-        the official arrived, not that they stayed, so credit waits for the end."""
-        return self.attended().filter(observation__ends_at__lte=now or timezone.now())
+        the official arrived, not that they stayed, so credit waits for the end; where
+        the event uses check-out, it waits for the official's check-out."""
+        now = now or timezone.now()
+        at_the_end = Q(observation__uses_checkout=False, observation__ends_at__lte=now)
+        checked_out = Q(observation__uses_checkout=True, checked_out_at__lte=now)
+        return self.attended().filter(at_the_end | checked_out)
 
     def holding_seats(self):
         return self.filter(status__in=SEAT_STATUSES)
@@ -437,6 +470,7 @@ class Attendance(models.Model):
     )
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
 
     objects = AttendanceQuerySet.as_manager()
 
@@ -471,6 +505,7 @@ class Attendance(models.Model):
 class ChangeSource(models.TextChoices):
     SELF = "self", _("Official (self service)")
     CHECK_IN = "check_in", _("QR check-in")
+    CHECK_OUT = "check_out", _("QR check-out")
     ORGANIZER = "organizer", _("Organizer")
     CLOSE = "close", _("Closing the event")
 
