@@ -44,14 +44,15 @@ run: demo ## Install, migrate, load demo data and serve http://127.0.0.1:8000
 .secret_key:
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-serve-prod: install .secret_key ## Serve with production settings, PostgreSQL, Redis and gunicorn (plain HTTP, local)
+serve-prod: install .secret_key ## Serve with production settings, PostgreSQL, Redis, gunicorn and the tasks worker (plain HTTP, local)
 	@createdb -h 127.0.0.1 -U postgres xuefa 2>/dev/null || true
 	$(PROD_ENV) $(MANAGE) migrate --noinput
 	$(PROD_ENV) $(MANAGE) collectstatic --noinput -v0
 	$(PROD_ENV) $(MANAGE) load_demo_data
-	$(PROD_ENV) $(MANAGE) run_export_jobs --loop & exports=$$!; \
+	$(PROD_ENV) $(MANAGE) db_worker & worker=$$!; \
 	$(PROD_ENV) $(MANAGE) submit_expired_attempts --loop & expiry=$$!; \
-	trap "kill $$exports $$expiry" EXIT; \
+	$(PROD_ENV) $(MANAGE) purge_export_jobs --loop & housekeeping=$$!; \
+	trap "kill $$worker $$expiry $$housekeeping" EXIT; \
 	$(PROD_ENV) GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 # The browser tests run in a process of their own after the rest: they need the rows

@@ -41,17 +41,16 @@ def build(officials, plan_path):
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.db import transaction
     from django.utils import timezone
     from django.utils.crypto import get_random_string
 
+    from exams.fake_data import create_officials
     from exams.models import ExamSession, SessionKind
     from learning.middleware import SessionTimeoutMiddleware
     from learning.models import Department, Official, User
-    from learning.roles import OFFICIAL
 
     annual = (
         ExamSession.objects.filter(kind=SessionKind.ANNUAL, for_everyone=True)
@@ -70,26 +69,17 @@ def build(officials, plan_path):
         existing = set(
             User.objects.filter(username__in=usernames).values_list("username", flat=True)
         )
-        users = User.objects.bulk_create(
+        # The fake-data builder's bulk inserts (accounts, the Official group, officials),
+        # with the bench's names: plain officials, not leaders, all in one department.
+        create_officials(
             [
                 User(username=u, name=f"压测{u[-6:]}", password=encoded, is_active=True)
                 for u in usernames
                 if u not in existing
             ],
-            batch_size=2000,
-        )
-        Official.objects.bulk_create(
-            [
-                Official(user=user, staff_number=user.username, department=department)
-                for user in users
-            ],
-            batch_size=2000,
-        )
-        group = Group.objects.get(name=OFFICIAL)
-        User.groups.through.objects.bulk_create(
-            [User.groups.through(user_id=user.pk, group_id=group.pk) for user in users],
-            batch_size=5000,
-            ignore_conflicts=True,
+            lambda _number, user: Official(
+                user=user, staff_number=user.username, department=department
+            ),
         )
     now_ts = int(timezone.now().timestamp())
     expire = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)

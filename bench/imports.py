@@ -105,16 +105,15 @@ def bench(args):
     # The query counts are what is printed; the log of every query is not needed.
     warnings.filterwarnings("ignore", "Limit for query logging exceeded")
 
+    from exams.fake_data import FakeData
     from learning.imports import get_importer
     from learning.models import Department, LawTopic
 
     call_command("migrate", verbosity=0, interactive=False)
-    root = Department.add_root(name="虚拟区人民政府")
-    sections = []
-    for b in range(40):
-        bureau = root.add_child(name=f"虚拟局{b:02d}")
-        for s in range(5):
-            sections.append((bureau.name, bureau.add_child(name=f"第{s}科").name))
+    # The fake-data builder's district: about 40 bureaus with their offices (sections).
+    offices = FakeData().departments()
+    bureaus = dict(Department.objects.filter(depth=2).values_list("path", "name"))
+    sections = [(bureaus[office.path[: -Department.steplen]], office.name) for office in offices]
     topic = LawTopic.objects.create(name="民法典")
     verdicts = []
     for kind, data, size in (

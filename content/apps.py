@@ -1,28 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
-
-
-def grant_publicity_publishing(app_config, using="default", **kwargs):
-    """Organizers publish, lock and unlock publicity items.
-
-    Wagtail creates those snippet permissions in a post_migrate handler of its own
-    that runs after the role sync (learning comes first in INSTALLED_APPS), so they
-    cannot be declared through register_role_permissions: they are created here,
-    idempotently, and granted to the organizer role."""
-    from django.contrib.auth.models import Group, Permission
-
-    from wagtail.snippets.models import create_extra_permissions
-
-    from learning import roles
-
-    create_extra_permissions(app_config, using=using)
-    permissions = Permission.objects.using(using).filter(
-        content_type__app_label="content",
-        codename__in=["publish_publicityitem", "lock_publicityitem", "unlock_publicityitem"],
-    )
-    group, _ = Group.objects.using(using).get_or_create(name=roles.ORGANIZER)
-    group.permissions.add(*permissions)
 
 
 class ContentConfig(AppConfig):
@@ -30,7 +7,8 @@ class ContentConfig(AppConfig):
     verbose_name = _("Content")
 
     def ready(self):
+        # Here rather than at the top: the receivers import the models, which are
+        # not loaded when this module is.
         from . import signals
 
-        signals.connect()
-        post_migrate.connect(grant_publicity_publishing, sender=self)
+        signals.connect(self)

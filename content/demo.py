@@ -11,6 +11,8 @@ from django.core.files.images import ImageFile
 
 from wagtail.images import get_image_model
 
+from PIL import Image, ImageDraw, ImageFont
+
 from .models import Playlist, PlaylistEntry, PublicityItem, Screen, ScreenPlaylist
 
 CJK_FONTS = [
@@ -99,8 +101,6 @@ def cjk_font_path():
 def draw_poster(colours, word, lines, size=(1200, 1700)):
     """A simple poster as PNG bytes. Without a CJK font it draws the same design
     without text rather than boxes where glyphs are missing."""
-    from PIL import Image, ImageDraw, ImageFont
-
     width, height = size
     top, bottom = colours
     image = Image.new("RGB", size, top)

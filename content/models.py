@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,7 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
 from .fields import WeekdaysField
+from .home import dashboard
 
 
 class HomePage(Page):
@@ -45,9 +47,7 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def serve(self, request, *args, **kwargs):
-        from .views import home
-
-        return home(request)
+        return dashboard(request, notice=self.notice)
 
 
 # --- Publicity screens (电子屏) ---------------------------------------------------------------
@@ -410,6 +410,12 @@ class ScreenPlaylist(Orderable, ScheduleWindow):
         return f"{self.screen} · {self.playlist}"
 
 
+# Sent with `value` when ScheduleStamp publishes a new stamp to the cache; the screens'
+# per-process copy of the stamp listens (content/signals.py), so this module need not
+# import content.screens, which imports it.
+stamp_published = Signal()
+
+
 class ScheduleStamp(models.Model):
     """One row whose number changes whenever anything a screen shows changes, so
     every app process can tell in one query whether its cached playlist is stale."""
@@ -440,10 +446,8 @@ class ScheduleStamp(models.Model):
 
     @classmethod
     def publish(cls, value):
-        from .screens import forget_stamp
-
         cache.set(cls.CACHE_KEY, value, timeout=None)
-        forget_stamp()
+        stamp_published.send(sender=cls, value=value)
 
 
 class PlayLogQuerySet(models.QuerySet):

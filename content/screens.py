@@ -365,6 +365,8 @@ def maybe_flush(now_ts):
     _next_flush_check = now_ts + interval
     if not cache.add(FLUSH_LOCK_KEY, now_ts, timeout=interval):
         return False
+    # Here rather than at the top: the task module imports this one (the task
+    # writes what the polls note here).
     from .tasks import screen_housekeeping_task
 
     try:

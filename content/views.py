@@ -13,28 +13,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from learning import media
-from learning.dashboard import panels_for
 
 from . import plays, screens
+from .home import dashboard
 from .models import HomePage, Screen
 
 
 @login_required
 def home(request):
-    """The official's dashboard: profile and the panels each app contributes."""
-    user = request.user
-    official = getattr(user, "official", None)
+    """The official's dashboard (content/home.py) with the live home page's notice."""
     home_page = HomePage.objects.live().only("notice").first()
-    return render(
-        request,
-        "content/home.html",
-        {
-            "official": official,
-            "panels": panels_for(request),
-            "notice": home_page.notice if home_page else "",
-            "can_use_admin": user.has_perm("wagtailadmin.access_admin"),
-        },
-    )
+    return dashboard(request, notice=home_page.notice if home_page else "")
 
 
 @never_cache

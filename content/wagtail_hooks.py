@@ -3,6 +3,7 @@ from wagtail.snippets.models import register_snippet
 
 from learning import roles
 
+from . import demo
 from .viewsets import ScreensViewSetGroup
 
 register_snippet(ScreensViewSetGroup)
@@ -11,7 +12,7 @@ register_snippet(ScreensViewSetGroup)
 @hooks.register("register_role_permissions")
 def screens_role_permissions():
     """Organizers run the publicity screens: items, playlists and screens, including
-    the screens' tokens. (Publishing items is granted in content.apps, see there.)"""
+    the screens' tokens. (Publishing items is granted in content.signals, see there.)"""
     return {
         roles.ORGANIZER: {
             "wagtailadmin.access_admin",
@@ -26,8 +27,6 @@ def screens_role_permissions():
 
 @hooks.register("register_demo_data")
 def screens_demo_data():
-    from . import demo
-
     return [
         (70, "Publicity items created", demo.load_publicity_items),
         (80, "Playlists and screens created", demo.load_screens),

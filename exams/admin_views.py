@@ -16,7 +16,7 @@ from learning.import_views import ImportViewSet
 from learning.spreadsheets import xlsx_response
 
 from . import audit, question_io, statistics
-from .models import ExamSession
+from .models import Attempt, ExamSession
 
 
 class PermissionRequiredMixin:
@@ -123,8 +123,6 @@ class SessionCloseView(PermissionRequiredMixin, View):
         if session.is_closed(now) or session.opens_at >= now:
             messages.error(request, _("Only an open session can be closed."))
         else:
-            from .models import Attempt
-
             ExamSession.objects.filter(pk=session.pk).update(closes_at=now)
             cut = (
                 Attempt.objects.in_progress()

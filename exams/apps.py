@@ -7,6 +7,6 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self):
-        from . import paper_cache
+        from . import signals
 
-        paper_cache.connect_signals()
+        signals.connect()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import grading
-from .attempts import Terms, terms_for
+from .attempts import Terms, is_assigned, override_for, terms_for
 from .models import Attempt, AttemptState, ExamSession, SessionKind, SessionOverride
 
 
@@ -100,8 +100,6 @@ def my_sessions(official, now=None):
 def my_session(official, session, now=None, attempts=None):
     """The MySession for one session, or None when it is not assigned to them.
     `attempts`, the official's attempts in the session by number, spares a query."""
-    from .attempts import is_assigned, override_for
-
     if not is_assigned(session, official):
         return None
     now = now or timezone.now()

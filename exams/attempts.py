@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from learning import fast
+from learning.fast.memo import Frozen
+from learning.models import Official
 
 from . import gate, grading, paper_cache
 from .models import (
@@ -201,6 +203,27 @@ def start_attempt(session, official, now=None, device="", avoid=frozenset()):
     current = next((a for a in mine if a.state == AttemptState.IN_PROGRESS), None)
     if current is not None and not expire_if_due(current, now):
         return current
+    terms = _terms_to_start(session, official, len(mine), now)
+    paper_id = paper_id_for(session, official)
+    seed = secrets.randbits(48)
+    built = _drawn_paper(session, paper_id, seed, avoid)
+    return _create_attempt(
+        session,
+        official,
+        paper_id=paper_id,
+        number=max((a.number for a in mine), default=0) + 1,
+        seed=seed,
+        built=built,
+        now=now,
+        deadline=deadline_for(now, terms),
+        device=device,
+    )
+
+
+def _terms_to_start(session, official, used, now):
+    """The official's Terms when they may start a new attempt now, having used `used`;
+    otherwise ExamError saying why not (not assigned, gated, outside the window or past
+    the entry cut-off, no attempts left)."""
     if not is_assigned(session, official):
         raise ExamError(_("This exam is not assigned to you."))
     blocked = gate.blockers(session, official)
@@ -223,13 +246,15 @@ def start_attempt(session, official, now=None, device="", avoid=frozenset()):
                 "minutes": session.entry_cutoff_minutes,
             }
         )
-    used = len(mine)
     if used >= terms.attempts_allowed:
         raise ExamError(_("You have used all your attempts for this exam."))
-    paper_id = paper_id_for(session, official)
-    seed = secrets.randbits(48)
+    return terms
+
+
+def _drawn_paper(session, paper_id, seed, avoid):
+    """The new attempt's paper (see build_paper) from paper_cache's copy of the paper."""
     try:
-        built = build_paper(
+        return build_paper(
             session,
             None,
             seed,
@@ -243,14 +268,18 @@ def start_attempt(session, official, now=None, device="", avoid=frozenset()):
                 "questions for its paper. Please tell the exam organizer."
             )
         ) from None
-    deadline = deadline_for(now, terms)
+
+
+def _create_attempt(session, official, *, paper_id, number, seed, built, now, deadline, device):
+    """Write the attempt and its answers, or return the attempt in progress that a
+    concurrent start (another tab, a double click) wrote first."""
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
                 session=session,
                 official=official,
                 paper_id=paper_id,
-                number=max((a.number for a in mine), default=0) + 1,
+                number=number,
                 seed=seed,
                 started_at=now,
                 deadline=deadline,
@@ -415,31 +444,11 @@ def save_answer(
 PAPER_CACHE_SECONDS = 12 * 60 * 60
 
 
-# Papers this process has read, by attempt id, so most saves skip even the cache's
-# round trip. Bounded (emptied when full); an attempt created under an id seen before
-# (SQLite reuses the ids of rolled-back rows) drops its entry.
-_PAPERS = {}
-_PAPERS_MAX = 2048
-
-
-@receiver(post_save, sender=Attempt)
-def _forget_paper(sender, instance, created, **kwargs):
-    if created:
-        _PAPERS.pop(instance.pk, None)
-
-
-def frozen_paper(attempt_id):
-    """What saves check against, from memory or the cache: the attempt's owner (user
-    id), session, whether it is a practice, and per position the answer id, question
-    type and option letters in the order shown (to map the page's letters to the
-    bank's). All of it is frozen when the attempt starts and never changes, so it can
-    be kept; None for an attempt that does not exist."""
-    paper = _PAPERS.get(attempt_id)
-    if paper is not None:
-        return paper
-    # v2: the letters are in the order shown (v1 held them in bank order).
-    key = f"xuefa:attempt-paper:v2:{attempt_id}"
-    paper = cache.get(key)
+def _read_paper(attempt_id):
+    """What saves check against, from the cache or the database; None for an attempt
+    that does not exist. With the fast paths off, from the database."""
+    key = f"xuefa:attempt-paper:v2:{attempt_id}"  # v2: the letters in the order shown
+    paper = cache.get(key) if fast.enabled() else None
     if paper is None:
         rows = Answer.objects.filter(attempt_id=attempt_id).values_list(
             "pk",
@@ -458,11 +467,29 @@ def frozen_paper(attempt_id):
             paper.update(user_id=user_id, session_id=session_id, practice=practice)
         if not paper["questions"]:
             return None
-        cache.set(key, paper, PAPER_CACHE_SECONDS)
-    if len(_PAPERS) >= _PAPERS_MAX:
-        _PAPERS.clear()
-    _PAPERS[attempt_id] = paper
+        if fast.enabled():
+            cache.set(key, paper, PAPER_CACHE_SECONDS)
     return paper
+
+
+# Papers this process has read, by attempt id (learning.fast.memo.Frozen), so most
+# saves skip even the cache's round trip. An attempt's paper never changes; an
+# attempt created under an id seen before (SQLite reuses the ids of rolled-back
+# rows) drops its entry (exams/signals.py).
+_papers = Frozen(_read_paper)
+
+
+def forget_paper(attempt_id):
+    _papers.forget(attempt_id)
+
+
+def frozen_paper(attempt_id):
+    """What saves check against: the attempt's owner (user id), session, whether it is
+    a practice, and per position the answer id, question type and option letters in
+    the order shown (to map the page's letters to the bank's). All of it is frozen
+    when the attempt starts and never changes, so it can be kept; None for an
+    attempt that does not exist."""
+    return _papers.get(attempt_id)
 
 
 @dataclass(frozen=True)
@@ -531,8 +558,6 @@ def _conditional_update(answer_id, attempt_id, session_id, user_id, response, no
     """UPDATE the answer if its attempt is this user's, in this session, in progress,
     within deadline plus grace and not bound to another device; the attempt's
     deadline, or None when refused."""
-    from learning.models import Official
-
     ops = connection.ops
     # SQLite has no row locks: it runs one writer at a time, so a submit's
     # transaction cannot interleave with this statement anyway.

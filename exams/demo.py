@@ -125,7 +125,15 @@ def load_sessions():
     topics = _topics()
     now = timezone.now()
     year = timezone.localdate().year
-    created = 0
+    created = _load_annual_exam(topics, year, now)
+    created += _load_pre_appointment_exams(year, now)
+    created += _load_practice(topics, year, now)
+    return created
+
+
+def _load_annual_exam(topics, year, now):
+    """The annual exam for everyone, open now, with its own paper for leaders, and
+    required by the year's study plans (learning demo); 1 if it was created."""
     annual_paper = _paper(
         f"{year}年度学法用法考试试卷（随机组卷）",
         PaperMode.RANDOM,
@@ -159,11 +167,14 @@ def load_sessions():
         review_policy="after_close",
         for_everyone=True,
     )
-    created += was
-    # The year's study plans (learning demo) require the annual exam.
     for plan in StudyPlan.objects.filter(year=year):
         PlanExam.objects.get_or_create(plan=plan, session=annual)
+    return was
 
+
+def _load_pre_appointment_exams(year, now):
+    """The pre-appointment exam on a fixed paper for CANDIDATES, closed three days ago,
+    and its make-up, open now; how many of the two were created."""
     fixed = list(
         Question.objects.filter(key__startswith="DEMO-")
         .exclude(topic__name__in=["公共图书馆法", "公共文化服务保障法"])
@@ -174,7 +185,7 @@ def load_sessions():
         PaperMode.FIXED,
         questions=[(q, Decimal(2)) for q in fixed],
     )
-    pre, was = _session(
+    pre, created = _session(
         PRE_APPOINTMENT.format(year=year),
         kind=SessionKind.PRE_APPOINTMENT,
         year=year,
@@ -186,8 +197,7 @@ def load_sessions():
         review_policy="never",
         shuffle_questions=True,
     )
-    created += was
-    if was:
+    if created:
         for staff_number, post in CANDIDATES:
             official = Official.objects.get(staff_number=staff_number)
             SessionCandidate.objects.create(session=pre, official=official, intended_post=post)
@@ -203,7 +213,12 @@ def load_sessions():
         attempts_allowed=1,
         review_policy="never",
     )
-    created += was
+    return created + was
+
+
+def _load_practice(topics, year, now):
+    """The practice session for everyone on civil code and administrative law; 1 if
+    it was created."""
     practice_paper = _paper(
         "民法典与行政执法练习卷",
         PaperMode.RANDOM,
@@ -226,8 +241,7 @@ def load_sessions():
         review_policy="after_submit",
         for_everyone=True,
     )
-    created += was
-    return created
+    return was
 
 
 def _sit(session, official, when, ability, rng):

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,8 +163,6 @@ def report(attempt, kind, now=None):
 
 def summary(attempt_ids):
     """{attempt id: {kind: count}} of the attempts' integrity logs, in one query."""
-    from django.db.models import Count
-
     counts = {}
     rows = (
         IntegrityEvent.objects.filter(attempt_id__in=list(attempt_ids))

@@ -3,27 +3,21 @@ questions or its rules, and the active bank it draws from, each question frozen 
 the snapshot an attempt keeps. Exam day starts thousands of attempts on one paper;
 loading and freezing the bank again for each of them was most of a start's cost.
 
-A content version in the shared cache names what is current. Saving or deleting a
-question, law topic, paper, paper question or rule starts a new version (at once,
-and again when the transaction commits, so a start that read the old bank in
-between cannot keep it), and every process drops what it holds for older versions.
-Without the shared cache (Redis down) nothing is kept and what was held is
-dropped: each start reads the database, as before. As a backstop (an edit made
-while Redis was down could not start a new version), nothing is held longer than
-HOLD_SECONDS."""
+They are held in the "papers" family of the fast paths (learning.fast.memo.Held):
+saving or deleting a question, law topic, paper, paper question or rule starts a
+new generation (exams/wagtail_hooks.py registers them), and every process drops
+what it holds for older ones. Without the shared cache (Redis down) nothing is
+held and each start reads the database, as with the fast paths off."""
 
 import json
-import threading
-import time
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.cache import cache
-from django.db import transaction
+from learning.fast.memo import Held
 
-VERSION_KEY = "xuefa:paper-content-version"
-HOLD_SECONDS = 300
+from .models import Paper, PaperMode, PaperQuestion, PaperRule, Question
+
+FAMILY = "papers"
 
 
 @dataclass(frozen=True)
@@ -54,18 +48,6 @@ class PaperSource:
     bank: list
 
 
-_lock = threading.Lock()
-_held = {"version": None, "since": 0.0, "papers": {}}
-
-
-def _version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
-
-
 def frozen(question):
     """A Question as a FrozenQuestion."""
     snapshot = question.snapshot()
@@ -80,8 +62,6 @@ def frozen(question):
 
 
 def _load(paper_id):
-    from .models import Paper, PaperMode, PaperQuestion, Question
-
     mode = Paper.objects.values_list("mode", flat=True).get(pk=paper_id)
     if mode == PaperMode.FIXED:
         items = [
@@ -91,8 +71,6 @@ def _load(paper_id):
             .order_by("sort_order", "pk")
         ]
         return PaperSource(mode, items, [], [])
-    from .models import PaperRule
-
     rules = list(PaperRule.objects.filter(paper_id=paper_id).order_by("sort_order", "pk"))
     bank = []
     if rules:
@@ -100,42 +78,9 @@ def _load(paper_id):
     return PaperSource(mode, [], rules, bank)
 
 
+_held = Held(FAMILY, _load)
+
+
 def paper_source(paper_id):
     """The PaperSource of a paper, from this process's memory when it is current."""
-    version = _version()
-    now = time.monotonic()
-    with _lock:
-        if version is None or now - _held["since"] > HOLD_SECONDS:
-            _held.update(version=None, papers={})
-        if version is not None and _held["version"] == version and paper_id in _held["papers"]:
-            return _held["papers"][paper_id]
-    source = _load(paper_id)
-    # Only keep it if no edit started a new version while it was read.
-    if version is not None and _version() == version:
-        with _lock:
-            if _held["version"] != version:
-                _held.update(version=version, since=now, papers={})
-            _held["papers"][paper_id] = source
-    return source
-
-
-def content_changed(**kwargs):
-    """A new content version now and once the transaction commits."""
-
-    def bump():
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-
-    bump()
-    transaction.on_commit(bump)
-
-
-def connect_signals():
-    from django.db.models.signals import post_delete, post_save
-
-    from learning.models import LawTopic
-
-    from .models import Paper, PaperQuestion, PaperRule, Question
-
-    for model in (Question, LawTopic, Paper, PaperQuestion, PaperRule):
-        for signal in (post_save, post_delete):
-            signal.connect(content_changed, sender=model, dispatch_uid=f"paper-cache-{model}")
+    return _held.get(paper_id)

@@ -1,4 +1,7 @@
-"""Background work for exams on Django's tasks framework (django-tasks)."""
+"""Periodic background work of exams on Django's tasks framework (django-tasks).
+
+Tasks that belong to one feature are defined beside it: an export's in
+exams.reports.exports (`run_export_task`), reminders' in exams.reports.reminders."""
 
 from django_tasks import task
 
@@ -10,12 +13,3 @@ def submit_expired_attempts_task():
     """Submit attempts whose deadline and grace have passed, so results and reports
     do not wait for the official to come back. Returns how many were graded."""
     return attempts.submit_expired_attempts()
-
-
-@task()
-def run_export_task(job_id):
-    """Build one background export (exams.reports.exports). Returns its final status,
-    or None when another runner had already taken the job."""
-    from .reports import exports
-
-    return exports.run_job(job_id)

@@ -374,6 +374,12 @@ def save(request, session_pk, pk):
                 "remaining": max(0, int((saved.deadline - saved.saved_at).total_seconds())),
             }
         )
+    return _page_reply(_practice_saved(request, answer))
+
+
+def _practice_saved(request, answer):
+    """The reply to a save through save_answer (a practice): the response as shown,
+    and for a practice's answer, whether it is right, unless withheld."""
     attempt = answer.attempt
     data = {
         "ok": True,
@@ -383,19 +389,23 @@ def save(request, session_pk, pk):
         "remaining": engine.remaining_seconds(attempt),
     }
     if attempt.session.is_practice and answer.response:
-        official = _official(request, with_department=True)
-        if answer.question_id in secrecy.guarded_question_ids(official):
-            # A formal exam still open to them asks it: not even right or wrong.
-            data["feedback"] = {"withheld": True, "message": str(secrecy.WITHHELD)}
-        else:
-            correct = answer.response == answer.snapshot["answer"]
-            data["feedback"] = {
-                "correct": correct,
-                "answer": answer.display_letters(answer.snapshot["answer"]),
-                "explanation": answer.snapshot.get("explanation", ""),
-                "legal_basis": answer.snapshot.get("legal_basis", ""),
-            }
-    return _page_reply(data)
+        data["feedback"] = _feedback(request, answer)
+    return data
+
+
+def _feedback(request, answer):
+    """Right or wrong, the key and its explanation; withheld for a question a formal
+    exam still open to the official asks."""
+    official = _official(request, with_department=True)
+    if answer.question_id in secrecy.guarded_question_ids(official):
+        return {"withheld": True, "message": str(secrecy.WITHHELD)}
+    correct = answer.response == answer.snapshot["answer"]
+    return {
+        "correct": correct,
+        "answer": answer.display_letters(answer.snapshot["answer"]),
+        "explanation": answer.snapshot.get("explanation", ""),
+        "legal_basis": answer.snapshot.get("legal_basis", ""),
+    }
 
 
 @_signed_in_json

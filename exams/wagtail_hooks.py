@@ -26,7 +26,6 @@ from . import audit, integrity, papers
 from .admin_views import QuestionImportViewSet
 from .forms import PaperForm
 from .models import Attempt, AttemptState, ExamSession, Paper, Question
-from .observation_hooks import *  # noqa: F401,F403
 from .question_io import QuestionImporter
 from .reports import completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
 
@@ -323,3 +322,20 @@ def warn_of_undrawable_papers(request, instance):
 @hooks.register("register_importers")
 def register_question_importer():
     return [QuestionImporter()]
+
+
+@hooks.register("register_fast_path_invalidations")
+def papers_fast_path_invalidations():
+    """The "papers" family (exams.paper_cache): what an attempt draws from."""
+    from django.db.models.signals import post_delete, post_save
+
+    from learning.fast import Invalidation
+    from learning.models import LawTopic
+
+    from .models import Paper, PaperQuestion, PaperRule, Question
+
+    return [
+        Invalidation("papers", signal, model)
+        for model in (Question, LawTopic, Paper, PaperQuestion, PaperRule)
+        for signal in (post_save, post_delete)
+    ]

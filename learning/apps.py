@@ -12,21 +12,11 @@ class LearningConfig(AppConfig):
 
     def ready(self):
         # converters: <id:...> in every URLconf; lookups: __any_of
-        from . import (  # noqa: F401
-            back_office,
-            converters,
-            lookups,
-            page_routing,
-            page_shells,
-            view_restrictions,
-        )
+        from . import converters, fast, lookups  # noqa: F401
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self)
-        back_office.connect_signals()
-        view_restrictions.connect_signals()
-        page_routing.connect_signals()
-        page_shells.connect_signals()
+        fast.connect()
 
 
 class UsersConfig(WagtailUsersAppConfig):

@@ -7,7 +7,7 @@ officials, and two for credit time.
 
 Requirements beyond credit hours come from providers registered with the Wagtail
 hook `register_plan_requirements`. This app registers the lecture and series
-provider; the exams app registers exams and court observations the same way, so
+provider; the exams and observations apps register exams and court observations the same way, so
 this module never imports it. A provider subclasses `RequirementProvider`:
 
     @hooks.register("register_plan_requirements")
@@ -307,116 +307,170 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
 
 
 def _evaluate(officials, year, plans, chunk_size):
-    if hasattr(officials, "values_list"):
-        official_ids = list(officials.values_list("pk", flat=True))
-    else:
-        official_ids = [getattr(o, "pk", o) for o in officials]
+    official_ids = _official_ids(officials)
     if plans is None:
         plans = plans_for_year(year)
     all_providers = providers()
     active_providers = all_providers if plans else []
+    plan_items, own_items = _declared_items(active_providers, plans)
+    required_of = _Requirements(plans, plan_items)
+    results = {}
+    for offset in range(0, len(official_ids), chunk_size):
+        chunk = IdArray(official_ids[offset : offset + chunk_size])
+        needed = _start_completions(chunk, year, required_of, results)
+        done = _done_keys(needed, year, active_providers, own_items)
+        _add_credit_time(chunk, year, all_providers, results)
+        _sort_items(needed, done, results)
+    return results
+
+
+def _official_ids(officials):
+    """Primary keys of `officials`: a queryset, instances or primary keys."""
+    if hasattr(officials, "values_list"):
+        return list(officials.values_list("pk", flat=True))
+    return [getattr(o, "pk", o) for o in officials]
+
+
+def _declared_items(active_providers, plans):
+    """({plan.pk: [RequirementItem]} from every provider, [each provider's own items]):
+    a provider is asked only about the items it declared itself."""
     plan_items = defaultdict(list)
-    own_items = []  # per provider: the items it declared, the only ones it is asked about
+    own_items = []
     for provider in active_providers:
         mine = set()
         for plan_id, items in provider.required_items(plans).items():
             plan_items[plan_id].extend(items)
             mine.update(items)
         own_items.append(mine)
+    return plan_items, own_items
 
-    results = {}
+
+class _Requirements:
+    """What the plans ask of an official by (is_leader, department path): (plans that
+    apply, credit seconds, required items). Worked out once per kind of official, since
+    thousands of officials share a handful of departments."""
+
+    def __init__(self, plans, plan_items):
+        self.plans = plans
+        self.plan_items = plan_items
+        self.standing = {}
+
+    def __call__(self, is_leader, path):
+        key = (is_leader, path)
+        if key not in self.standing:
+            mine = [plan for plan in self.plans if _applies(plan, is_leader, path)]
+            seconds = max((plan.required_seconds for plan in mine), default=0)
+            items = list(dict.fromkeys(i for plan in mine for i in self.plan_items[plan.pk]))
+            self.standing[key] = (mine, seconds, items)
+        return self.standing[key]
+
+
+def _start_completions(chunk, year, required_of, results):
+    """A Completion in `results` for each official of the chunk, with the credit time
+    required (exemptions and mid-year joining applied); returns {official_id: [items
+    required of them]}. Two queries, one without plans."""
+    plans = required_of.plans
     start, end = year_bounds(year)
     start_day, end_day = start.date(), end.date()
-    standing = {}  # (is_leader, department path): what the plans ask of such an official
-
-    def required_of(is_leader, path):
-        key = (is_leader, path)
-        if key not in standing:
-            mine = [plan for plan in plans if _applies(plan, is_leader, path)]
-            seconds = max((plan.required_seconds for plan in mine), default=0)
-            items = list(dict.fromkeys(i for plan in mine for i in plan_items[plan.pk]))
-            standing[key] = (mine, seconds, items)
-        return standing[key]
-
-    for offset in range(0, len(official_ids), chunk_size):
-        chunk = IdArray(official_ids[offset : offset + chunk_size])
-        exemptions = dict(
-            StudyExemption.objects.filter(official_id__any_of=chunk, year=year)
-            .order_by()  # the default order joins the officials
-            .values_list("official_id", "reason")
+    exemptions = dict(
+        StudyExemption.objects.filter(official_id__any_of=chunk, year=year)
+        .order_by()  # the default order joins the officials
+        .values_list("official_id", "reason")
+    )
+    if plans:
+        profiles = (
+            Official.objects.filter(pk__any_of=chunk)
+            .order_by()
+            .values_list("pk", "is_leader", "department__path", "joined_on")
         )
-        if plans:
-            profiles = (
-                Official.objects.filter(pk__any_of=chunk)
-                .order_by()
-                .values_list("pk", "is_leader", "department__path", "joined_on")
-            )
-        else:  # nothing is required of anyone: no need to know who they are
-            profiles = [(pk, False, "", None) for pk in chunk]
-        needed = {}
-        for pk, is_leader, path, joined_on in profiles:
-            mine, plan_seconds, items = required_of(is_leader, path)
-            completion = results[pk] = Completion(
-                official_id=pk, year=year, plans=list(mine), plan_seconds=plan_seconds
-            )
-            if pk in exemptions:
-                completion.exempt, completion.exemption_reason = True, exemptions[pk]
-                needed[pk] = []
-                continue
-            completion.required_seconds = plan_seconds
-            if mine and joined_on is not None and joined_on > start_day:
-                completion.joined_on = joined_on
-                completion.required_seconds = prorated_seconds(plan_seconds, joined_on, year)
-                joined_at = _joined_at(joined_on)
-                items = [
-                    i
-                    for i in items
-                    if joined_on < end_day and (i.closes_at is None or i.closes_at > joined_at)
-                ]
-            needed[pk] = items
-        lists = {id(items): items for items in needed.values()}  # most are shared
-        all_items = set().union(*lists.values())
-        done = defaultdict(set)
-        if any(needed.values()):
-            asked_ids = IdArray(needed)
-            for provider, mine in zip(active_providers, own_items, strict=True):
-                asked = all_items & mine
-                if asked:
-                    for pk, keys in provider.done_keys(asked_ids, year, asked).items():
-                        done[pk].update(keys)
-        for pk, seconds in (
-            StudyRecord.objects.filter(official_id__any_of=chunk)
-            .active_in_year(year)
-            .values("official_id")
-            .annotate(total=Sum("credited_seconds"))
-            .values_list("official_id", "total")
-        ):
+    else:  # nothing is required of anyone: no need to know who they are
+        profiles = [(pk, False, "", None) for pk in chunk]
+    needed = {}
+    for pk, is_leader, path, joined_on in profiles:
+        mine, plan_seconds, items = required_of(is_leader, path)
+        completion = results[pk] = Completion(
+            official_id=pk, year=year, plans=list(mine), plan_seconds=plan_seconds
+        )
+        if pk in exemptions:
+            completion.exempt, completion.exemption_reason = True, exemptions[pk]
+            needed[pk] = []
+            continue
+        completion.required_seconds = plan_seconds
+        if mine and joined_on is not None and joined_on > start_day:
+            items = _prorate_for_joiner(completion, items, joined_on, end_day)
+        needed[pk] = items
+    return needed
+
+
+def _prorate_for_joiner(completion, items, joined_on, end_day):
+    """Prorate a mid-year joiner's credit time; return the items still required of them
+    (none if they join after the year; only those whose window was open on joining)."""
+    completion.joined_on = joined_on
+    completion.required_seconds = prorated_seconds(
+        completion.plan_seconds, joined_on, completion.year
+    )
+    joined_at = _joined_at(joined_on)
+    return [
+        i for i in items if joined_on < end_day and (i.closes_at is None or i.closes_at > joined_at)
+    ]
+
+
+def _done_keys(needed, year, active_providers, own_items):
+    """{official_id: {key}} of the required items done, one provider query each for
+    the providers whose items anyone here needs."""
+    lists = {id(items): items for items in needed.values()}  # most are shared
+    all_items = set().union(*lists.values())
+    done = defaultdict(set)
+    if any(needed.values()):
+        asked_ids = IdArray(needed)
+        for provider, mine in zip(active_providers, own_items, strict=True):
+            asked = all_items & mine
+            if asked:
+                for pk, keys in provider.done_keys(asked_ids, year, asked).items():
+                    done[pk].update(keys)
+    return done
+
+
+def _add_credit_time(chunk, year, all_providers, results):
+    """Credit time of the year: lectures, collective study sessions and what providers
+    grant (two queries, and one per provider that grants any)."""
+    start, end = year_bounds(year)
+    for pk, seconds in (
+        StudyRecord.objects.filter(official_id__any_of=chunk)
+        .active_in_year(year)
+        .values("official_id")
+        .annotate(total=Sum("credited_seconds"))
+        .values_list("official_id", "total")
+    ):
+        if pk in results:
+            results[pk].lecture_seconds = seconds or 0
+    for pk, minutes in (
+        SessionAttendance.objects.filter(
+            official_id__any_of=chunk,
+            session__date__gte=start.date(),
+            session__date__lt=end.date(),
+        )
+        .values("official_id")
+        .annotate(total=Sum("session__credit_minutes"))
+        .values_list("official_id", "total")
+    ):
+        if pk in results:
+            results[pk].session_seconds = (minutes or 0) * 60
+    for provider in all_providers:
+        for pk, seconds in provider.credit_seconds(chunk, year).items():
             if pk in results:
-                results[pk].lecture_seconds = seconds or 0
-        for pk, minutes in (
-            SessionAttendance.objects.filter(
-                official_id__any_of=chunk,
-                session__date__gte=start_day,
-                session__date__lt=end_day,
-            )
-            .values("official_id")
-            .annotate(total=Sum("session__credit_minutes"))
-            .values_list("official_id", "total")
-        ):
-            if pk in results:
-                results[pk].session_seconds = (minutes or 0) * 60
-        for provider in all_providers:
-            for pk, seconds in provider.credit_seconds(chunk, year).items():
-                if pk in results:
-                    results[pk].other_seconds += seconds or 0
-        no_keys = frozenset()
-        for pk, items in needed.items():
-            if items:
-                keys = done.get(pk, no_keys)
-                completion = results[pk]
-                completion.done = [i for i in items if i.key in keys]
-                completion.missing = [i for i in items if i.key not in keys]
-    return results
+                results[pk].other_seconds += seconds or 0
+
+
+def _sort_items(needed, done, results):
+    """Split each official's required items into done and missing."""
+    no_keys = frozenset()
+    for pk, items in needed.items():
+        if items:
+            keys = done.get(pk, no_keys)
+            completion = results[pk]
+            completion.done = [i for i in items if i.key in keys]
+            completion.missing = [i for i in items if i.key not in keys]
 
 
 def plans_for_year(year):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import LecturePage, Official, StudyRecord
-from .models.study import StudyClock
+from .models.study import StudyClock, heartbeat_seconds, study_state  # noqa: F401 - theirs
 
 START = "start"
 BEAT = "beat"
@@ -33,10 +33,6 @@ _MAX_ATTEMPTS = 5
 
 class StudyRefused(Exception):
     """The heartbeat cannot be credited; `str(exc)` is a translated reason."""
-
-
-def heartbeat_seconds():
-    return int(settings.XUEFA_HEARTBEAT_SECONDS)
 
 
 def max_credit_seconds():
@@ -59,39 +55,6 @@ def official_for(user):
         return user.official
     except user.__class__.official.RelatedObjectDoesNotExist:
         return None
-
-
-def study_state(user, lecture):
-    """(official_id, record) for showing a lecture page, in one query: whether the
-    user earns credit here and their record so far (None when not started). The
-    record carries only what the page shows."""
-    if not user.is_authenticated:
-        return None, None
-    # Plain SQL: the ORM spends several times longer building this LEFT JOIN than the
-    # database spends answering it, on every lecture page view.
-    officials, records = Official._meta.db_table, StudyRecord._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT o.id, r.id, r.credited_seconds, r.completed_at FROM {officials} o "  # noqa: S608
-            f"LEFT JOIN {records} r ON r.official_id = o.id AND r.lecture_id = %s "
-            "WHERE o.user_id = %s",
-            [lecture.pk, user.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None, None
-    official_id, record_id, credited, completed = row
-    if record_id is None:
-        return official_id, None
-    if completed is not None and (isinstance(completed, str) or timezone.is_naive(completed)):
-        completed = connection.ops.convert_datetimefield_value(completed, None, connection)
-    return official_id, StudyRecord(
-        pk=record_id,
-        official_id=official_id,
-        lecture_id=lecture.pk,
-        credited_seconds=credited,
-        completed_at=completed,
-    )
 
 
 @dataclasses.dataclass(frozen=True)

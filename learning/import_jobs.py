@@ -1,21 +1,26 @@
 """Running imports as jobs: an upload becomes an `ImportJob`, whose preview and, once
-confirmed, whose import run either at once in the request or, for a large file when
-a worker process is configured (XUEFA_EXPORT_WORKER, `manage.py run_export_jobs
---loop`), in that worker, so no request ever waits for a long import. Either way a
-phase is claimed with one conditional UPDATE, so it never runs twice, and a confirm
-sent twice imports once."""
+confirmed, whose import run at once in the request for a small file, and as a task
+on Django's tasks framework (`run_import_task`) for a file over
+XUEFA_IMPORT_INLINE_BYTES. The immediate backend (development, tests) runs that task
+at once too; the database backend of production (django-tasks-db) leaves it to the
+worker `manage.py db_worker`, so no request waits for a long import while the page
+follows its progress. Only a queued phase is started, so a task delivered twice runs
+it once, and a confirm sent twice imports once."""
 
 import base64
 import datetime
 import hashlib
 import json
 import logging
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cryptography.fernet import Fernet, InvalidToken
+from django_tasks import task
 
 from . import crypto
 from .imports import PlanChanged, Preview, get_importer
@@ -39,12 +44,10 @@ def _setting(name, default):
     return getattr(settings, name, default)
 
 
-def runs_in_worker(job):
-    """A large file waits for the worker when one is configured; small files (most
-    of them) are handled at once."""
-    return bool(_setting("XUEFA_EXPORT_WORKER", False)) and job.size > _setting(
-        "XUEFA_IMPORT_INLINE_BYTES", DEFAULT_INLINE_BYTES
-    )
+def runs_as_task(job):
+    """A large file is handed to the tasks backend (in production, its worker); small
+    files (most of them) are handled at once in the request."""
+    return job.size > _setting("XUEFA_IMPORT_INLINE_BYTES", DEFAULT_INLINE_BYTES)
 
 
 def start_import(user, kind, upload):
@@ -103,19 +106,22 @@ def cancel(job):
 
 
 def _dispatch(job):
-    if not runs_in_worker(job):
+    if runs_as_task(job):
+        # Once the row is committed, so that a worker finds it.
+        transaction.on_commit(partial(run_import_task.enqueue, job.pk))
+    else:
         run_job(job.pk)
-        job.refresh_from_db()
+    job.refresh_from_db()
 
 
 def run_job(job_id):
-    """Run the queued phase of one job. Returns the final status, or None when
-    another runner had already claimed it."""
+    """Run the queued phase of one job. Returns the final status, or None when the
+    phase was not queued (already run or running)."""
     now = timezone.now()
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+    started = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, updated_at=now
     )
-    if not claimed:
+    if not started:
         return None
     job = ImportJob.objects.get(pk=job_id)
     importer = get_importer(job.kind)
@@ -136,6 +142,12 @@ def run_job(job_id):
             )
             _finish(job, keep_data=False)
     return job.status
+
+
+@task()
+def run_import_task(job_id):
+    """The background task of one import phase (see `run_job`)."""
+    return run_job(job_id)
 
 
 def _run_preview(job, importer):
@@ -216,21 +228,13 @@ def take_sealed(job):
         return None
 
 
-# --- The worker's housekeeping -------------------------------------------------------
-
-
-def run_queued_jobs(limit=None):
-    """Run queued phases oldest first (the worker loop). Returns how many ran."""
-    ids = ImportJob.objects.filter(status=ImportStatus.QUEUED).order_by("created_at", "pk")
-    ids = list(
-        ids.values_list("pk", flat=True)[:limit] if limit else ids.values_list("pk", flat=True)
-    )
-    return sum(1 for job_id in ids if run_job(job_id) is not None)
+# --- Housekeeping (manage.py purge_export_jobs) ---------------------------------------
 
 
 def fail_stale_jobs(minutes=None):
-    """Mark running phases whose progress has not moved for `minutes` as failed (their
-    worker died). Nothing was written: an import is one transaction."""
+    """Mark running phases whose progress has not moved for `minutes` (default
+    XUEFA_EXPORT_STALE_MINUTES, 30) as failed: their worker or request died. Nothing
+    was written: an import is one transaction."""
     minutes = (
         _setting("XUEFA_EXPORT_STALE_MINUTES", DEFAULT_STALE_MINUTES)
         if minutes is None

@@ -30,7 +30,7 @@ from wagtail.images import get_image_model
 from wagtail.models import ReferenceIndex
 from wagtail.utils import sendfile_streaming_backend
 
-from . import back_office
+from .fast import back_office
 from .models import LecturePage
 
 RENDITIONS_FOLDER = "images/"

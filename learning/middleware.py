@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from . import read_ahead
+from wagtail.views import serve as wagtail_serve
+
+from . import fast
+from .fast import back_office, read_ahead, restrictions
+from .fast.routing import find_site, lecture_route, site_keys
+from .fast.shells import shell_cache_keys
+from .models import LecturePage
 from .roles import is_back_office
 
 # Paths a user may reach while an account rule still asks something of them.
@@ -152,31 +158,26 @@ def _wants_json(request):
 
 class PageRouteMiddleware:
     """Finds lecture pages for Wagtail's serve view in one query and the Site from
-    the cache (see page_routing); Wagtail then serves the page as usual. What
-    serving a page asks the cache is read in one round trip (see read_ahead)."""
+    the cache (learning.fast.routing); Wagtail then serves the page as usual. What
+    serving a page asks the cache is read in one round trip (learning.fast.read_ahead).
+    With the fast paths off it does nothing."""
 
     def __init__(self, get_response):
-        from wagtail.views import serve
-
         self.get_response = get_response
-        self.wagtail_serve = serve
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD"):
+        if request.method in ("GET", "HEAD") and fast.enabled():
             with read_ahead.scope():
                 return self.get_response(request)
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if view_func is self.wagtail_serve:
-            from . import back_office, page_shells, view_restrictions
-            from .models import LecturePage
-            from .page_routing import find_site, lecture_route, site_keys
-
-            keys = [*site_keys(request), view_restrictions.KEY, page_shells.GENERATION_KEY]
+        if view_func is wagtail_serve and fast.enabled():
+            keys = [*site_keys(request), *fast.keys(restrictions.FAMILY, restrictions.KEY)]
             if request.user.is_authenticated:
                 keys += back_office.cache_keys(request.user)
-                keys += LecturePage.shell_keys(request).values()
+                for key in LecturePage.shell_keys(request).values():
+                    keys += shell_cache_keys(key)
             read_ahead.prefetch(keys)
             path = view_kwargs.get("path", view_args[0] if view_args else "")
             route = lecture_route(request, path)

@@ -14,6 +14,7 @@ import secrets
 import string
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -225,6 +226,32 @@ def _validate_row(row, columns, departments):
     def problem(key, message):
         problems.append(Problem(row.number, columns.get(key, ""), message))
 
+    _check_identity(cells, columns, problem)
+    department = _department_of(cells, departments, problem)
+    mobile, email = _check_contact(cells, problem)
+    joined_on = _joined_on(row, cells, problem)
+    if problems:
+        return None, problems
+    return (
+        RosterRow(
+            row=row.number,
+            name=cells["name"],
+            staff_number=cells["staff_number"],
+            department=department,
+            position=cells["position"],
+            rank=cells["rank"],
+            is_leader=cells["is_leader"] in TRUE_WORDS,
+            mobile=mobile,
+            email=email,
+            joined_on=joined_on,
+        ),
+        [],
+    )
+
+
+def _check_identity(cells, columns, problem):
+    """Lengths, the required name, staff number and department, and the staff
+    number's characters; each failure reported through `problem(key, message)`."""
     for key, limit in MAX_LENGTHS.items():
         if key in columns and len(cells[key]) > limit:
             problem(key, _("Longer than %(max)s characters.") % {"max": limit})
@@ -235,16 +262,23 @@ def _validate_row(row, columns, departments):
     if staff_number and not set(staff_number) <= STAFF_NUMBER_CHARS:
         problem("staff_number", _("Use only letters, digits, '-' and '_'."))
 
-    department = None
-    if cells["department"]:
-        path = cells["department"]
-        if cells["section"]:
-            path = f"{path}/{cells['section']}"
-        try:
-            department = departments.resolve(path)
-        except ValidationError as error:
-            problem("section" if cells["section"] else "department", error.messages[0])
 
+def _department_of(cells, departments, problem):
+    """The Department the department (and section) cells name, or None."""
+    if not cells["department"]:
+        return None
+    path = cells["department"]
+    if cells["section"]:
+        path = f"{path}/{cells['section']}"
+    try:
+        return departments.resolve(path)
+    except ValidationError as error:
+        problem("section" if cells["section"] else "department", error.messages[0])
+        return None
+
+
+def _check_contact(cells, problem):
+    """(mobile, email) as stored, after checking them and the leader cell."""
     if cells["is_leader"] not in TRUE_WORDS | FALSE_WORDS:
         problem("is_leader", _("Write 是 or 否."))
     mobile = _mobile(cells["mobile"])
@@ -256,28 +290,18 @@ def _validate_row(row, columns, departments):
             validate_email(email)
         except ValidationError:
             problem("email", _("Enter a valid e-mail address."))
+    return mobile, email
+
+
+def _joined_on(row, cells, problem):
+    """The joining date: as the spreadsheet typed it as a date, else parsed from the
+    cell's text; None when blank or unreadable (then reported)."""
     joined_on = row.dates.get("joined_on")
     if cells["joined_on"] and joined_on is None:
         joined_on = parse_date(cells["joined_on"], numeric="joined_on" in row.numeric)
         if joined_on is None:
             problem("joined_on", _("Write a date such as 2025-08-15."))
-    if problems:
-        return None, problems
-    return (
-        RosterRow(
-            row=row.number,
-            name=cells["name"],
-            staff_number=staff_number,
-            department=department,
-            position=cells["position"],
-            rank=cells["rank"],
-            is_leader=cells["is_leader"] in TRUE_WORDS,
-            mobile=mobile,
-            email=email,
-            joined_on=joined_on,
-        ),
-        [],
-    )
+    return joined_on
 
 
 def _duplicates_in_file(rows, columns):
@@ -723,6 +747,10 @@ class RosterImporter(Importer):
 def import_roster(data, filename="roster.xlsx", *, deactivate_missing=False, user=None):
     """Preview and import at once (scripts and tests): raises RosterError when the
     preview has problems. Returns apply_file's result."""
+    if hasattr(data, "read"):
+        # Both the preview and the import read the file: a stream only once. As
+        # read_table reads one: an oversized file is never held whole.
+        data = data.read(settings.XUEFA_MAX_IMPORT_BYTES + 1)
     preview, plan = plan_file(data, filename)
     if plan is None:
         raise RosterError(preview.errors)

@@ -1,15 +1,15 @@
 """The study panel on the official's dashboard: what the year's plan still asks,
 lectures in progress and the newest lectures."""
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from .completion import completion_for, plans_for_year
 from .credits import official_for
 from .dashboard import DashboardPanel
+from .fast import remember
 from .models import LecturePage, StudyRecord
 
-NEWEST_CACHE_KEY = "learning:newest-lectures"
+NEWEST_CACHE_KEY = "xuefa:fast:newest-lectures"
 
 
 class StudyPanel(DashboardPanel):
@@ -35,14 +35,16 @@ class StudyPanel(DashboardPanel):
         }
 
     def newest_lectures(self):
-        """The five newest lectures, the same for everyone: cached for a minute."""
-        newest = cache.get(NEWEST_CACHE_KEY)
-        if newest is None:
+        """The five newest lectures, the same for everyone: kept in the "pages"
+        family, which any page published, unpublished or moved starts anew."""
+        request = self.request
+
+        def newest():
             lectures = (
                 LecturePage.objects.live()
                 .order_by("-first_published_at", "-pk")
                 .only("pk", "title", "url_path")[:5]
             )
-            newest = [{"title": p.title, "url": p.get_url(self.request)} for p in lectures]
-            cache.set(NEWEST_CACHE_KEY, newest, 60)
-        return newest
+            return [{"title": p.title, "url": p.get_url(request)} for p in lectures]
+
+        return remember("pages", NEWEST_CACHE_KEY, newest)

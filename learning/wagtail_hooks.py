@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from . import media, roles, roster
+from . import audit_log, media, roles, roster
 from .admin_views import RosterImportViewSet
 from .viewsets import (
     DepartmentViewSet,
@@ -47,6 +47,10 @@ def register_roster_log_actions(actions):
         _("Deactivate official"),
         _("Official deactivated: missing from an imported roster"),
     )
+
+
+# Audit records kept for the retention period: Wagtail's log (learning/audit_log.py).
+hooks.register("register_audit_log_models", audit_log.wagtail_log_models)
 
 
 EXEMPTION_PERMISSIONS = {
@@ -165,3 +169,43 @@ def learning_demo_data():
         (36, "Collective study sessions", demo_lectures.load_study_sessions),
         (38, "Study records", demo_lectures.load_study_progress),
     ]
+
+
+# --- Fast paths: what starts a new generation of learning's families --------------
+
+
+@hooks.register("register_fast_path_invalidations")
+def learning_fast_path_invalidations():
+    """ "pages": the Site, the page tree and everything a lecture shell shows (any
+    page saved, published, unpublished, moved or deleted, topics, speakers, images,
+    documents, embeds, view restrictions). "permissions": whatever could change who
+    may open the back office."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from wagtail.documents import get_document_model
+    from wagtail.embeds.models import Embed
+    from wagtail.images import get_image_model
+    from wagtail.models import PageViewRestriction, Site, get_page_models
+    from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    from .fast import Invalidation
+    from .models import LawTopic, Speaker
+
+    senders = [Site, PageViewRestriction, LawTopic, Speaker, get_image_model()]
+    senders += [get_document_model(), Embed, *get_page_models()]
+    found = [
+        Invalidation("pages", signal, sender)
+        for signal in (post_save, post_delete)
+        for sender in senders
+    ]
+    found += [
+        Invalidation("pages", signal)
+        for signal in (page_published, page_unpublished, post_page_move)
+    ]
+    User = get_user_model()
+    throughs = (User.groups.through, User.user_permissions.through, Group.permissions.through)
+    found += [Invalidation("permissions", m2m_changed, through) for through in throughs]
+    found += [Invalidation("permissions", post_delete, model) for model in (Group, Permission)]
+    return found

@@ -44,7 +44,7 @@ urlpatterns = [
         name="wagtaildocs_authenticate_with_password",
     ),
     path("exams/", include("exams.urls")),
-    path("observations/", include("exams.observation_urls")),
+    path("observations/", include("exams.observations.urls")),
     # Study record (/me/record/), the study heartbeat and uploads under MEDIA_URL (the
     # checked image view; MEDIA_URL is never served as a folder, not even in
     # development); no pattern at the root.

@@ -17,7 +17,7 @@ from django.urls import get_resolver, reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
 
-from learning import page_shells
+from learning.fast import shells as page_shells
 
 
 def project_templates():

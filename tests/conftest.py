@@ -13,6 +13,18 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_paths_for_their_own_tests(request):
+    """A test marked fast_paths tests a shortcut itself (learning/fast): it runs with
+    the shortcuts on, also when the suite runs with XUEFA_FAST_PATHS=false."""
+    if request.node.get_closest_marker("fast_paths") is None:
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.XUEFA_FAST_PATHS = True
+    yield
+
+
 @pytest.fixture
 def password():
     return DEFAULT_PASSWORD

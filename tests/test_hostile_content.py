@@ -33,8 +33,8 @@ from content import screens
 from content.models import PublicityItem
 from exams import attempts as engine
 from exams.models import ExportJob, ExportStatus, PlanExam, SessionCandidate, SessionKind
-from exams.models.observations import Attendance, PlanObservation, Status
-from exams.observation_admin import attendees_xlsx
+from exams.observations.admin_views import attendees_xlsx
+from exams.observations.models import Attendance, PlanObservation, Status
 from exams.question_io import export_xlsx, template_xlsx
 from exams.reports import behind, exports, reminders
 from exams.statistics import statistics_xlsx

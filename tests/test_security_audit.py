@@ -14,7 +14,8 @@ import pytest
 
 from exams import attempts as engine
 from exams import audit
-from exams.models import AttendanceChange, ExamSession
+from exams.models import ExamSession
+from exams.observations.models import Attendance, AttendanceChange
 from tests.admin_forms import edit_form_data
 from tests.exams.factories import ExamSessionFactory, QuestionFactory, fixed_paper
 from tests.exams.observation_factories import CourtObservationFactory
@@ -100,8 +101,6 @@ def records_of_every_age(exam, official):
     """For each age, one page log entry, one model log entry, one attendance change."""
     page = Site.objects.get(is_default_site=True).root_page
     observation = CourtObservationFactory()
-    from exams.models import Attendance
-
     attendance = Attendance.objects.create(
         observation=observation, official=official, status="registered"
     )
@@ -172,3 +171,31 @@ def test_dry_run_deletes_nothing(records_of_every_age):
     call_command("purge_audit_log", older_than_days=180, dry_run=True, stdout=out)
     assert counts() == (4, 4, 4)
     assert "would delete 2" in out.getvalue()
+
+
+def test_each_app_registers_its_audit_records_and_the_purge_deletes_them(exam):
+    """purge_audit_log imports no app: the apps name their records through the
+    `register_audit_log_models` hook, and whatever is registered is purged."""
+    from wagtail import hooks
+
+    from content.models import PlayLog
+    from learning.audit_log import AuditLogModel, audit_log_models
+    from tests.content.factories import PublicityItemFactory, ScreenFactory
+
+    registered = {(r.label, r.model) for r in audit_log_models()}
+    assert registered >= {
+        ("page log entries", PageLogEntry),
+        ("other log entries", ModelLogEntry),
+        ("attendance changes", AttendanceChange),
+    }
+    screen, item = ScreenFactory(), PublicityItemFactory()
+    for days in (10, 200):
+        PlayLog.objects.create(
+            screen=screen, item=item, play_id=f"p{days}", started_at=age(days), duration=15
+        )
+    plays = AuditLogModel("plays", PlayLog, "started_at")
+    out = io.StringIO()
+    with hooks.register_temporarily("register_audit_log_models", lambda: [plays]):
+        call_command("purge_audit_log", older_than_days=180, stdout=out)
+    assert "plays: deleted 1" in out.getvalue()
+    assert list(PlayLog.objects.values_list("play_id", flat=True)) == ["p10"]

@@ -19,10 +19,11 @@ from wagtail.images import get_image_model
 import openpyxl
 import pytest
 
-from exams import observations, question_io
-from exams.models import Attendance, Question, Reflection
-from exams.models import observations as observation_models
-from exams.models.observations import Status
+from exams import question_io
+from exams.models import Question
+from exams.observations import models as observation_models
+from exams.observations import services
+from exams.observations.models import Attendance, Reflection, Status
 from learning import import_jobs, roster
 from learning.models import ImportJob, Official, User
 from tests.exams.factories import LawTopicFactory
@@ -244,7 +245,7 @@ def test_oversized_reflection_file_is_refused(official_client, official, monkeyp
     attendance = Attendance.objects.create(
         observation=observation, official=official, status="registered"
     )
-    observations.mark(attendance, Status.PRESENT, by=None)
+    services.mark(attendance, Status.PRESENT, by=None)
     upload = SimpleUploadedFile("观后感.pdf", b"%PDF" + b"0" * 2048)
     url = reverse("observations:reflection", args=[observation.pk])
     response = official_client.post(url, {"text": "很有收获", "file": upload})

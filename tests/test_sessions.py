@@ -1,4 +1,4 @@
-"""The session engine (xuefa.sessions): Django's database sessions read with one plain
+"""The session engine (learning.fast.sessions): Django's database sessions read with one plain
 SELECT. Whatever the database says is what a request sees: no cache in between."""
 
 import datetime
@@ -11,11 +11,11 @@ from django.utils import timezone
 
 import pytest
 
-from xuefa.sessions import SessionStore
+from learning.fast.sessions import SessionStore
 
 
 def test_the_engine_is_a_database_store():
-    assert settings.SESSION_ENGINE == "xuefa.sessions"
+    assert settings.SESSION_ENGINE == "learning.fast.sessions"
     assert issubclass(SessionStore, db.SessionStore)
 
 

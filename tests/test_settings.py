@@ -63,7 +63,7 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     assert values["engine"] == "django.db.backends.postgresql"
     assert values["cache"] == "xuefa.cache.FailSafeRedisCache"
     # Sessions stay in the database so a Redis outage signs nobody out.
-    assert values["session"] == "xuefa.sessions"
+    assert values["session"] == "learning.fast.sessions"
     # Hot statements are prepared once per connection, not planned per request...
     assert values["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
     # ...unless a transaction-pooling proxy in front of PostgreSQL forbids them.

@@ -13,8 +13,9 @@ from django.utils import timezone
 import pytest
 from openpyxl import load_workbook
 
-from exams import attempts, observations
-from exams.observation_admin import attendees_xlsx
+from exams import attempts
+from exams.observations import services
+from exams.observations.admin_views import attendees_xlsx
 from exams.question_io import export_xlsx, template_xlsx
 from exams.reports.completion import build_report, report_xlsx
 from exams.statistics import statistics_xlsx
@@ -47,7 +48,7 @@ def exam_statistics(text):
 
 def observation_attendees(text):
     observation = CourtObservationFactory(attendee_list_fields=["position"])
-    observations.register(OfficialFactory(user__name=text, position=text), observation)
+    services.register(OfficialFactory(user__name=text, position=text), observation)
     request = RequestFactory().get("/")
     request.user = UserFactory(is_superuser=True, is_staff=True)
     return attendees_xlsx(request, observation.pk).content

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import exams.models.observations
+import exams.migrations._observation_history
 import modelcluster.fields
 import modelsearch.index
 from django.conf import settings
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('late_after_minutes', models.PositiveSmallIntegerField(default=10, help_text='A check-in this many minutes after the start counts as late.', verbose_name='late after (minutes)')),
                 ('reflection_required', models.BooleanField(default=False, verbose_name='reflection required for credit')),
                 ('reflection_due_days', models.PositiveSmallIntegerField(default=7, help_text='Reflections can be submitted until this many days after the end.', verbose_name='reflection due (days)')),
-                ('attendee_list_fields', exams.models.observations.MultipleChoiceJSONField(blank=True, default=exams.models.observations.default_attendee_fields, help_text="What the court's security needs besides names.", item_choices=[('staff_number', 'Staff number'), ('department', 'Department'), ('position', 'Position'), ('mobile', 'Mobile')], verbose_name='attendee list columns')),
+                ('attendee_list_fields', exams.migrations._observation_history.MultipleChoiceJSONField(blank=True, default=exams.migrations._observation_history.default_attendee_fields, help_text="What the court's security needs besides names.", item_choices=[('staff_number', 'Staff number'), ('department', 'Department'), ('position', 'Position'), ('mobile', 'Mobile')], verbose_name='attendee list columns')),
                 ('closed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='closed at')),
                 ('invited_departments', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='Every official in these departments (and below) is invited.', related_name='+', to='learning.department', verbose_name='invited departments')),
                 ('invited_officials', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='+', to='learning.official', verbose_name='invited officials')),
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('text', models.TextField(verbose_name='reflection')),
-                ('file', models.FileField(blank=True, help_text='Optional: PDF, Word, text or image, at most 10 MB.', upload_to=exams.models.observations.reflection_upload_to, validators=[django.core.validators.FileExtensionValidator(['pdf', 'doc', 'docx', 'txt', 'jpg', 'jpeg', 'png']), exams.models.observations.validate_reflection_size], verbose_name='file')),
+                ('file', models.FileField(blank=True, help_text='Optional: PDF, Word, text or image, at most 10 MB.', upload_to=exams.migrations._observation_history.reflection_upload_to, validators=[django.core.validators.FileExtensionValidator(['pdf', 'doc', 'docx', 'txt', 'jpg', 'jpeg', 'png']), exams.migrations._observation_history.validate_reflection_size], verbose_name='file')),
                 ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='submitted at')),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated at')),
                 ('attendance', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reflection', to='exams.attendance', verbose_name='attendance')),

@@ -2,13 +2,6 @@ from .attempts import Answer, Attempt, AttemptState, Band
 from .exports import ExportJob, ExportStatus
 from .integrity import IntegrityEvent, IntegrityKind
 from .notebook import NotebookEntry
-from .observations import (
-    Attendance,
-    AttendanceChange,
-    CourtObservation,
-    PlanObservation,
-    Reflection,
-)
 from .papers import Paper, PaperMode, PaperQuestion, PaperRule
 from .plans import PlanExam
 from .questions import Difficulty, Question, QuestionType
@@ -25,11 +18,6 @@ from .sessions import (
 
 __all__ = [
     "Answer",
-    "Attendance",
-    "AttendanceChange",
-    "CourtObservation",
-    "PlanObservation",
-    "Reflection",
     "Attempt",
     "AttemptState",
     "Band",

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .questions import OPTION_LETTERS
+
 
 class AttemptState(models.TextChoices):
     IN_PROGRESS = "in_progress", pgettext_lazy("attempt", "In progress")
@@ -151,16 +153,12 @@ class Answer(models.Model):
 
     def shown_options(self):
         """[(display letter, bank letter, text)] in the order this person saw them."""
-        from .questions import OPTION_LETTERS
-
         options = self.snapshot.get("options") or {}
         order = self.option_order or "".join(options)
         return [(OPTION_LETTERS[i], letter, options[letter]) for i, letter in enumerate(order)]
 
     def display_letters(self, letters):
         """Bank letters → the letters this person saw, for review pages."""
-        from .questions import OPTION_LETTERS
-
         if self.type == "true_false":
             return letters
         order = self.option_order or "".join(self.snapshot.get("options") or {})

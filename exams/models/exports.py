@@ -1,5 +1,5 @@
 """Exports that run in the background (reports as xlsx, study records as PDF): one
-row per request, which is also the queue the worker reads. Finished files live in a
+row per request, built by a task on the django-tasks worker. Finished files live in a
 private storage, never under a public URL; only the requester (or a superuser)
 downloads them, through a view that checks."""
 

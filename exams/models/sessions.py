@@ -1,10 +1,9 @@
 """Exam sessions (考试安排): when a paper is open, to whom, and on what terms."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -254,7 +253,7 @@ class ExamSession(ClusterableModel):
     @classmethod
     def from_db(cls, db, field_names, values):
         """Remember the device rule as loaded: turning it back to any device frees the
-        attempts bound under the old rule (see _session_saved)."""
+        attempts bound under the old rule (see exams.signals.session_saved)."""
         instance = super().from_db(db, field_names, values)
         instance.loaded_device_rule = instance.__dict__.get("device_rule", DeviceRule.ANY)
         return instance
@@ -272,8 +271,6 @@ class ExamSession(ClusterableModel):
         )
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         errors = {}
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             errors["closes_at"] = _("The session must close after it opens.")
@@ -350,38 +347,3 @@ class SessionOverride(Orderable):
         constraints = [
             models.UniqueConstraint(fields=["session", "official"], name="unique_session_override")
         ]
-
-
-# Attempts under way follow changes to their terms, whatever saves them: the admin,
-# code or a cascade. Signals rather than save() and delete(), which a queryset's
-# delete() (and modelcluster's removal of an inline) would bypass. A queryset's
-# update() sends none: it must call attempts.refresh_deadlines itself.
-
-
-@receiver(post_save, sender=ExamSession, dispatch_uid="exam-session-deadlines")
-def _session_saved(sender, instance, created, raw=False, using=None, **kwargs):
-    """Window or duration may have changed. Again once the edit commits, so an attempt
-    started meanwhile from the old terms does not keep them."""
-    if created or raw:
-        instance.loaded_device_rule = instance.device_rule
-        return
-    from ..attempts import refresh_deadlines
-
-    refresh_deadlines(instance)
-    if instance.device_rule == DeviceRule.ANY and instance.loaded_device_rule != DeviceRule.ANY:
-        # Any device again: attempts bound under the old rule are free.
-        instance.attempts.filter(state="in_progress").exclude(device="").update(device="")
-    instance.loaded_device_rule = instance.device_rule
-    if transaction.get_connection(using).in_atomic_block:
-        transaction.on_commit(lambda: refresh_deadlines(instance), using=using)
-
-
-@receiver(post_save, sender=SessionOverride, dispatch_uid="exam-override-saved-deadlines")
-@receiver(post_delete, sender=SessionOverride, dispatch_uid="exam-override-deleted-deadlines")
-def _override_changed(sender, instance, raw=False, **kwargs):
-    """One person's extra time or window changed: only their attempt moves."""
-    if raw:
-        return
-    from ..attempts import refresh_deadlines
-
-    refresh_deadlines(instance.session_id, instance.official_id)

@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from exams import grading
-from exams.models import Attempt, AttemptState, Attendance, ExamSession, SessionKind
-from exams.models.observations import ATTENDED_STATUSES
+from exams.models import Attempt, AttemptState, ExamSession, SessionKind
 from exams.models.sessions import SessionCandidate, SessionOverride
+from exams.observations.models import ATTENDED_STATUSES, Attendance
 from learning import spreadsheets
 from learning.completion import cyclic_gc_paused, evaluate, plans_for_year
 from learning.models import Department, Official, User, departments_at, reporting_day
@@ -381,24 +381,54 @@ def _exam_status(year, kind, chosen, joined):
             "pk", "makes_up_id", "grading"
         )
     }
+    audiences = _audiences(sessions, _named_officials(session_ids))
+    attempts = _finished_attempts([*session_ids, *makeups])
+    by_id = {s.pk: s for s in sessions} | makeups
+    status, percent = {}, {}
+    for official, where in chosen:
+        pk = official.id
+        expected = _is_expected(official, where, joined.get(pk), audiences)
+        tries = attempts.get(pk)
+        counting = _counting_results(tries, by_id) if tries else []
+        if counting:
+            status[pk] = PASSED if any(r.passed for r in counting) else FAILED
+            main = [r for r in counting if r.session_id not in makeups]
+            if main and any(r.percent is not None for r in main):
+                percent[pk] = max(r.percent for r in main if r.percent is not None)
+        elif expected:
+            status[pk] = NOT_TAKEN
+    return status, percent, True
+
+
+def _named_officials(session_ids):
+    """{session_id: {official_id}} named as candidates or given an override (two queries)."""
     named = defaultdict(set)
     for model in (SessionCandidate, SessionOverride):
         for session_id, official_id in model.objects.filter(session_id__in=session_ids).values_list(
             "session_id", "official_id"
         ):
             named[session_id].add(official_id)
+    return named
+
+
+def _finished_attempts(session_ids):
+    """{official_id: [AttemptResult]} of the finished attempts in the sessions (one query)."""
     attempts = defaultdict(list)
     for attempt in map(
         grading.AttemptResult._make,
-        Attempt.objects.filter(session_id__in=[*session_ids, *makeups])
+        Attempt.objects.filter(session_id__in=session_ids)
         .exclude(state=AttemptState.IN_PROGRESS)
         .order_by()  # Attempt's default order joins sessions, officials and departments
         .values_list(*grading.AttemptResult._fields),
     ):
         attempts[attempt.official_id].append(attempt)
-    by_id = {s.pk: s for s in sessions} | makeups
-    # Who each session expects: everyone, leaders, named officials, departments' subtrees.
-    audiences = [
+    return attempts
+
+
+def _audiences(sessions, named):
+    """Who each session expects, as plain values checked once per official: (the day
+    it closes, everyone, leaders, named official ids, departments' subtree paths)."""
+    return [
         (
             s.closes_at.date(),
             s.for_everyone,
@@ -408,40 +438,34 @@ def _exam_status(year, kind, chosen, joined):
         )
         for s in sessions
     ]
-    status, percent = {}, {}
-    for official, where in chosen:
-        pk, joined_on = official.id, joined.get(official.id)
-        expected = any(
-            (joined_on is None or closes >= joined_on)
-            and (
-                everyone
-                or pk in names
-                or (leaders and official.is_leader)
-                or where.path.startswith(paths)
-            )
-            for closes, everyone, leaders, names, paths in audiences
+
+
+def _is_expected(official, where, joined_on, audiences):
+    """Whether a session of `audiences` expects the official, placed in `where`, who
+    joined on `joined_on` (None: there all along)."""
+    pk = official.id
+    return any(
+        (joined_on is None or closes >= joined_on)
+        and (
+            everyone
+            or pk in names
+            or (leaders and official.is_leader)
+            or where.path.startswith(paths)
         )
-        tries = attempts.get(pk)
-        if not tries:
-            if expected:
-                status[pk] = NOT_TAKEN
-            continue
-        mine = defaultdict(list)
-        for attempt in tries:
-            mine[attempt.session_id].append(attempt)
-        counting = [
-            result
-            for session_id, tries in mine.items()
-            if (result := grading.counting_attempt(by_id[session_id], tries)) is not None
-        ]
-        if counting:
-            status[pk] = PASSED if any(r.passed for r in counting) else FAILED
-            main = [r for r in counting if r.session_id not in makeups]
-            if main and any(r.percent is not None for r in main):
-                percent[pk] = max(r.percent for r in main if r.percent is not None)
-        elif expected:
-            status[pk] = NOT_TAKEN
-    return status, percent, True
+        for closes, everyone, leaders, names, paths in audiences
+    )
+
+
+def _counting_results(tries, by_id):
+    """The attempt that counts in each session the official tried (grading's rule)."""
+    mine = defaultdict(list)
+    for attempt in tries:
+        mine[attempt.session_id].append(attempt)
+    return [
+        result
+        for session_id, attempts in mine.items()
+        if (result := grading.counting_attempt(by_id[session_id], attempts)) is not None
+    ]
 
 
 def _observations_attended(year):

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy
 from learning.models import Department, Official
 
 from .access import scope_root, visible_departments, visible_officials
+from .completion import build_report, report_xlsx
 from .exports import ExportError, register_export
+from .record_pdf import records_pdf
 
 DEFAULT_MAX_RECORDS = 5000
 
@@ -122,8 +124,6 @@ def _department(job):
 
 
 def build_study_records(job, progress):
-    from .record_pdf import records_pdf
-
     year = int(job.parameters["year"])
     department = _department(job)
     officials = visible_officials(job.requested_by, Official.objects.in_department(department))
@@ -140,9 +140,7 @@ def build_study_records(job, progress):
 
 
 def build_completion(job, progress):
-    """The completion report (exams.reports.completion, written alongside) as xlsx."""
-    from .completion import build_report, report_xlsx
-
+    """The completion report (exams.reports.completion) as xlsx."""
     params = job.parameters
     year = int(params["year"])
     department = _department(job)

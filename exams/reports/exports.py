@@ -1,6 +1,6 @@
 """Exports in the background: a registry of export kinds, requesting one (an
-`ExportJob` row), running it on Django's tasks framework with throttled progress,
-and purging old ones.
+`ExportJob` row), running it as a task on Django's tasks framework with throttled
+progress, and the housekeeping of old and interrupted ones.
 
 A report module offers its export by registering a kind:
 
@@ -15,13 +15,14 @@ outside the user's report scope. Pages offer the export with the template tag
 `{% background_export_button "completion" year=2026 department=3 %}`
 (exams/templatetags/export_tags.py).
 
-How a requested job runs: with `XUEFA_EXPORT_WORKER = False` (the default) the
-request enqueues `exams.tasks.run_export_task` on the tasks backend when the
-transaction commits; the immediate backend of dev and tests runs it at once. With
-`XUEFA_EXPORT_WORKER = True` the request only queues the row, and the worker process
-`manage.py run_export_jobs --loop` runs it (production, so a long export never holds
-a web worker). Either way a job is claimed with one conditional UPDATE, so it never
-runs twice.
+How a requested job runs: the request enqueues `run_export_task` once the job's row
+is committed. The immediate backend (development, `make run`, tests) builds the file
+at once; the database backend of production (django-tasks-db) stores the task for
+its worker, `manage.py db_worker`, so a long export never holds a web worker. The
+job row carries what the person sees (status, progress, error, the private file);
+only a queued job is started, so a task delivered twice builds the file once.
+`manage.py purge_export_jobs` marks jobs whose worker died as failed and deletes old
+ones.
 """
 
 import dataclasses
@@ -29,6 +30,7 @@ import datetime
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -37,6 +39,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wagtail import hooks
+
+from django_tasks import task
 
 from exams.models import ExportJob, ExportStatus
 from learning.jobs import Progress
@@ -104,10 +108,6 @@ def keep_days():
     return int(getattr(settings, "XUEFA_EXPORT_KEEP_DAYS", DEFAULT_KEEP_DAYS))
 
 
-def uses_worker():
-    return bool(getattr(settings, "XUEFA_EXPORT_WORKER", False))
-
-
 def request_export(user, kind, data):
     """Queue an export for `user` and start it. Raises PermissionError if the user may
     not request this kind, LookupError for an unknown kind and ValidationError for bad
@@ -129,23 +129,20 @@ def request_export(user, kind, data):
 
 
 def start(job):
-    """Hand the job to the tasks backend once its row is committed (unless a worker
-    process picks queued jobs up)."""
-    if uses_worker():
-        return
-    from exams.tasks import run_export_task
-
-    transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
+    """Enqueue the job's task once its row is committed: the worker must find the row,
+    and a request that rolls back leaves no task behind."""
+    transaction.on_commit(partial(run_export_task.enqueue, job.pk))
 
 
 def run_job(job_id):
-    """Run one queued job: claim it, build the file, store it privately. Returns the
-    final status, or None if another runner had already claimed the job."""
+    """Run one queued job: mark it running, build the file, store it privately.
+    Returns the final status, or None if the job was not queued (already run or
+    running: a task delivered twice does the work once)."""
     now = timezone.now()
-    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
+    started = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
         status=ExportStatus.RUNNING, started_at=now, updated_at=now
     )
-    if not claimed:
+    if not started:
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     with translation.override(job.language or settings.LANGUAGE_CODE):
@@ -190,23 +187,17 @@ def _fail(job, message):
     return job.status
 
 
-def run_queued_jobs(limit=None):
-    """Run queued jobs oldest first, through the tasks framework (the worker loop).
-    Returns how many were started."""
-    from exams.tasks import run_export_task
-
-    ids = ExportJob.objects.filter(status=ExportStatus.QUEUED).order_by("created_at", "pk")
-    ids = list(
-        ids.values_list("pk", flat=True)[:limit] if limit else ids.values_list("pk", flat=True)
-    )
-    for job_id in ids:
-        run_export_task.enqueue(job_id)
-    return len(ids)
+@task()
+def run_export_task(job_id):
+    """The background task of one export (see `run_job`). Returns its final status,
+    or None when the job had already been run."""
+    return run_job(job_id)
 
 
 def fail_stale_jobs(minutes=None):
-    """Mark running jobs whose progress has not moved for `minutes` as failed (their
-    worker died or was restarted). Returns how many."""
+    """Mark running jobs whose progress has not moved for `minutes` (default
+    XUEFA_EXPORT_STALE_MINUTES, 30) as failed, to be requested again: their worker died
+    or was killed. Returns how many."""
     minutes = (
         int(getattr(settings, "XUEFA_EXPORT_STALE_MINUTES", DEFAULT_STALE_MINUTES))
         if minutes is None

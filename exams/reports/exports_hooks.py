@@ -7,13 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from . import export_kinds  # noqa: F401  (registers the export kinds)
+from . import export_views as v
 from .menu import ReportMenuItem
 
 
 @hooks.register("register_admin_urls")
 def export_admin_urls():
-    from . import export_views as v
-
     urls = [
         path("", v.MyExportsView.as_view(), name="index"),
         path("request/", v.ExportRequestView.as_view(), name="request"),

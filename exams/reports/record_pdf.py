@@ -37,7 +37,7 @@ from learning.models.study import year_bounds
 
 from .. import grading
 from ..models import Attempt, AttemptState, ExamSession
-from ..models.observations import ATTENDED_STATUSES, Attendance
+from ..observations.models import ATTENDED_STATUSES, Attendance
 from ..pdf import font, paragraph
 
 CHUNK_SIZE = 200
@@ -87,125 +87,33 @@ def record_sheets(officials, year, progress=None):
         ids = [getattr(o, "pk", o) for o in officials]
     plans = plans_for_year(year)
     names = _department_names()
-    start, end = year_bounds(year)
     for offset in range(0, len(ids), CHUNK_SIZE):
         chunk = ids[offset : offset + CHUNK_SIZE]
-        people = Official.objects.filter(pk__in=chunk).select_related("user", "department")
-        people = {o.pk: o for o in people}
-        completions = evaluate(chunk, year, plans)
-        item_dates = defaultdict(dict)
+        yield from _chunk_sheets(chunk, year, plans, names)
+        if progress:
+            progress(min(offset + CHUNK_SIZE, len(ids)), len(ids))
 
-        lectures = defaultdict(list)
-        rows = (
-            StudyRecord.objects.filter(official_id__in=chunk)
-            .filter(
-                Q(last_heartbeat_at__gte=start, last_heartbeat_at__lt=end)
-                | Q(completed_at__gte=start, completed_at__lt=end)
-            )
-            .order_by("started_at", "pk")
-            .values_list(
-                "official_id", "lecture_id", "lecture__title", "credited_seconds", "completed_at"
-            )
-        )
-        for official_id, lecture_id, title, seconds, completed_at in rows:
-            done_on = _local_date(completed_at)
-            lectures[official_id].append((title, seconds // 60, done_on))
-            if done_on:
-                item_dates[official_id].setdefault(f"lecture:{lecture_id}", done_on)
 
-        sessions = defaultdict(list)
-        rows = (
-            SessionAttendance.objects.filter(
-                official_id__in=chunk, session__date__gte=start.date(), session__date__lt=end.date()
-            )
-            .order_by("session__date", "session_id")
-            .values_list(
-                "official_id",
-                "session__date",
-                "session__title",
-                "session__credit_minutes",
-                "session__lecture_id",
-            )
-        )
-        for official_id, date, title, minutes, lecture_id in rows:
-            sessions[official_id].append((date, title, minutes))
-            if lecture_id:
-                item_dates[official_id].setdefault(f"lecture:{lecture_id}", date)
-
-        exams = defaultdict(list)
-        attempts = defaultdict(list)
-        for attempt in (
-            Attempt.objects.filter(
-                official_id__in=chunk, submitted_at__gte=start, submitted_at__lt=end
-            )
-            .exclude(state=AttemptState.IN_PROGRESS)
-            .only(
-                "official_id",
-                "session_id",
-                "number",
-                "state",
-                "score",
-                "max_score",
-                "percent",
-                "band",
-                "passed",
-                "submitted_at",
-            )
-        ):
-            attempts[(attempt.official_id, attempt.session_id)].append(attempt)
-        exam_sessions = ExamSession.objects.in_bulk({session_id for _o, session_id in attempts})
-        for (official_id, session_id), mine in sorted(
-            attempts.items(), key=lambda item: min(a.submitted_at for a in item[1])
-        ):
-            session = exam_sessions[session_id]
-            counting = grading.counting_attempt(session, mine)
-            if counting is None:
-                continue
-            done_on = _local_date(counting.submitted_at)
-            exams[official_id].append(
-                (
-                    session.title,
-                    done_on,
-                    f"{counting.score:.1f} / {counting.max_score:.1f}",
-                    counting.get_band_display(),
-                    counting.passed,
-                )
-            )
-            if counting.passed:
-                key = f"exams.session:{session.makes_up_id or session.pk}"
-                item_dates[official_id].setdefault(key, done_on)
-
-        observations = defaultdict(list)
-        for attendance in (
-            Attendance.objects.filter(
-                official_id__in=chunk,
-                status__in=ATTENDED_STATUSES,
-                observation__starts_at__gte=start,
-                observation__starts_at__lt=end,
-            )
-            .select_related("observation")
-            .order_by("observation__starts_at", "pk")
-        ):
-            observation = attendance.observation
-            done_on = _local_date(observation.starts_at)
-            observations[attendance.official_id].append(
-                (
-                    done_on,
-                    observation.title,
-                    observation.court,
-                    attendance.get_status_display(),
-                    observation.credit_minutes,
-                )
-            )
-            item_dates[attendance.official_id].setdefault(
-                f"exams.observation:{observation.pk}", done_on
-            )
-
-        for official_id in chunk:
-            official = people.get(official_id)
-            if official is None:
-                continue
-            yield RecordSheet(
+def _chunk_sheets(chunk, year, plans, names):
+    """The RecordSheets of one chunk of officials, in the chunk's order (a fixed number
+    of queries). Each list also notes in `item_dates` when a required item was done,
+    the first date found winning: lectures, then sessions, exams and observations."""
+    start, end = year_bounds(year)
+    people = Official.objects.filter(pk__in=chunk).select_related("user", "department")
+    people = {o.pk: o for o in people}
+    completions = evaluate(chunk, year, plans)
+    item_dates = defaultdict(dict)
+    lectures = _lectures_studied(chunk, start, end, item_dates)
+    sessions = _sessions_attended(chunk, start, end, item_dates)
+    exams = _exams_taken(chunk, start, end, item_dates)
+    observations = _observations_attended(chunk, start, end, item_dates)
+    sheets = []
+    for official_id in chunk:
+        official = people.get(official_id)
+        if official is None:
+            continue
+        sheets.append(
+            RecordSheet(
                 official=official,
                 department_name=names.get(official.department.path, official.department.name),
                 year=year,
@@ -216,8 +124,131 @@ def record_sheets(officials, year, progress=None):
                 exams=exams[official_id],
                 observations=observations[official_id],
             )
-        if progress:
-            progress(min(offset + CHUNK_SIZE, len(ids)), len(ids))
+        )
+    return sheets
+
+
+def _lectures_studied(chunk, start, end, item_dates):
+    """{official_id: [(title, credited minutes, completed date or None)]} (one query)."""
+    lectures = defaultdict(list)
+    rows = (
+        StudyRecord.objects.filter(official_id__in=chunk)
+        .filter(
+            Q(last_heartbeat_at__gte=start, last_heartbeat_at__lt=end)
+            | Q(completed_at__gte=start, completed_at__lt=end)
+        )
+        .order_by("started_at", "pk")
+        .values_list(
+            "official_id", "lecture_id", "lecture__title", "credited_seconds", "completed_at"
+        )
+    )
+    for official_id, lecture_id, title, seconds, completed_at in rows:
+        done_on = _local_date(completed_at)
+        lectures[official_id].append((title, seconds // 60, done_on))
+        if done_on:
+            item_dates[official_id].setdefault(f"lecture:{lecture_id}", done_on)
+    return lectures
+
+
+def _sessions_attended(chunk, start, end, item_dates):
+    """{official_id: [(date, title, credit minutes)]} of collective study (one query)."""
+    sessions = defaultdict(list)
+    rows = (
+        SessionAttendance.objects.filter(
+            official_id__in=chunk, session__date__gte=start.date(), session__date__lt=end.date()
+        )
+        .order_by("session__date", "session_id")
+        .values_list(
+            "official_id",
+            "session__date",
+            "session__title",
+            "session__credit_minutes",
+            "session__lecture_id",
+        )
+    )
+    for official_id, date, title, minutes, lecture_id in rows:
+        sessions[official_id].append((date, title, minutes))
+        if lecture_id:
+            item_dates[official_id].setdefault(f"lecture:{lecture_id}", date)
+    return sessions
+
+
+def _exams_taken(chunk, start, end, item_dates):
+    """{official_id: [(title, date, score text, band label, passed)]}: the counting
+    attempt of each session, in the order first submitted (two queries). A pass also
+    dates the session it makes up."""
+    attempts = defaultdict(list)
+    for attempt in (
+        Attempt.objects.filter(official_id__in=chunk, submitted_at__gte=start, submitted_at__lt=end)
+        .exclude(state=AttemptState.IN_PROGRESS)
+        .only(
+            "official_id",
+            "session_id",
+            "number",
+            "state",
+            "score",
+            "max_score",
+            "percent",
+            "band",
+            "passed",
+            "submitted_at",
+        )
+    ):
+        attempts[(attempt.official_id, attempt.session_id)].append(attempt)
+    exam_sessions = ExamSession.objects.in_bulk({session_id for _o, session_id in attempts})
+    exams = defaultdict(list)
+    for (official_id, session_id), mine in sorted(
+        attempts.items(), key=lambda item: min(a.submitted_at for a in item[1])
+    ):
+        session = exam_sessions[session_id]
+        counting = grading.counting_attempt(session, mine)
+        if counting is None:
+            continue
+        done_on = _local_date(counting.submitted_at)
+        exams[official_id].append(
+            (
+                session.title,
+                done_on,
+                f"{counting.score:.1f} / {counting.max_score:.1f}",
+                counting.get_band_display(),
+                counting.passed,
+            )
+        )
+        if counting.passed:
+            key = f"exams.session:{session.makes_up_id or session.pk}"
+            item_dates[official_id].setdefault(key, done_on)
+    return exams
+
+
+def _observations_attended(chunk, start, end, item_dates):
+    """{official_id: [(date, title, court, status label, credit minutes)]} of the court
+    observations attended (one query)."""
+    observations = defaultdict(list)
+    for attendance in (
+        Attendance.objects.filter(
+            official_id__in=chunk,
+            status__in=ATTENDED_STATUSES,
+            observation__starts_at__gte=start,
+            observation__starts_at__lt=end,
+        )
+        .select_related("observation")
+        .order_by("observation__starts_at", "pk")
+    ):
+        observation = attendance.observation
+        done_on = _local_date(observation.starts_at)
+        observations[attendance.official_id].append(
+            (
+                done_on,
+                observation.title,
+                observation.court,
+                attendance.get_status_display(),
+                observation.credit_minutes,
+            )
+        )
+        item_dates[attendance.official_id].setdefault(
+            f"exams.observation:{observation.pk}", done_on
+        )
+    return observations
 
 
 class _Styles:
@@ -264,9 +295,27 @@ def _section(styles, title, headers, rows, widths, empty):
 
 
 def _flowables(sheet, styles):
-    official, completion = sheet.official, sheet.completion
-    yes, no = _("Yes"), _("No")
-    story = [
+    """One official's record: who they are, their standing against the plans, what
+    they did in the year, and when it was printed."""
+    return [
+        *_profile(sheet, styles),
+        *_plan_standing(sheet, styles),
+        *_study_sections(sheet, styles),
+        *_exam_and_observation_sections(sheet, styles),
+        Spacer(1, 6 * mm),
+        KeepTogether(
+            paragraph(
+                _("Printed %(when)s") % {"when": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
+                styles.small,
+            )
+        ),
+    ]
+
+
+def _profile(sheet, styles):
+    """The title and the official's name, staff number, department and position."""
+    official = sheet.official
+    return [
         paragraph(_("Personal study record %(year)s") % {"year": sheet.year}, styles.title),
         _table(
             styles,
@@ -283,26 +332,38 @@ def _flowables(sheet, styles):
         ),
         Spacer(1, 4 * mm),
     ]
-    if completion.has_plan:
-        credit = _("Credit hours: %(done)s of %(required)s required (%(state)s)") % {
-            "done": completion.credited_hours,
-            "required": completion.required_hours,
-            "state": _("met") if completion.credit_met else _("not met"),
-        }
-        overall = _("Complete") if completion.is_complete else _("Not complete")
-        story += [
-            paragraph(credit, styles.body),
+
+
+def _plan_standing(sheet, styles):
+    """Credit hours against the plans, the overall state and each required item done
+    or missing; only the credit hours when no plan applies."""
+    completion = sheet.completion
+    if not completion.has_plan:
+        return [
             paragraph(
-                _("Study plans: %(plans)s")
-                % {"plans": "、".join(p.title for p in completion.plans)},
+                _("No study plan applies for this year. Credit hours: %(done)s")
+                % {"done": completion.credited_hours},
                 styles.body,
-            ),
-            paragraph(_("Overall: %(state)s") % {"state": overall}, styles.body),
+            )
         ]
-        items = [(item, True) for item in completion.done] + [
-            (item, False) for item in completion.missing
-        ]
-        story += _section(
+    yes, no = _("Yes"), _("No")
+    credit = _("Credit hours: %(done)s of %(required)s required (%(state)s)") % {
+        "done": completion.credited_hours,
+        "required": completion.required_hours,
+        "state": _("met") if completion.credit_met else _("not met"),
+    }
+    overall = _("Complete") if completion.is_complete else _("Not complete")
+    items = [(item, True) for item in completion.done] + [
+        (item, False) for item in completion.missing
+    ]
+    return [
+        paragraph(credit, styles.body),
+        paragraph(
+            _("Study plans: %(plans)s") % {"plans": "、".join(p.title for p in completion.plans)},
+            styles.body,
+        ),
+        paragraph(_("Overall: %(state)s") % {"state": overall}, styles.body),
+        *_section(
             styles,
             _("Required items"),
             [_("Kind"), _("Item"), _("Done"), _("Date")],
@@ -317,63 +378,59 @@ def _flowables(sheet, styles):
             ],
             [28 * mm, 104 * mm, 20 * mm, 28 * mm],
             _("The plan requires no particular items."),
-        )
-    else:
-        story.append(
-            paragraph(
-                _("No study plan applies for this year. Credit hours: %(done)s")
-                % {"done": completion.credited_hours},
-                styles.body,
-            )
-        )
-    story += _section(
-        styles,
-        _("Lectures studied"),
-        [_("Lecture"), _("Credited minutes"), _("Completed on")],
-        [[title, minutes, _date(done_on)] for title, minutes, done_on in sheet.lectures],
-        [120 * mm, 30 * mm, 30 * mm],
-        _("No lectures studied this year."),
-    )
-    story += _section(
-        styles,
-        _("Collective study sessions attended"),
-        [_("Date"), _("Study item"), _("Credit minutes")],
-        [[_date(date), title, minutes] for date, title, minutes in sheet.sessions],
-        [28 * mm, 122 * mm, 30 * mm],
-        _("No collective study sessions attended this year."),
-    )
-    story += _section(
-        styles,
-        _("Exams"),
-        [_("Exam"), _("Date"), _("Score"), _("Band"), _("Passed")],
-        [
-            [title, _date(date), score, band, yes if passed else no]
-            for title, date, score, band, passed in sheet.exams
-        ],
-        [74 * mm, 26 * mm, 32 * mm, 26 * mm, 22 * mm],
-        _("No exams taken this year."),
-    )
-    story += _section(
-        styles,
-        _("Court observations attended"),
-        [_("Date"), _("Court observation"), _("Court"), _("Attendance"), _("Credit minutes")],
-        [
-            [_date(date), title, court, status, minutes]
-            for date, title, court, status, minutes in sheet.observations
-        ],
-        [24 * mm, 66 * mm, 40 * mm, 24 * mm, 26 * mm],
-        _("No court observations attended this year."),
-    )
-    story.append(Spacer(1, 6 * mm))
-    story.append(
-        KeepTogether(
-            paragraph(
-                _("Printed %(when)s") % {"when": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
-                styles.small,
-            )
-        )
-    )
-    return story
+        ),
+    ]
+
+
+def _study_sections(sheet, styles):
+    """The lectures studied and the collective study sessions attended."""
+    return [
+        *_section(
+            styles,
+            _("Lectures studied"),
+            [_("Lecture"), _("Credited minutes"), _("Completed on")],
+            [[title, minutes, _date(done_on)] for title, minutes, done_on in sheet.lectures],
+            [120 * mm, 30 * mm, 30 * mm],
+            _("No lectures studied this year."),
+        ),
+        *_section(
+            styles,
+            _("Collective study sessions attended"),
+            [_("Date"), _("Study item"), _("Credit minutes")],
+            [[_date(date), title, minutes] for date, title, minutes in sheet.sessions],
+            [28 * mm, 122 * mm, 30 * mm],
+            _("No collective study sessions attended this year."),
+        ),
+    ]
+
+
+def _exam_and_observation_sections(sheet, styles):
+    """The exams taken (counting attempts) and the court observations attended."""
+    yes, no = _("Yes"), _("No")
+    return [
+        *_section(
+            styles,
+            _("Exams"),
+            [_("Exam"), _("Date"), _("Score"), _("Band"), _("Passed")],
+            [
+                [title, _date(date), score, band, yes if passed else no]
+                for title, date, score, band, passed in sheet.exams
+            ],
+            [74 * mm, 26 * mm, 32 * mm, 26 * mm, 22 * mm],
+            _("No exams taken this year."),
+        ),
+        *_section(
+            styles,
+            _("Court observations attended"),
+            [_("Date"), _("Court observation"), _("Court"), _("Attendance"), _("Credit minutes")],
+            [
+                [_date(date), title, court, status, minutes]
+                for date, title, court, status, minutes in sheet.observations
+            ],
+            [24 * mm, 66 * mm, 40 * mm, 24 * mm, 26 * mm],
+            _("No court observations attended this year."),
+        ),
+    ]
 
 
 def records_pdf(officials, year, progress=None):

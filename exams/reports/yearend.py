@@ -20,8 +20,8 @@ from learning.models import (
 from learning.models.study import year_bounds
 from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes
 
-from ..models import Attempt, Attendance, CourtObservation, ExamSession, SessionKind
-from ..models.observations import ATTENDED_STATUSES, Status
+from ..models import Attempt, ExamSession, SessionKind
+from ..observations.models import ATTENDED_STATUSES, Attendance, CourtObservation, Status
 from .access import scope_root, visible_officials
 from .behind import is_behind
 
@@ -82,6 +82,7 @@ def _people(queryset, root, field="official"):
 
 
 def year_end(user, year):
+    """The year's figures as `user` may see them (see the module docstring)."""
     root = scope_root(user)
     start, end = year_bounds(year)
     lectures = LecturePage.objects.live().aggregate(
@@ -89,14 +90,47 @@ def year_end(user, year):
         published=Count("pk", filter=Q(first_published_at__gte=start, first_published_at__lt=end)),
     )
     sessions = CollectiveStudySession.objects.filter(date__year=year)
+    study_people = _study_attendance(year, root)
+    speakers = _speaker_count(year, sessions)
+    exams = _exam_figures(year, end, root)
+    observations = CourtObservation.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    counts = _observation_counts(observations, root)
+    officials, with_plan, complete = _plan_completion(user, year)
+    return YearEnd(
+        year=year,
+        scope=root,
+        lectures_held=lectures["held"],
+        lectures_published=lectures["published"],
+        study_sessions=sessions.count(),
+        study_attendances=study_people["attendances"],
+        study_attendees=study_people["attendees"],
+        study_credit_hours=round((study_people["credit_minutes"] or 0) / 60, 1),
+        speakers=speakers,
+        exams=exams,
+        observations=observations.count(),
+        observation_statuses=[
+            (status, str(label), counts.get(status, 0)) for status, label in Status.choices
+        ],
+        observation_attended=sum(counts.get(s, 0) for s in ATTENDED_STATUSES),
+        officials=officials,
+        officials_with_plan=with_plan,
+        officials_complete=complete,
+    )
+
+
+def _study_attendance(year, root):
+    """Attendances, distinct attendees and credit minutes of the year's collective study
+    by the officials in scope (one query)."""
     attendance = _people(SessionAttendance.objects.filter(session__date__year=year), root)
-    study_people = attendance.aggregate(
+    return attendance.aggregate(
         attendances=Count("pk"),
         attendees=Count("official", distinct=True),
         credit_minutes=Sum("session__credit_minutes"),
     )
-    credit = study_people["credit_minutes"] or 0
 
+
+def _speaker_count(year, sessions):
+    """Distinct speakers of the year's lectures and lecturers of its study sessions."""
     speaker_ids = set(
         LecturePage.objects.live()
         .filter(date__year=year, speakers__isnull=False)
@@ -105,7 +139,12 @@ def year_end(user, year):
     speaker_ids.update(
         sessions.filter(lecturer__isnull=False).values_list("lecturer_id", flat=True)
     )
+    return len(speaker_ids)
 
+
+def _exam_figures(year, end, root):
+    """[ExamFigures] per kind of exam but practice: sessions opened in the year, and the
+    attempts, participants and passes of the officials in scope (two queries)."""
     exams = {
         kind: ExamFigures(kind, str(label))
         for kind, label in SessionKind.choices
@@ -137,41 +176,28 @@ def year_end(user, year):
         figures.average_percent = (
             round(float(row["average"]), 1) if row["average"] is not None else None
         )
+    return list(exams.values())
 
-    observations = CourtObservation.objects.filter(starts_at__gte=start, starts_at__lt=end)
-    counts = dict(
+
+def _observation_counts(observations, root):
+    """{status: count} of the officials in scope at the year's court observations."""
+    return dict(
         _people(Attendance.objects.filter(observation__in=observations), root)
         .values("status")
         .annotate(count=Count("pk"))
         .values_list("status", "count")
     )
-    statuses = [(status, str(label), counts.get(status, 0)) for status, label in Status.choices]
 
+
+def _plan_completion(user, year):
+    """(active officials in scope, those with a plan, those of them not behind it)."""
     official_ids = list(
         visible_officials(user, Official.objects.active()).values_list("pk", flat=True)
     )
     completions = evaluate(official_ids, year, plans_for_year(year))
     with_plan = [c for c in completions.values() if c.has_plan]
     complete = [c for c in with_plan if not is_behind(c)]
-
-    return YearEnd(
-        year=year,
-        scope=root,
-        lectures_held=lectures["held"],
-        lectures_published=lectures["published"],
-        study_sessions=sessions.count(),
-        study_attendances=study_people["attendances"],
-        study_attendees=study_people["attendees"],
-        study_credit_hours=round(credit / 60, 1),
-        speakers=len(speaker_ids),
-        exams=list(exams.values()),
-        observations=observations.count(),
-        observation_statuses=statuses,
-        observation_attended=sum(counts.get(s, 0) for s in ATTENDED_STATUSES),
-        officials=len(official_ids),
-        officials_with_plan=len(with_plan),
-        officials_complete=len(complete),
-    )
+    return len(official_ids), len(with_plan), len(complete)
 
 
 def summary_rows(figures):

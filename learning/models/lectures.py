@@ -6,6 +6,7 @@ import re
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
+from django.http.request import split_domain_port
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import strip_tags
@@ -13,14 +14,18 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page, PageManager
+from wagtail.models import Page, PageManager, PageViewRestriction
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
 from modelcluster.fields import ParentalManyToManyField
 
+from .. import fast
 from ..blocks import LectureBodyBlock
+from ..fast.restrictions import any_exist
+from ..fast.shells import shell_key, shell_response
+from .study import heartbeat_seconds, study_state
 from .topics import LawTopic
 
 # Runs of CJK ideographs (and the compatibility block), which search engines do
@@ -56,6 +61,7 @@ class SignedInPageMixin:
 
     def serve(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
+            # Not at the top: auth's views load the user model, defined in this app.
             from django.contrib.auth.views import redirect_to_login
 
             return redirect_to_login(request.get_full_path())
@@ -63,11 +69,7 @@ class SignedInPageMixin:
 
     def get_view_restrictions(self):
         """Wagtail's lookup of this page's and its ancestors' restrictions (two
-        queries), skipped while no restriction exists anywhere (see view_restrictions)."""
-        from wagtail.models import PageViewRestriction
-
-        from ..view_restrictions import any_exist
-
+        queries), skipped while no restriction exists anywhere (learning.fast.restrictions)."""
         if not any_exist():
             return PageViewRestriction.objects.none()
         return super().get_view_restrictions()
@@ -272,12 +274,10 @@ class LecturePage(SignedInPageMixin, Page):
         return super().full_clean(*args, **kwargs)
 
     def save(self, *args, **kwargs):
-        from ..page_shells import shells_changed
-
         self.search_text = self.get_search_text()
         result = super().save(*args, **kwargs)
         # Again after the topics and speakers (committed after post_save) are written.
-        shells_changed()
+        fast.bump("pages")
         return result
 
     @cached_property
@@ -285,18 +285,14 @@ class LecturePage(SignedInPageMixin, Page):
         return list(self.speakers.all())
 
     def study_state(self, user):
-        """(official_id, record) of the user here (see credits.study_state), taken
-        from the lecture's route when it was found with it (page_routing)."""
-        from ..credits import study_state
-
+        """(official_id, record) of the user here (see models.study.study_state), taken
+        from the lecture's route when it was found with it (learning.fast.routing)."""
         found = getattr(self, "_study_state", None)
         if found is not None and found[0] == user.pk:
             return found[1]
         return study_state(user, self)
 
     def get_context(self, request, *args, **kwargs):
-        from ..credits import heartbeat_seconds
-
         context = super().get_context(request, *args, **kwargs)
         official_id, record = self.study_state(request.user)
         context["studying"] = official_id is not None
@@ -306,7 +302,8 @@ class LecturePage(SignedInPageMixin, Page):
 
     def serve(self, request, *args, **kwargs):
         if (
-            request.method in ("GET", "HEAD")
+            fast.enabled()
+            and request.method in ("GET", "HEAD")
             and request.user.is_authenticated
             and not getattr(request, "is_preview", False)
         ):
@@ -316,11 +313,9 @@ class LecturePage(SignedInPageMixin, Page):
         return super().serve(request, *args, **kwargs)
 
     def serve_shell(self, request):
-        """The page from its shell (learning/page_shells.py): rendered once per live
+        """The page from its shell (learning/fast/shells.py): rendered once per live
         revision, language and whether the reader studies here; only the reader's
         progress, the CSRF token, messages and the back-office link per request."""
-        from ..page_shells import shell_response
-
         request.is_preview = False
         state = self.study_state(request.user)
         studying = state[0] is not None
@@ -347,11 +342,6 @@ class LecturePage(SignedInPageMixin, Page):
     def shell_keys(request):
         """{studying: cache key} of the shells the lecture at this request's address
         is served from (PageRouteMiddleware reads them ahead with the route)."""
-        from django.http.request import split_domain_port
-
-        from ..credits import heartbeat_seconds
-        from ..page_shells import shell_key
-
         keys = getattr(request, "_lecture_shell_keys", None)
         if keys is None:
             host = split_domain_port(request._get_raw_host())[0]

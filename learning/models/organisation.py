@@ -6,7 +6,7 @@ import datetime
 from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
-from django.db import connections, models, router
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,68 +16,8 @@ from ..personal_data import DigestField, DigestQuerySet, EncryptedCharField, wit
 
 
 class UserManager(auth_models.UserManager):
-    """Django's, with `User.objects.get(pk=<int>)` read by one plain SELECT of the same
-    columns, converted as the ORM converts them. Authentication loads the signed-in
-    user that way on every request (ModelBackend.get_user), and the ORM takes several
-    times longer to build that query than the database takes to answer it. Any other
-    lookup is the ORM's."""
-
-    def get(self, *args, **kwargs):
-        pk = kwargs.get("pk")
-        if (
-            args
-            or len(kwargs) != 1
-            or type(pk) is not int
-            or not -(2**63) <= pk < 2**63
-            or self._db
-            or self._hints
-        ):
-            return super().get(*args, **kwargs)
-        using = router.db_for_read(self.model)
-        connection = connections[using]
-        sql, names, converters = self._by_pk(connection)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [pk])
-            row = cursor.fetchone()
-        if row is None:
-            meta = self.model._meta
-            raise self.model.DoesNotExist(f"{meta.object_name} matching query does not exist.")
-        if converters:
-            row = list(row)
-            for index, column, functions in converters:
-                for function in functions:
-                    row[index] = function(row[index], column, connection)
-        return self.model.from_db(using, names, row)
-
-    def _by_pk(self, connection):
-        """The SELECT, the field names and the ORM's converters per column, once per
-        database connection alias."""
-        cached = _BY_PK.get((self.model, connection.alias))
-        if cached is None:
-            meta = self.model._meta
-            quote = connection.ops.quote_name
-            fields = meta.concrete_fields
-            sql = "SELECT {} FROM {} WHERE {} = %s".format(  # noqa: S608 - names only
-                ", ".join(quote(f.column) for f in fields),
-                quote(meta.db_table),
-                quote(meta.pk.column),
-            )
-            converters = []
-            for index, field in enumerate(fields):
-                column = field.get_col(meta.db_table)
-                functions = connection.ops.get_db_converters(column)
-                functions += column.get_db_converters(connection)
-                if functions:
-                    converters.append((index, column, functions))
-            cached = _BY_PK[self.model, connection.alias] = (
-                sql,
-                [f.attname for f in fields],
-                converters,
-            )
-        return cached
-
-
-_BY_PK = {}
+    """Django's. A class of its own because migration 0007 names it (it once read
+    users by primary key in plain SQL; that shortcut lives in learning.fast.auth)."""
 
 
 class User(AbstractUser):

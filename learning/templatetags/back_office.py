@@ -1,6 +1,6 @@
 from django import template
 
-from ..back_office import can_open_back_office as _can_open_back_office
+from ..fast.back_office import can_open_back_office as _can_open_back_office
 
 register = template.Library()
 

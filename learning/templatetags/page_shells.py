@@ -1,6 +1,6 @@
 from django import template
 
-from ..page_shells import SHELL_NONCE, hole, layout_part, render_hole
+from ..fast.shells import SHELL_NONCE, hole, layout_part, render_hole
 
 register = template.Library()
 
@@ -27,7 +27,7 @@ class PerRequestNode(template.Node):
 @register.tag
 def per_request(parser, token):
     """{% per_request "includes/messages.html" %}: the template's output, like
-    {% include %} with the current context; in a page shell (learning.page_shells)
+    {% include %} with the current context; in a page shell (learning.fast.shells)
     a mark where each request renders the template for itself. Whatever depends on
     the user or the request (not on the page) belongs in such a template. Its
     output is stripped of surrounding white space (it may stand in an attribute)."""
@@ -53,6 +53,6 @@ def layout_part_tag(parser, token):
     """{% layout_part "includes/site_header.html" %}: like {% include %} with the
     current context, for the parts of the layout that are the same on every page
     (the header, the footer). Each process renders such a part once per language and
-    signed-in state, as a shell (learning.page_shells), and fills its holes (the
+    signed-in state, as a shell (learning.fast.shells), and fills its holes (the
     {% per_request %} marks and the CSRF token) for each request."""
     return LayoutPartNode(_template_name(token))

@@ -60,6 +60,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "learning",
     "exams",
+    "exams.observations",
     "content",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "laces",
     "taggit",
     "django_filters",
+    "django_tasks_db",
     "csp",
     "allauth",
     "allauth.account",
@@ -179,12 +181,17 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SESSION_ENGINE = "xuefa.sessions"
+SESSION_ENGINE = "learning.fast.sessions"
+# The fast paths (learning/fast): shortcuts past plain Django and Wagtail on the hot
+# requests, each proven equal to the plain path by running the suite both ways.
+# XUEFA_FAST_PATHS=false turns every one of them off.
+XUEFA_FAST_PATHS = env_bool("XUEFA_FAST_PATHS", True)
 
 AUTH_USER_MODEL = "learning.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, loading the signed-in user in one plain SELECT.
+    "learning.fast.auth.ModelBackend",
+    "learning.fast.auth.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -293,10 +300,10 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-# Largest roster or question-bank file accepted for import. With the worker
-# (XUEFA_EXPORT_WORKER), files over XUEFA_IMPORT_INLINE_BYTES are previewed and imported
-# by it instead of in the request; initial passwords of an import can be downloaded
-# for XUEFA_IMPORT_SEALED_HOURS.
+# Largest roster or question-bank file accepted for import. Files over
+# XUEFA_IMPORT_INLINE_BYTES are previewed and imported by a background task (in
+# production, by the worker) instead of in the request; initial passwords of an import
+# can be downloaded for XUEFA_IMPORT_SEALED_HOURS.
 XUEFA_MAX_IMPORT_BYTES = 5 * 1024 * 1024
 XUEFA_IMPORT_INLINE_BYTES = int(os.environ.get("XUEFA_IMPORT_INLINE_BYTES", "200000"))
 XUEFA_IMPORT_SEALED_HOURS = int(os.environ.get("XUEFA_IMPORT_SEALED_HOURS", "24"))
@@ -333,16 +340,17 @@ XUEFA_LECTURES_PER_PAGE = 20
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "xuefa@localhost")
 
-# Background work runs on the tasks framework (django-tasks, Wagtail's dependency).
+# Background work (exports, large imports, reminders, expired attempts, screens'
+# housekeeping) runs on the tasks framework (django-tasks, Wagtail's dependency). Here
+# with the immediate backend: a task runs at once in the process that enqueues it, so
+# `make run` needs no worker. Production stores tasks in the database (django-tasks-db)
+# for the worker `manage.py db_worker` (settings/production.py).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
-# Report exports (exams/reports/exports.py). With XUEFA_EXPORT_WORKER a request only
-# queues the job and `manage.py run_export_jobs --loop` (a service of its own, started
-# by `make serve-prod`) builds it, so a long export never holds a web worker; without
-# it the job is built at once (fine for the demo). Finished files are kept
-# XUEFA_EXPORT_KEEP_DAYS days; a job without progress for XUEFA_EXPORT_STALE_MINUTES
-# is marked failed; one study-record PDF holds at most XUEFA_EXPORT_MAX_RECORDS officials.
-XUEFA_EXPORT_WORKER = env_bool("XUEFA_EXPORT_WORKER", False)
+# Report exports (exams/reports/exports.py) and import jobs (learning/import_jobs.py).
+# Finished files are kept XUEFA_EXPORT_KEEP_DAYS days; a job without progress for
+# XUEFA_EXPORT_STALE_MINUTES is marked failed (both by `manage.py purge_export_jobs`);
+# one study-record PDF holds at most XUEFA_EXPORT_MAX_RECORDS officials.
 XUEFA_EXPORT_KEEP_DAYS = int(os.environ.get("XUEFA_EXPORT_KEEP_DAYS", "7"))
 XUEFA_EXPORT_STALE_MINUTES = int(os.environ.get("XUEFA_EXPORT_STALE_MINUTES", "30"))
 XUEFA_EXPORT_MAX_RECORDS = int(os.environ.get("XUEFA_EXPORT_MAX_RECORDS", "5000"))

@@ -86,5 +86,7 @@ if MEDIA_S3_BUCKET:
         content_security_policy(_media_origins)
     )
 
-# Exports are built by the `run_export_jobs --loop` service, not inside web requests.
-XUEFA_EXPORT_WORKER = env_bool("XUEFA_EXPORT_WORKER", True)  # noqa: F405
+# Background tasks (exports, large imports, reminders...) are stored in the database
+# (django-tasks-db) and run by the worker `manage.py db_worker`, a service of its own
+# on one or more machines, never inside web requests.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

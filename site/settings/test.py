@@ -13,7 +13,7 @@ PASSWORD_HASHERS = [
     "learning.hashers.InitialPasswordHasher",
 ]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SESSION_ENGINE = "xuefa.sessions"
+SESSION_ENGINE = "learning.fast.sessions"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, CourtObservation
+from exams.observations import services
+from exams.observations.models import Attendance, CourtObservation
 from learning.models import Official
 
 from .conftest import sign_in
@@ -52,7 +52,7 @@ def scan_from(browser, live_server, observation, where):
     page = context.new_page()
     sign_in(page, live_server, "official")
     page.wait_for_url(f"{live_server.url}/")
-    token = observations.checkin_token(observation)
+    token = services.checkin_token(observation)
     page.goto(live_server.url + reverse("observations:checkin", args=[token]))
     return page
 

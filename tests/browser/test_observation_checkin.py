@@ -8,8 +8,8 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, CourtObservation
+from exams.observations import services
+from exams.observations.models import Attendance, CourtObservation
 from learning.models import Official
 
 from .conftest import sign_in
@@ -34,7 +34,7 @@ def test_official_scans_the_code_signs_in_and_is_present(page, live_server, demo
     observation.save()
     observation.invited_officials.set([official])
     observation.save()
-    token = observations.checkin_token(observation)
+    token = services.checkin_token(observation)
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(live_server.url + reverse("observations:checkin", args=[token]))
     page.wait_for_url("**/accounts/login/**")
@@ -58,7 +58,7 @@ def test_organizer_check_in_screen_refreshes_the_code(page, live_server, demo_da
     qr = page.locator("#qr svg")
     qr.wait_for()
     first = page.locator("#qr").get_attribute("data-token")
-    assert observations.verify_token(first) == observation.pk
+    assert services.verify_token(first) == observation.pk
     page.wait_for_function(
         f"() => document.getElementById('qr').dataset.token !== {first!r}", timeout=10_000
     )

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, CourtObservation
+from exams.observations import services
+from exams.observations.models import Attendance, CourtObservation
 from learning.models import Official
 
 from .conftest import sign_in
@@ -38,7 +38,7 @@ def invite(official, starts_in):
 
 
 def scan(page, live_server, observation):
-    token = observations.checkin_token(observation)
+    token = services.checkin_token(observation)
     page.goto(live_server.url + reverse("observations:checkin", args=[token]))
 
 

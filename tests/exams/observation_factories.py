@@ -6,8 +6,7 @@ from django.utils import timezone
 
 import factory
 
-from exams.models import CourtObservation
-from exams.models.observations import CaseType
+from exams.observations.models import CaseType, CourtObservation
 
 
 class CourtObservationFactory(factory.django.DjangoModelFactory):

@@ -49,19 +49,23 @@ def test_organizer_and_hr_see_the_lists(organizer_client, hr_user, client, exam)
 def test_hr_cannot_edit(hr_client, exam, bank):
     question = bank[0]
     edit = reverse("wagtailsnippets_exams_question:edit", args=[question.pk])
-    assert hr_client.get(edit).status_code in (302, 403)
+    home = (302, reverse("wagtailadmin_home"))  # Wagtail's permission_denied
+    response = hr_client.get(edit)
+    assert (response.status_code, response.url) == home
     add = reverse("wagtailsnippets_exams_examsession:add")
-    assert hr_client.get(add).status_code in (302, 403)
+    response = hr_client.get(add)
+    assert (response.status_code, response.url) == home
     response = hr_client.get(reverse("question_import:upload"))
-    assert (response.status_code, response["Location"]) == (302, reverse("wagtailadmin_home"))
-    assert hr_client.post(reverse("exams_admin:close", args=[exam.pk])).status_code in (302, 403)
+    assert (response.status_code, response["Location"]) == home
+    response = hr_client.post(reverse("exams_admin:close", args=[exam.pk]))
+    assert (response.status_code, response.url) == home
     assert not exam.__class__.objects.get(pk=exam.pk).is_closed()
 
 
 def test_official_is_kept_out(official_client, exam):
-    assert official_client.get(reverse(LISTS[0])).status_code in (302, 403)
+    assert official_client.get(reverse(LISTS[0])).status_code == 403
     response = official_client.get(reverse("exams_admin:statistics", args=[exam.pk]))
-    assert response.status_code in (302, 403)
+    assert response.status_code == 403
 
 
 def test_organizer_edits_a_question(organizer_client, bank):

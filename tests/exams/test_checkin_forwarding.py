@@ -14,10 +14,9 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, AttendanceChange
-from exams.models.observations import ChangeSource, Status
-from exams.observation_views import PENDING_CHECKIN_KEY
+from exams.observations import services
+from exams.observations.models import Attendance, AttendanceChange, ChangeSource, Status
+from exams.observations.views import PENDING_CHECKIN_KEY
 from tests.factories import OfficialFactory
 
 from .observation_factories import CourtObservationFactory
@@ -53,7 +52,7 @@ def _register(observation, *officials):
 
 
 def _url(observation, at=None):
-    token = observations.checkin_token(observation, at or timezone.now())
+    token = services.checkin_token(observation, at or timezone.now())
     return reverse("observations:checkin", args=[token])
 
 
@@ -87,9 +86,9 @@ def _position(point, accuracy=30):
 
 
 def test_distance_is_the_great_circle_distance():
-    assert round(observations.distance_m(0, 0, 1, 0)) == 111195
-    assert round(observations.distance_m(*VENUE, *NEAR)) == 44
-    assert observations.distance_m(*VENUE, *VENUE) == 0
+    assert round(services.distance_m(0, 0, 1, 0)) == 111195
+    assert round(services.distance_m(*VENUE, *NEAR)) == 44
+    assert services.distance_m(*VENUE, *VENUE) == 0
 
 
 def test_location_scan_first_asks_the_phone_without_checking_in(official_client, official, located):
@@ -97,7 +96,7 @@ def test_location_scan_first_asks_the_phone_without_checking_in(official_client,
     content = response.content.decode()
     assert response.status_code == 200
     assert 'id="locate-form"' in content and 'data-auto="1"' in content
-    assert "exams/checkin_locate.js" in content
+    assert "observations/checkin_locate.js" in content
     assert re.search(r"<script(?![^>]*\bsrc=)", content) is None  # CSP: no inline script
     assert _status(located, official) == Status.REGISTERED
     assert official_client.session[PENDING_CHECKIN_KEY]["user"] == str(official.user.pk)
@@ -201,7 +200,7 @@ def test_scan_time_is_kept_while_the_phone_answers_but_not_forever(
     official_client, official, located
 ):
     scanned = timezone.now() - datetime.timedelta(minutes=3)
-    token = observations.checkin_token(located, scanned)
+    token = services.checkin_token(located, scanned)
     url = reverse("observations:checkin", args=[token])
     session = official_client.session
     session[PENDING_CHECKIN_KEY] = {
@@ -281,10 +280,10 @@ def test_single_use_code_checks_in_one_official_only(official, single_use):
 def test_two_officials_redeeming_one_code_in_the_service(official, single_use):
     colleague = OfficialFactory()
     _register(single_use, colleague)
-    token = observations.checkin_token(single_use)
-    observations.check_in(official, token)
-    with pytest.raises(observations.ObservationRefused) as refusal:
-        observations.check_in(colleague, token)
+    token = services.checkin_token(single_use)
+    services.check_in(official, token)
+    with pytest.raises(services.ObservationRefused) as refusal:
+        services.check_in(colleague, token)
     assert (
         str(refusal.value) == "This code has already been used. Scan the code on the screen again."
     )
@@ -310,13 +309,13 @@ def test_single_use_code_is_valid_in_its_own_window_only(official, settings):
     single, ordinary = _live(single_use_codes=True), _live()
     _register(single, official)
     _register(ordinary, official)
-    with pytest.raises(observations.ObservationRefused) as refusal:
-        observations.check_in(official, observations.checkin_token(single, previous), now=now)
+    with pytest.raises(services.ObservationRefused) as refusal:
+        services.check_in(official, services.checkin_token(single, previous), now=now)
     assert (
         str(refusal.value) == "This check-in code has expired. Scan the code on the screen again."
     )
-    ordinary_token = observations.checkin_token(ordinary, previous)
-    assert observations.check_in(official, ordinary_token, now=now).status == Status.PRESENT
+    ordinary_token = services.checkin_token(ordinary, previous)
+    assert services.check_in(official, ordinary_token, now=now).status == Status.PRESENT
 
 
 def test_single_use_ignores_a_scan_remembered_before_sign_in(official_client, official, settings):
@@ -324,7 +323,7 @@ def test_single_use_ignores_a_scan_remembered_before_sign_in(official_client, of
     observation = _live(single_use_codes=True)
     _register(observation, official)
     scanned = timezone.now() - datetime.timedelta(seconds=60)
-    token = observations.checkin_token(observation, scanned)
+    token = services.checkin_token(observation, scanned)
     session = official_client.session
     session[PENDING_CHECKIN_KEY] = {"token": token, "at": scanned.isoformat(), "user": None}
     session.save()
@@ -344,7 +343,7 @@ def test_screen_shows_a_new_code_after_each_redemption(organizer_client, officia
     assert response.status_code == 200
     second = json.loads(organizer_client.get(data_url).content)
     assert second["token"] != first["token"]
-    assert observations.verify_token(second["token"]) == single_use.pk
+    assert services.verify_token(second["token"]) == single_use.pk
     response = _client_for(colleague).get(reverse("observations:checkin", args=[second["token"]]))
     assert response.status_code == 200
     assert _status(single_use, colleague) == Status.PRESENT
@@ -365,12 +364,12 @@ def test_ordinary_screen_polls_when_the_code_rotates(organizer_client):
 
 
 def _check_in_from(observation, official, ip, at):
-    token = observations.checkin_token(observation, at)
-    return observations.check_in(official, token, now=at, client_ip=ip)
+    token = services.checkin_token(observation, at)
+    return services.check_in(official, token, now=at, client_ip=ip)
 
 
 def _flagged(observation):
-    addresses = observations.check_in_addresses(observation)
+    addresses = services.check_in_addresses(observation)
     return {
         attendance.official_id: addresses[attendance.pk].burst
         for attendance in observation.attendance.all()
@@ -492,7 +491,7 @@ def test_check_in_records_the_address_a_trusted_proxy_saw(official_client, offic
 def test_edit_form_offers_the_three_options(organizer_client):
     observation = _live()
     response = organizer_client.get(
-        reverse("wagtailsnippets_exams_courtobservation:edit", args=[observation.pk])
+        reverse("wagtailsnippets_observations_courtobservation:edit", args=[observation.pk])
     )
     content = response.content.decode()
     assert response.status_code == 200

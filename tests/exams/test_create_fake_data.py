@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 import pytest
 
-from exams.models import Attempt, AttemptState, CourtObservation, ExamSession
-from exams.models.observations import Attendance
+from exams.models import Attempt, AttemptState, ExamSession
+from exams.observations.models import Attendance, CourtObservation
 from learning.completion import evaluate
 from learning.models import (
     Department,

@@ -450,6 +450,7 @@ def test_batch_queries_do_not_grow_with_the_officials(exam, makeup, on_topics):
     assert max(counts[50]) <= 17
 
 
+@pytest.mark.fast_paths
 def test_session_page_query_budget_with_a_gate(
     exam, official, official_client, django_assert_max_num_queries
 ):

@@ -266,6 +266,7 @@ def test_the_badge_names_the_gate(sessions, official_client):
     assert response.text.count(f"data-gate-blocked>{label}</a>") == 2
 
 
+@pytest.mark.fast_paths
 def test_only_gated_sessions_cost_queries(paper, official, official_client):
     """Sessions without a gate add nothing (their budget is in test_views.py and
     test_dashboard_exams.py); each gated one adds the gate's batch for one official."""

@@ -3,14 +3,20 @@
 import io
 import json
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 import pytest
 from openpyxl import load_workbook
 
-from exams import observations
-from exams.models import Attendance, AttendanceChange, CourtObservation
-from exams.models.observations import ChangeSource, Status
+from exams.observations import services
+from exams.observations.models import (
+    Attendance,
+    AttendanceChange,
+    ChangeSource,
+    CourtObservation,
+    Status,
+)
 from tests.factories import OfficialFactory
 
 from .observation_factories import CourtObservationFactory
@@ -21,7 +27,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def listed(observation):
     for _ in range(3):
-        observations.register(OfficialFactory(), observation)
+        services.register(OfficialFactory(), observation)
     return observation
 
 
@@ -57,7 +63,7 @@ def test_anonymous_is_sent_to_sign_in(client, listed):
 
 
 def test_snippet_listing(organizer_client, listed):
-    response = organizer_client.get(reverse("wagtailsnippets_exams_courtobservation:list"))
+    response = organizer_client.get(reverse("wagtailsnippets_observations_courtobservation:list"))
     assert response.status_code == 200
     content = response.content.decode()
     assert listed.title in content and "3 / 30" in content
@@ -67,7 +73,7 @@ def test_snippet_listing(organizer_client, listed):
 def test_organizer_creates_an_observation_with_invitations(organizer_client):
     invitee = OfficialFactory()
     response = organizer_client.post(
-        reverse("wagtailsnippets_exams_courtobservation:add"),
+        reverse("wagtailsnippets_observations_courtobservation:add"),
         {
             "title": "旁听行政诉讼",
             "court": "滨海新区人民法院",
@@ -101,7 +107,7 @@ def test_organizer_creates_an_observation_with_invitations(organizer_client):
 
 def test_edit_form_explains_the_check_in_window(organizer_client, listed):
     response = organizer_client.get(
-        reverse("wagtailsnippets_exams_courtobservation:edit", args=[listed.pk])
+        reverse("wagtailsnippets_observations_courtobservation:edit", args=[listed.pk])
     )
     content = response.content.decode()
     assert response.status_code == 200
@@ -127,7 +133,7 @@ def test_sheet_marks_by_hand_with_audit(organizer_client, organizer, listed):
 
 def test_sheet_refuses_bad_input(organizer_client, listed):
     other = CourtObservationFactory()
-    stranger = observations.register(OfficialFactory(), other)
+    stranger = services.register(OfficialFactory(), other)
     url = _urls(listed)["sheet"]
     assert (
         organizer_client.post(url, {"attendance": stranger.pk, "status": "absent"}).status_code
@@ -142,9 +148,9 @@ def test_sheet_refuses_bad_input(organizer_client, listed):
 def test_sheet_query_count_is_bounded(organizer_client, django_assert_max_num_queries):
     observation = CourtObservationFactory(capacity=100)
     for _ in range(40):
-        attendance = observations.register(OfficialFactory(), observation)
-        observations.mark(attendance, Status.PRESENT, by=None)
-        observations.submit_reflection(Attendance.objects.get(pk=attendance.pk), "观后感")
+        attendance = services.register(OfficialFactory(), observation)
+        services.mark(attendance, Status.PRESENT, by=None)
+        services.submit_reflection(Attendance.objects.get(pk=attendance.pk), "观后感")
     with django_assert_max_num_queries(30):
         response = organizer_client.get(_urls(observation)["sheet"])
     assert response.status_code == 200
@@ -165,10 +171,13 @@ def test_hr_may_view_but_not_change(hr_client, listed):
     assert attendance.changes.count() == 1  # only the registration
     assert _refused(hr_client.post(reverse("observation_tools:close", args=[listed.pk])))
     assert CourtObservation.objects.get(pk=listed.pk).closed_at is None
-    edit = reverse("wagtailsnippets_exams_courtobservation:edit", args=[listed.pk])
+    edit = reverse("wagtailsnippets_observations_courtobservation:edit", args=[listed.pk])
     assert _refused(hr_client.post(edit, {"title": "改名"}))
     assert CourtObservation.objects.get(pk=listed.pk).title == listed.title
-    assert hr_client.get(reverse("wagtailsnippets_exams_courtobservation:list")).status_code == 200
+    assert (
+        hr_client.get(reverse("wagtailsnippets_observations_courtobservation:list")).status_code
+        == 200
+    )
 
 
 def test_check_in_screen_shows_a_rotating_qr_code(organizer_client, listed):
@@ -178,16 +187,16 @@ def test_check_in_screen_shows_a_rotating_qr_code(organizer_client, listed):
     data = json.loads(organizer_client.get(_urls(listed)["token"]).content)
     assert data["svg"].startswith("<svg") or "<svg" in data["svg"]
     assert data["url"].endswith(reverse("observations:checkin", args=[data["token"]]))
-    assert observations.verify_token(data["token"]) == listed.pk
+    assert services.verify_token(data["token"]) == listed.pk
     assert data["expected"] == 3 and data["present"] == 0
-    assert 0 < data["refresh_in"] <= observations.rotate_seconds()
+    assert 0 < data["refresh_in"] <= services.rotate_seconds()
 
 
 def test_printable_attendee_list_and_xlsx(organizer_client, listed):
     listed.attendee_list_fields = ["staff_number", "mobile"]
     listed.save()
     withdrawn = listed.attendance.first()
-    observations.withdraw(withdrawn.official, listed)
+    services.withdraw(withdrawn.official, listed)
     content = organizer_client.get(_urls(listed)["attendees"]).content.decode()
     assert "工号" in content and "手机号码" in content
     assert withdrawn.official.user.name not in content
@@ -210,10 +219,8 @@ def test_close_action(organizer_client, listed):
 
 
 def test_reflection_file_for_organizers_only(organizer_client, hr_client, listed):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    attendance = observations.mark(listed.attendance.first(), Status.PRESENT, by=None)
-    reflection = observations.submit_reflection(
+    attendance = services.mark(listed.attendance.first(), Status.PRESENT, by=None)
+    reflection = services.submit_reflection(
         Attendance.objects.get(pk=attendance.pk),
         "观后感",
         SimpleUploadedFile("a.txt", b"text", content_type="text/plain"),
@@ -234,7 +241,7 @@ def test_edit_form_shows_the_chosen_attendee_list_columns(organizer_client, list
     listed.attendee_list_fields = ["mobile"]
     listed.save()
     response = organizer_client.get(
-        reverse("wagtailsnippets_exams_courtobservation:edit", args=[listed.pk])
+        reverse("wagtailsnippets_observations_courtobservation:edit", args=[listed.pk])
     )
     content = response.content.decode()
     assert response.status_code == 200

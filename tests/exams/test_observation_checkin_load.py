@@ -9,9 +9,8 @@ from django.db import connection, connections
 
 import pytest
 
-from exams import observations
-from exams.models import AttendanceChange
-from exams.models.observations import ChangeSource, Status
+from exams.observations import services
+from exams.observations.models import AttendanceChange, ChangeSource, Status
 from learning.models import Official, User
 from tests.factories import DepartmentFactory
 
@@ -43,11 +42,11 @@ def test_300_concurrent_check_ins_neither_deadlock_nor_double_mark():
     invite_departments(observation, department)
     assert observation.attendance.count() == OFFICIALS
     at = observation.starts_at
-    token = observations.checkin_token(observation, at)
+    token = services.checkin_token(observation, at)
 
     def scan(official):
         try:
-            return observations.check_in(official, token, now=at).status
+            return services.check_in(official, token, now=at).status
         finally:
             connections.close_all()
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, AttendanceChange, CourtObservation
+from exams.observations import services
+from exams.observations.models import Attendance, AttendanceChange, CourtObservation
 
 from .observation_factories import CourtObservationFactory
 
@@ -38,8 +38,8 @@ def hearing(official):
 
 
 def scan(official, observation, at):
-    token = observations.checkin_token(observation, now=at)
-    return observations.check_in(official, token, now=at)
+    token = services.checkin_token(observation, now=at)
+    return services.check_in(official, token, now=at)
 
 
 def credited(at):
@@ -74,12 +74,12 @@ def test_the_first_check_out_counts(official, hearing):
 
 def test_check_out_closes_an_hour_after_the_end(official, hearing):
     scan(official, hearing, START)
-    with pytest.raises(observations.ObservationRefused, match="closed"):
+    with pytest.raises(services.ObservationRefused, match="closed"):
         scan(official, hearing, END + datetime.timedelta(minutes=61))
 
 
 def test_arriving_after_check_in_closes_is_refused_even_in_the_check_out_window(official, hearing):
-    with pytest.raises(observations.ObservationRefused, match="Check-in closed"):
+    with pytest.raises(services.ObservationRefused, match="Check-in closed"):
         scan(official, hearing, END + datetime.timedelta(minutes=5))
     assert Attendance.objects.get(observation=hearing).checked_in_at is None
 
@@ -88,7 +88,7 @@ def test_an_organizers_mark_vouches_for_the_hearing_and_credits_at_its_end(
     official, hearing, organizer
 ):
     attendance = Attendance.objects.get(observation=hearing, official=official)
-    observations.mark(attendance, "present", organizer, now=START)
+    services.mark(attendance, "present", organizer, now=START)
     attendance.refresh_from_db()
     assert attendance.checked_out_at == END
     assert credited(END - datetime.timedelta(seconds=1)) == set()
@@ -108,10 +108,10 @@ def test_the_confirmation_says_to_scan_again_and_then_shows_the_check_out(
 ):
     now = {"at": START}
     monkeypatch.setattr(timezone, "now", lambda: now["at"])
-    token = observations.checkin_token(hearing, now=START)
+    token = services.checkin_token(hearing, now=START)
     page = official_client.get(reverse("observations:checkin", args=[token]))
     assert page.status_code == 200 and "data-check-out-due" in page.content.decode()
     now["at"] = END - datetime.timedelta(minutes=5)
-    token = observations.checkin_token(hearing, now=now["at"])
+    token = services.checkin_token(hearing, now=now["at"])
     page = official_client.get(reverse("observations:checkin", args=[token])).content.decode()
     assert "data-checked-out-at" in page and "Your hours are credited" in page

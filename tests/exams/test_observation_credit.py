@@ -8,11 +8,10 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, PlanObservation
-from exams.models.observations import Status
-from exams.observation_credit import ObservationRequirements, item_key
-from learning.completion import completion_for, evaluate
+from exams.observations import services
+from exams.observations.credit import ObservationRequirements, item_key
+from exams.observations.models import Attendance, PlanObservation, Status
+from learning.completion import completion_for, evaluate, providers
 from learning.models import StudyPlan
 from tests.factories import OfficialFactory
 
@@ -42,12 +41,10 @@ def _attend(official, observation, status=Status.PRESENT):
     attendance, _ = Attendance.objects.get_or_create(
         observation=observation, official=official, defaults={"status": Status.REGISTERED}
     )
-    return observations.mark(attendance, status, by=None)
+    return services.mark(attendance, status, by=None)
 
 
 def test_provider_is_registered_and_adds_the_inline_panel():
-    from learning.completion import providers
-
     provider = next(p for p in providers() if isinstance(p, ObservationRequirements))
     assert provider.panels()[0].relation_name == "required_observations"
 
@@ -78,7 +75,7 @@ def test_required_reflection(official, past):
     _plan(year, past)
     attendance = _attend(official, past)
     assert completion_for(official, year).missing
-    observations.submit_reflection(Attendance.objects.get(pk=attendance.pk), "观后感")
+    services.submit_reflection(Attendance.objects.get(pk=attendance.pk), "观后感")
     assert not completion_for(official, year).missing
 
 
@@ -107,15 +104,13 @@ def test_dashboard_panel_shows_next_observation_and_reflection_due(
     official_client, official, past, django_assert_max_num_queries
 ):
     upcoming = CourtObservationFactory(title="下周的旁听")
-    observations.register(official, upcoming)
+    services.register(official, upcoming)
     _attend(official, past)
     with django_assert_max_num_queries(40):
         content = official_client.get(reverse("home")).content.decode()
     assert "下周的旁听" in content
     assert reverse("observations:reflection", args=[past.pk]) in content
-    observations.submit_reflection(
-        Attendance.objects.get(official=official, observation=past), "好"
-    )
+    services.submit_reflection(Attendance.objects.get(official=official, observation=past), "好")
     content = official_client.get(reverse("home")).content.decode()
     assert reverse("observations:reflection", args=[past.pk]) not in content
 

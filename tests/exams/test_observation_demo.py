@@ -6,8 +6,8 @@ from django.core.management import call_command
 
 import pytest
 
-from exams.models import AttendanceChange, CourtObservation, Reflection
-from exams.observation_demo import PAST_TITLE, UPCOMING_TITLE, load_observations
+from exams.observations.demo import PAST_TITLE, UPCOMING_TITLE, load_observations
+from exams.observations.models import AttendanceChange, CourtObservation, Reflection
 
 pytestmark = pytest.mark.django_db
 

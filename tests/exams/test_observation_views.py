@@ -9,10 +9,9 @@ from django.utils import timezone
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, Reflection
-from exams.models.observations import Status
-from exams.observation_views import PENDING_CHECKIN_KEY
+from exams.observations import services
+from exams.observations.models import Attendance, Reflection, Status
+from exams.observations.views import PENDING_CHECKIN_KEY
 from tests.factories import OfficialFactory, UserFactory
 
 from .observation_factories import CourtObservationFactory
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _checkin_url(observation, at=None):
-    token = observations.checkin_token(observation, at or timezone.now())
+    token = services.checkin_token(observation, at or timezone.now())
     return reverse("observations:checkin", args=[token])
 
 
@@ -75,8 +74,8 @@ def test_index_lists_upcoming_and_my_past(official_client, official, django_asse
     )
     Attendance.objects.create(observation=past, official=official, status=Status.PRESENT)
     for observation in upcoming:
-        observations.register(OfficialFactory(), observation)
-    observations.register(official, upcoming[0])
+        services.register(OfficialFactory(), observation)
+    services.register(official, upcoming[0])
     with django_assert_max_num_queries(12):
         response = official_client.get(reverse("observations:index"))
     content = response.content.decode()
@@ -90,7 +89,7 @@ def test_index_lists_upcoming_and_my_past(official_client, official, django_asse
 def test_index_query_count_does_not_grow(official_client, official, django_assert_max_num_queries):
     for _ in range(20):
         observation = CourtObservationFactory()
-        observations.register(official, observation)
+        services.register(official, observation)
         past = CourtObservationFactory(starts_at=timezone.now() - datetime.timedelta(days=30))
         Attendance.objects.create(observation=past, official=official, status=Status.LATE)
     with django_assert_max_num_queries(12):
@@ -111,7 +110,7 @@ def test_detail_register_and_withdraw(official_client, official, observation):
 
 def test_full_observation_shows_a_clear_refusal(official_client, official):
     observation = CourtObservationFactory(capacity=1)
-    observations.register(OfficialFactory(), observation)
+    services.register(OfficialFactory(), observation)
     response = official_client.post(
         reverse("observations:register", args=[observation.pk]), follow=True
     )
@@ -172,7 +171,7 @@ def test_check_in_page_fits_a_phone(official_client, live_observation):
 @pytest.fixture
 def attended(official, live_observation):
     attendance = Attendance.objects.get(official=official)
-    observations.mark(attendance, Status.PRESENT, by=None)
+    services.mark(attendance, Status.PRESENT, by=None)
     return Attendance.objects.get(pk=attendance.pk)
 
 
@@ -207,7 +206,7 @@ def test_reflection_refused_for_absentees(official_client, official, live_observ
 
 
 def test_other_officials_reflection_is_404(client, attended):
-    observations.submit_reflection(
+    services.submit_reflection(
         attended,
         "旁听心得：程序正义",
         SimpleUploadedFile("a.txt", b"mine", content_type="text/plain"),

@@ -10,11 +10,17 @@ from django.utils import timezone, translation
 
 import pytest
 
-from exams import observations
-from exams.models import Attendance, AttendanceChange, CourtObservation, PlanObservation
-from exams.models.observations import ChangeSource, Status
-from exams.observation_credit import ObservationRequirements, item_key
-from exams.observation_views import PENDING_CHECKIN_KEY
+from exams.observations import services
+from exams.observations.credit import ObservationRequirements, item_key
+from exams.observations.models import (
+    Attendance,
+    AttendanceChange,
+    ChangeSource,
+    CourtObservation,
+    PlanObservation,
+    Status,
+)
+from exams.observations.views import PENDING_CHECKIN_KEY
 from learning.completion import completion_for
 from learning.models import StudyPlan
 
@@ -42,11 +48,11 @@ def hearing(official):
 
 def _scan(official, observation, at):
     """The official scans the code the screen shows at `at`, at `at`."""
-    return observations.check_in(official, observations.checkin_token(observation, at), now=at)
+    return services.check_in(official, services.checkin_token(observation, at), now=at)
 
 
 def _refusal(official, observation, at, language="en"):
-    with translation.override(language), pytest.raises(observations.ObservationRefused) as caught:
+    with translation.override(language), pytest.raises(services.ObservationRefused) as caught:
         _scan(official, observation, at)
     with translation.override(language):
         return str(caught.value)
@@ -131,9 +137,9 @@ def test_window_is_configured_per_event(official, hearing, offset, accepted):
 def test_the_sign_in_detour_counts_from_the_scan_inside_the_window(official, hearing):
     """A scan one minute before the end, signed in two minutes later, still counts."""
     scanned = ENDS - datetime.timedelta(minutes=1)
-    token = observations.checkin_token(hearing, scanned)
+    token = services.checkin_token(hearing, scanned)
     later = scanned + datetime.timedelta(minutes=2)
-    attendance = observations.check_in(official, token, now=later, scanned_at=scanned)
+    attendance = services.check_in(official, token, now=later, scanned_at=scanned)
     assert (attendance.status, attendance.checked_in_at) == (Status.LATE, scanned)
 
 
@@ -152,7 +158,7 @@ def next_week(official):
 
 
 def _url(observation):
-    token = observations.checkin_token(observation, timezone.now())
+    token = services.checkin_token(observation, timezone.now())
     return reverse("observations:checkin", args=[token])
 
 
@@ -276,7 +282,7 @@ def test_a_checked_in_official_gets_no_credit_while_the_hearing_runs(official_cl
 def test_organizer_marks_present_outside_the_window_and_it_is_audited(official, organizer, hearing):
     attendance = Attendance.objects.get(observation=hearing, official=official)
     ten_days_early = STARTS - datetime.timedelta(days=10)
-    marked = observations.mark(attendance, Status.PRESENT, by=organizer, now=ten_days_early)
+    marked = services.mark(attendance, Status.PRESENT, by=organizer, now=ten_days_early)
     assert (marked.status, marked.checked_in_at) == (Status.PRESENT, ten_days_early)
     change = AttendanceChange.objects.get(attendance=attendance)
     assert (change.source, change.changed_by, change.old_status, change.new_status) == (

@@ -8,6 +8,7 @@ import pytest
 from exams import attempts as engine
 from exams import paper_cache
 from exams.models import QuestionType
+from learning.fast import memo
 from tests.factories import OfficialFactory
 
 from .factories import ExamSessionFactory, QuestionFactory, fixed_paper, random_paper
@@ -63,9 +64,12 @@ def test_a_changed_paper_reaches_the_next_start(exam, official, bank):
 
 
 def test_without_the_shared_cache_starts_read_the_database(exam, official, monkeypatch):
-    monkeypatch.setattr(paper_cache, "_version", lambda: None)
-    attempt = engine.start_attempt(exam, official)
-    assert attempt.answers.count() == 10
+    monkeypatch.setattr(memo, "generation", lambda family: None)  # Redis down
+    assert engine.start_attempt(exam, official).answers.count() == 10
+    question = exam.paper.items.first().question
+    type(question).objects.filter(pk=question.pk).update(stem="缓存不可用时改的题干")
+    attempt = engine.start_attempt(exam, OfficialFactory())
+    assert stems(attempt)[question.pk] == "缓存不可用时改的题干"
 
 
 @pytest.mark.parametrize("size", [10, 200])
@@ -84,7 +88,7 @@ def test_nothing_is_held_past_the_backstop(exam, official, monkeypatch):
     question = exam.paper.items.first().question
     # An edit the shared cache never heard of (made while Redis was down).
     type(question).objects.filter(pk=question.pk).update(stem="停机时改的题干")
-    held_since = paper_cache._held["since"] - paper_cache.HOLD_SECONDS - 1
-    monkeypatch.setitem(paper_cache._held, "since", held_since)
+    held = paper_cache._held
+    monkeypatch.setattr(held, "_since", held._since - held.hold_seconds - 1)
     attempt = engine.start_attempt(exam, OfficialFactory())
     assert stems(attempt)[question.pk] == "停机时改的题干"

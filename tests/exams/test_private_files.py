@@ -8,7 +8,8 @@ from django.urls import reverse
 
 import pytest
 
-from exams.models import Attendance, ExportJob, ExportStatus, Reflection
+from exams.models import ExportJob, ExportStatus
+from exams.observations.models import Attendance, Reflection
 from tests.factories import OfficialFactory, UserFactory
 
 from .observation_factories import CourtObservationFactory

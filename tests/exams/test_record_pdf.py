@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from exams import attempts as engine
 from exams.models import PlanExam
-from exams.models.observations import Attendance, Status
+from exams.observations.models import Attendance, Status
 from exams.reports.record_pdf import record_pdf, records_pdf
 from learning.models import ReportScope
 from tests.factories import DepartmentFactory, OfficialFactory, UserFactory

@@ -1,21 +1,27 @@
 """Background exports: the registry, running a job with throttled progress, the
-"My exports" page, the status endpoint, private downloads, purging and the worker."""
+"My exports" page, the status endpoint, private downloads, the database tasks backend
+and its worker, interrupted jobs and purging."""
 
 import datetime
+import io
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
+from exams.management.commands import purge_export_jobs as command
 from exams.models import ExportJob, ExportStatus
-from exams.reports import exports
-from learning.models import ReportScope
+from exams.reports import export_kinds, exports
+from learning.models import ImportJob, ReportScope
+from tests.db_worker import database_tasks, run_worker  # noqa: F401  (a fixture)
 from tests.factories import DepartmentFactory, OfficialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +56,6 @@ def clean_numbers(user, data):
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.XUEFA_EXPORT_WORKER = False
     exports.register_export(KIND, "Numbers", build_numbers, parameters=clean_numbers)
     yield tmp_path / "media"
     exports.unregister_export(KIND)
@@ -181,18 +186,59 @@ def test_a_job_runs_once_even_if_started_twice(hr_user):
     assert exports.run_job(job.pk) is None
 
 
-def test_with_a_worker_requests_stay_queued_until_the_worker_runs(
-    settings, hr_user, django_capture_on_commit_callbacks
+@pytest.mark.usefixtures("database_tasks")
+def test_with_the_database_backend_the_worker_builds_the_file_for_the_requester_only(
+    client, hr_user, django_capture_on_commit_callbacks, private_media
 ):
-    settings.XUEFA_EXPORT_WORKER = True
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        job = exports.request_export(hr_user, KIND, {"count": "4"})
-    assert not callbacks
-    job.refresh_from_db()
+    """Production's setup: the request only stores the job and its task; the worker
+    (`manage.py db_worker`) builds the file, privately."""
+    client.force_login(hr_user)
+    post_export(client, django_capture_on_commit_callbacks, count="4")
+    job = ExportJob.objects.get()
     assert job.status == ExportStatus.QUEUED
-    call_command("run_export_jobs", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs, task.status) == (
+        "exams.reports.exports.run_export_task",
+        {"args": [job.pk], "kwargs": {}},
+        "READY",
+    )
+    assert "排队" in client.get(reverse("exams_exports:index")).content.decode()
+
+    run_worker()
+
     job.refresh_from_db()
-    assert job.status == ExportStatus.DONE
+    assert (job.status, job.done, job.total, job.filename) == (ExportStatus.DONE, 4, 4, "数字.txt")
+    task.refresh_from_db()
+    assert (task.status, task.return_value) == ("SUCCESSFUL", "done")
+    assert (private_media / "exports" / job.file.name).exists()
+    with pytest.raises(ValueError):
+        job.file.url  # noqa: B018
+    download = reverse("exams_exports:download", args=[job.pk])
+    response = client.get(download)
+    assert b"".join(response.streaming_content) == b"0,1,2,3"
+    client.force_login(OfficialFactory(user=UserFactory(roles=["Official", "HR"])).user)
+    assert client.get(download).status_code == 404
+
+
+@pytest.mark.usefixtures("database_tasks")
+def test_a_failing_export_fails_its_job_not_the_worker(hr_user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        broken = exports.request_export(hr_user, KIND, {"count": "2", "explode": "on"})
+        fine = exports.request_export(hr_user, KIND, {"count": "2"})
+    run_worker()
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert (broken.status, broken.error) == (
+        ExportStatus.FAILED,
+        "导出意外失败。请稍后重试或联系管理员。",
+    )
+    assert fine.status == ExportStatus.DONE
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
+def test_run_export_jobs_is_gone_and_names_the_worker():
+    with pytest.raises(CommandError, match="db_worker"):
+        call_command("run_export_jobs", "--loop")
 
 
 def test_status_endpoint_reports_progress_of_own_jobs(hr_client, hr_user):
@@ -231,6 +277,37 @@ def test_stale_running_jobs_are_marked_failed(hr_user):
     assert fresh.status == ExportStatus.RUNNING
 
 
+def test_housekeeping_fails_jobs_whose_worker_died(settings, hr_user):
+    """A worker killed mid-export leaves its job running without progress: after
+    XUEFA_EXPORT_STALE_MINUTES the housekeeping command marks it failed, to be
+    requested again."""
+    settings.XUEFA_EXPORT_STALE_MINUTES = 10
+    quiet = timezone.now() - datetime.timedelta(minutes=11)
+    died = ExportJob.objects.create(
+        kind=KIND, requested_by=hr_user, status=ExportStatus.RUNNING, updated_at=quiet
+    )
+    working = ExportJob.objects.create(
+        kind=KIND,
+        requested_by=hr_user,
+        status=ExportStatus.RUNNING,
+        updated_at=timezone.now() - datetime.timedelta(minutes=9),
+    )
+    waiting = ExportJob.objects.create(kind=KIND, requested_by=hr_user, created_at=quiet)
+    importing = ImportJob.objects.create(
+        kind="roster", requested_by=hr_user, filename="x.xlsx", status="running", updated_at=quiet
+    )
+    out = io.StringIO()
+    call_command("purge_export_jobs", stdout=out)
+    assert out.getvalue().startswith("2 interrupted job(s) marked failed;")
+    for job in (died, working, waiting, importing):
+        job.refresh_from_db()
+    assert (died.status, died.error) == (ExportStatus.FAILED, "导出被中断，请重新申请。")
+    assert died.finished_at is not None
+    assert working.status == ExportStatus.RUNNING
+    assert waiting.status == ExportStatus.QUEUED, "a queued job waits for the worker"
+    assert importing.status == "failed"
+
+
 def test_old_jobs_and_their_files_are_purged(settings, hr_user, private_media):
     settings.XUEFA_EXPORT_KEEP_DAYS = 3
     old = ExportJob.objects.create(kind=KIND, requested_by=hr_user, parameters={"count": 2})
@@ -246,6 +323,57 @@ def test_old_jobs_and_their_files_are_purged(settings, hr_user, private_media):
     assert list(ExportJob.objects.all()) == [recent]
     assert not path.exists()
     assert exports.purge_jobs(days=0) == 1
+    with pytest.raises(CommandError):
+        call_command("purge_export_jobs", "--days", "-1")
+
+
+@pytest.mark.usefixtures("database_tasks")
+def test_housekeeping_prunes_old_finished_task_results(
+    settings, hr_user, django_capture_on_commit_callbacks
+):
+    settings.XUEFA_EXPORT_KEEP_DAYS = 3
+    with django_capture_on_commit_callbacks(execute=True):
+        for count in ("1", "2"):
+            exports.request_export(hr_user, KIND, {"count": count})
+    run_worker()
+    with django_capture_on_commit_callbacks(execute=True):
+        exports.request_export(hr_user, KIND, {"count": "3"})  # waits for the worker
+    old, recent = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    DBTaskResult.objects.filter(pk=old.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(days=4)
+    )
+    out = io.StringIO()
+    call_command("purge_export_jobs", stdout=out)
+    assert "1 task result(s)" in out.getvalue()
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {
+        recent.pk,
+        DBTaskResult.objects.get(status="READY").pk,
+    }
+
+
+def test_housekeeping_as_a_service_keeps_going_when_the_database_is_away(monkeypatch):
+    calls = []
+
+    def housekeeping(self, days):
+        calls.append(days)
+        if len(calls) == 1:
+            raise DatabaseError("server closed the connection")
+        return (0, 1, 0, 0)
+
+    def sleep(seconds):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(command.Command, "housekeeping", housekeeping)
+    monkeypatch.setattr(command.time, "sleep", sleep)
+    closed = []
+    monkeypatch.setattr(command, "close_old_connections", lambda: closed.append(True))
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        call_command("purge_export_jobs", "--loop", "--interval", "5", stdout=out, stderr=err)
+    assert "server closed the connection" in err.getvalue()
+    assert "deleted 1 export(s)" in out.getvalue()
+    assert closed, "a broken connection is dropped before the next run"
 
 
 def test_the_button_include_posts_kind_and_parameters(hr_user):
@@ -291,17 +419,14 @@ def test_my_exports_is_in_the_reports_menu_of_report_viewers(client, hr_user):
     editor.user_permissions.add(Permission.objects.get(codename="access_admin"))
     client.force_login(editor)
     assert url not in client.get(reverse("wagtailadmin_home")).content.decode()
-    assert client.get(url).status_code in (302, 403)
+    assert (r := client.get(url)).status_code == 302 and r.url == reverse("wagtailadmin_home")
 
 
 def test_completion_kind_calls_the_report_with_the_scoped_parameters(
     monkeypatch, hr_user, django_capture_on_commit_callbacks
 ):
-    """The completion builder imports exams.reports.completion lazily; a stand-in
-    module records what it is asked for."""
-    import sys
-    import types
-
+    """Stand-ins for the report (exams.reports.completion) record what the completion
+    kind asks for."""
     calls = {}
 
     def build_report(year, *, user, department=None, leaders_only=False, position="", rank=""):
@@ -313,9 +438,8 @@ def test_completion_kind_calls_the_report_with_the_scoped_parameters(
         progress(1, 1)
         return b"PK-xlsx"
 
-    stand_in = types.ModuleType("exams.reports.completion")
-    stand_in.build_report, stand_in.report_xlsx = build_report, report_xlsx
-    monkeypatch.setitem(sys.modules, "exams.reports.completion", stand_in)
+    monkeypatch.setattr(export_kinds, "build_report", build_report)
+    monkeypatch.setattr(export_kinds, "report_xlsx", report_xlsx)
     bureau = DepartmentFactory(name="教育局")
     ReportScope.objects.create(user=hr_user, department=bureau)
     year = timezone.localdate().year

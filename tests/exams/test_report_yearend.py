@@ -10,8 +10,8 @@ from django.utils import timezone
 import pytest
 from openpyxl import load_workbook
 
-from exams.models import Attendance, SessionKind
-from exams.models.observations import Status
+from exams.models import SessionKind
+from exams.observations.models import Attendance, Status
 from exams.reports import yearend
 from learning.models import LecturePage
 from tests.learning.factories import SpeakerFactory, make_lecture, make_plan, make_session

@@ -377,6 +377,7 @@ def test_certificate_pdf_for_a_pre_appointment_make_up(official_client, official
     assert official_client.get(urls(other)["certificate"]).status_code == 404
 
 
+@pytest.mark.fast_paths
 @pytest.mark.parametrize("size", [10, 200])
 def test_query_counts_flat(client, size, django_assert_max_num_queries):
     questions = QuestionFactory.create_batch(size)
@@ -406,6 +407,7 @@ def test_opening_my_exams_auto_submits_expired_attempts(official_client, officia
     assert attempt.state == AttemptState.AUTO_SUBMITTED
 
 
+@pytest.mark.fast_paths
 @pytest.mark.parametrize("size", [10, 200])
 def test_exam_day_path_query_counts_flat(client, size, django_assert_max_num_queries):
     """Session page, start, attempt page and a submit carrying every answer cost the

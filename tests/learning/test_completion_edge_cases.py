@@ -153,7 +153,7 @@ def test_credit_seconds_from_providers_add_to_credit():
 
 
 def test_attended_court_observations_earn_credit_minutes():
-    from exams.models import Attendance, Reflection
+    from exams.observations.models import Attendance, Reflection
     from tests.exams.observation_factories import CourtObservationFactory
 
     def observation(month, **kwargs):
@@ -275,7 +275,7 @@ def test_roster_import_writes_the_department_history():
 
 
 def test_my_record_shows_observation_credit_and_an_exemption(client):
-    from exams.models import Attendance
+    from exams.observations.models import Attendance
     from tests.exams.observation_factories import CourtObservationFactory
 
     year = timezone.localdate().year

@@ -1,19 +1,21 @@
-"""Import jobs: a large upload waits for the worker instead of holding the request,
-a phase runs once however often it is started, and what an import hands out once
-(initial passwords) is gone after it is taken or the job is old."""
+"""Import jobs: a large upload becomes a task, which the worker of the database tasks
+backend runs instead of the request (the immediate backend runs it at once), a phase
+runs once however often it is started, and what an import hands out once (initial
+passwords) is gone after it is taken or the job is old."""
 
 import datetime
 import io
 
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from learning import import_jobs
 from learning.models import ImportJob, Official
 from tests import messy_files
+from tests.db_worker import database_tasks, run_worker  # noqa: F401  (a fixture)
 from tests.factories import DepartmentFactory, OfficialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,55 +35,87 @@ def upload(data, name="roster.xlsx"):
     return fileobj
 
 
-def test_a_large_file_waits_for_the_worker_and_the_page_follows_it(hr_user, client, settings):
-    settings.XUEFA_EXPORT_WORKER = True
+@pytest.mark.usefixtures("database_tasks")
+def test_a_large_file_waits_for_the_worker_and_the_page_follows_it(
+    hr_user, client, settings, django_capture_on_commit_callbacks
+):
     settings.XUEFA_IMPORT_INLINE_BYTES = 100
     client.force_login(hr_user)
 
-    response = client.post(reverse("roster:upload"), {"file": upload(messy_files.xlsx(ROWS))})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("roster:upload"), {"file": upload(messy_files.xlsx(ROWS))})
 
     job = ImportJob.objects.get()
     assert (job.phase, job.status) == ("preview", "queued")
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == (
+        "learning.import_jobs.run_import_task",
+        [job.pk],
+    )
     page = client.get(response["Location"]).content.decode()
     assert 'http-equiv="refresh"' in page
 
-    call_command("run_export_jobs", stdout=io.StringIO())
+    run_worker()
     job.refresh_from_db()
     assert (job.phase, job.status) == ("preview", "done")
     assert job.preview["counts"]["created"] == 2
 
-    client.post(
-        reverse("roster:confirm", args=[job.pk]), {"fingerprint": job.preview["fingerprint"]}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("roster:confirm", args=[job.pk]), {"fingerprint": job.preview["fingerprint"]}
+        )
     job.refresh_from_db()
     assert (job.phase, job.status) == ("apply", "queued")
     assert not Official.objects.filter(staff_number__in=["J1", "J2"]).exists()
 
-    call_command("run_export_jobs", stdout=io.StringIO())
+    run_worker()
     job.refresh_from_db()
     assert (job.phase, job.status, job.result["created"]) == ("apply", "done", 2)
     assert bytes(job.data) == b"", "the file is dropped once imported"
     assert Official.objects.filter(staff_number__in=["J1", "J2"]).count() == 2
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["SUCCESSFUL"] * 2
 
 
-def test_a_phase_runs_once_however_often_it_is_started(hr_user, settings):
-    settings.XUEFA_EXPORT_WORKER = True
+def test_without_a_worker_a_large_file_is_handled_at_once(
+    hr_user, settings, django_capture_on_commit_callbacks
+):
+    """The immediate backend (development, `make run`) runs the task in the request."""
     settings.XUEFA_IMPORT_INLINE_BYTES = 100
-    job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert (job.phase, job.status, job.preview["counts"]["created"]) == ("preview", "done", 2)
+
+
+@pytest.mark.usefixtures("database_tasks")
+def test_a_phase_runs_once_however_often_it_is_started(
+    hr_user, settings, django_capture_on_commit_callbacks
+):
+    settings.XUEFA_IMPORT_INLINE_BYTES = 100
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
     assert import_jobs.run_job(job.pk) == "done"
     assert import_jobs.run_job(job.pk) is None
     job.refresh_from_db()
-    assert import_jobs.confirm(job, {}) is True
-    assert import_jobs.confirm(job, {}) is False
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs.confirm(job, {}) is True
+        assert import_jobs.confirm(job, {}) is False
+    assert DBTaskResult.objects.count() == 2, "one task per phase"
     assert import_jobs.run_job(job.pk) == "done"
     assert import_jobs.run_job(job.pk) is None
+    run_worker()  # the phases' tasks find nothing left to do
     assert Official.objects.filter(staff_number="J1").count() == 1
+    assert set(DBTaskResult.objects.values_list("return_value", flat=True)) == {None}
 
 
-def test_a_worker_that_died_leaves_a_failed_job_and_no_rows(hr_user, settings):
-    settings.XUEFA_EXPORT_WORKER = True
+@pytest.mark.usefixtures("database_tasks")
+def test_a_worker_that_died_leaves_a_failed_job_and_no_rows(
+    hr_user, settings, django_capture_on_commit_callbacks
+):
     settings.XUEFA_IMPORT_INLINE_BYTES = 100
-    job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_jobs.start_import(hr_user, "roster", upload(messy_files.xlsx(ROWS)))
     long_ago = timezone.now() - datetime.timedelta(hours=2)
     ImportJob.objects.filter(pk=job.pk).update(status="running", updated_at=long_ago)
 
@@ -90,6 +124,9 @@ def test_a_worker_that_died_leaves_a_failed_job_and_no_rows(hr_user, settings):
     job.refresh_from_db()
     assert job.status == "failed" and "没有任何改动" in job.error
     assert not Official.objects.filter(staff_number="J1").exists()
+    run_worker()  # the task of the interrupted phase does not run it again
+    job.refresh_from_db()
+    assert job.status == "failed"
 
 
 def test_an_unexpected_error_fails_the_job_with_a_message_not_a_500(hr_user, client, monkeypatch):

@@ -1,5 +1,5 @@
 """The layout's header and footer come from each process's copy of them with the
-request's holes filled (learning.page_shells.layout_part): the result is what
+request's holes filled (learning.fast.shells.layout_part): the result is what
 rendering the part would give, for every kind of reader, language and address, and
 no reader's data reaches another's page."""
 

@@ -1,4 +1,4 @@
-"""Lecture pages served from their cached shell (learning/page_shells.py): nobody's
+"""Lecture pages served from their cached shell (learning/fast/shells.py): nobody's
 data reaches anybody else's page, every change to what a page shows is seen at once,
 refusals still refuse, and the page works the same with the cache down."""
 
@@ -275,6 +275,7 @@ def test_lecture_pages_have_no_inline_code(official_client, index):
         assert 'src="https://video.example.cn/a.mp4"' in text and "data-study-video" in text
 
 
+@pytest.mark.fast_paths
 def test_a_cached_lecture_page_costs_three_queries_and_one_cache_read(
     official_client, lecture, django_assert_max_num_queries, monkeypatch
 ):

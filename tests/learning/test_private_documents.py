@@ -242,6 +242,7 @@ def image_urls(page_html):
     return {part.split()[0] for value in found for part in value.split(",")} - {""}
 
 
+@pytest.mark.fast_paths
 def test_a_lectures_images_are_shown_to_its_readers(
     official_client, lecture_with_diagram, django_assert_max_num_queries
 ):

@@ -96,6 +96,7 @@ def _measure(client, lecture, topic):
     return counts
 
 
+@pytest.mark.fast_paths
 def test_query_counts_are_flat_from_10_to_1000(index, official_client, official):
     topic = LawTopicFactory(name="民法典", slug="civil-code")
     speaker = SpeakerFactory(name="陈耀东")

@@ -1,7 +1,7 @@
 """What the per-request caches keep never outlives the rule it stands for: the
-back-office link (learning.back_office), the "no view restriction anywhere" answer
-(learning.view_restrictions), the Site and the one-query lecture route
-(learning.page_routing), and the lecture's cached shell (learning.page_shells)."""
+back-office link (learning.fast.back_office), the "no view restriction anywhere"
+answer (learning.fast.restrictions), the Site and the one-query lecture route
+(learning.fast.routing), and the lecture's cached shell (learning.fast.shells)."""
 
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
@@ -115,6 +115,7 @@ def test_site_changes_are_picked_up_at_once(official_client, lecture):
     assert official_client.get(lecture.url).status_code == 404
 
 
+@pytest.mark.fast_paths
 def test_lecture_page_queries(official_client, lecture, django_assert_max_num_queries):
     """Session, user, the lecture in one query and the study state; the Site, the
     back-office answer and "no view restriction" come from the cache."""

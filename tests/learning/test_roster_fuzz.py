@@ -70,4 +70,4 @@ def test_any_file_is_imported_whole_or_refused_clearly(departments, data):
             assert problem.row is None or problem.row >= 1
         assert (Official.objects.count(), User.objects.count()) == before
     else:
-        assert Official.objects.count() == before[0] + len(result.created)
+        assert Official.objects.count() == before[0] + result["created"]

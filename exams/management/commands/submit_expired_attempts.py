@@ -11,8 +11,9 @@ class Command(BaseCommand):
     help = (
         "Enqueue the task that submits expired exam attempts with what was saved. Once "
         "by default (for cron or a systemd timer, every minute); with --loop it keeps "
-        "doing so every --interval seconds, as a service. With the immediate tasks "
-        "backend the task runs at once."
+        "doing so every --interval seconds, as a service. The immediate tasks backend "
+        "runs the task at once; with the database backend (production) the worker "
+        "`manage.py db_worker` runs it."
     )
 
     def add_arguments(self, parser):

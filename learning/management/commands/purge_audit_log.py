@@ -1,6 +1,8 @@
 """Delete audit records older than the retention period: Wagtail's log (pages and
-other models) and attendance changes. 等保 level 3 asks for at least six months, so
-nothing younger than XUEFA_AUDIT_MIN_RETENTION_DAYS (180) is ever deleted."""
+other models) and whatever else the apps register through the
+`register_audit_log_models` hook (learning/audit_log.py), such as attendance changes.
+等保 level 3 asks for at least six months, so nothing younger than
+XUEFA_AUDIT_MIN_RETENTION_DAYS (180) is ever deleted."""
 
 import datetime
 
@@ -10,9 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wagtail.models import ModelLogEntry, PageLogEntry
-
-from exams.models import AttendanceChange
+from learning.audit_log import audit_log_models
 
 MIN_RETENTION_DAYS = 180
 
@@ -40,13 +40,9 @@ class Command(BaseCommand):
                 % {"min": MIN_RETENTION_DAYS, "days": days}
             )
         cutoff = timezone.now() - datetime.timedelta(days=days)
-        querysets = {
-            "page log entries": PageLogEntry.objects.filter(timestamp__lt=cutoff),
-            "other log entries": ModelLogEntry.objects.filter(timestamp__lt=cutoff),
-            "attendance changes": AttendanceChange.objects.filter(changed_at__lt=cutoff),
-        }
         with transaction.atomic():
-            for label, queryset in querysets.items():
+            for records in audit_log_models():
+                queryset = records.older_than(cutoff)
                 count = queryset.count() if dry_run else queryset.delete()[0]
                 verb = "would delete" if dry_run else "deleted"
-                self.stdout.write(f"{label}: {verb} {count} older than {cutoff:%Y-%m-%d}")
+                self.stdout.write(f"{records.label}: {verb} {count} older than {cutoff:%Y-%m-%d}")

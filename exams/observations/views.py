@@ -23,13 +23,15 @@ from allauth.account.adapter import get_adapter
 
 from learning.credits import official_for
 
-from . import observations
-from .models import Attendance, CourtObservation, Reflection
-from .models.observations import (
+from . import services
+from .models import (
     ATTENDED_STATUSES,
     EXPECTED_STATUSES,
     REFLECTION_EXTENSIONS,
     SEAT_STATUSES,
+    Attendance,
+    CourtObservation,
+    Reflection,
 )
 
 PENDING_CHECKIN_KEY = "observation_checkin"
@@ -70,7 +72,7 @@ def index(request):
     )
     return render(
         request,
-        "exams/observations/index.html",
+        "observations/index.html",
         {"upcoming": upcoming, "past": past, "now": now},
     )
 
@@ -90,7 +92,7 @@ def detail(request, pk):
     status = attendance.status if attendance else ""
     return render(
         request,
-        "exams/observations/detail.html",
+        "observations/detail.html",
         {
             "observation": observation,
             "attendance": attendance,
@@ -99,7 +101,7 @@ def detail(request, pk):
             and status not in ("registered", *ATTENDED_STATUSES)
             and (attendance is not None or observation.open_registration),
             "can_withdraw": registration_open and status in EXPECTED_STATUSES,
-            "can_reflect": attendance is not None and observations.can_reflect(attendance, now),
+            "can_reflect": attendance is not None and services.can_reflect(attendance, now),
         },
     )
 
@@ -110,8 +112,8 @@ def register(request, pk):
     official = _official_or_403(request)
     observation = _visible_observation(official, pk)
     try:
-        observations.register(official, observation)
-    except observations.ObservationRefused as refusal:
+        services.register(official, observation)
+    except services.ObservationRefused as refusal:
         messages.error(request, str(refusal))
     else:
         messages.success(request, _("You are registered. See you at the court."))
@@ -124,8 +126,8 @@ def withdraw(request, pk):
     official = _official_or_403(request)
     observation = _visible_observation(official, pk)
     try:
-        observations.withdraw(official, observation)
-    except observations.ObservationRefused as refusal:
+        services.withdraw(official, observation)
+    except services.ObservationRefused as refusal:
         messages.error(request, str(refusal))
     else:
         messages.success(request, _("You have withdrawn."))
@@ -145,9 +147,9 @@ class PositionForm(forms.Form):
 
     def position(self):
         if not self.is_valid():
-            return observations.Position(error="unavailable")
+            return services.Position(error="unavailable")
         data = self.cleaned_data
-        return observations.Position(
+        return services.Position(
             data["latitude"], data["longitude"], data["accuracy"], data["geo_error"]
         )
 
@@ -167,8 +169,8 @@ def _scan_before_sign_in(request, token, now):
     """A scan by someone not signed in: refused outright if the code is not valid now
     or the observation's codes are single-use; else remembered while they sign in."""
     try:
-        observation = observations.observation_for_scan(token, at=now)
-    except observations.ObservationRefused as refusal:
+        observation = services.observation_for_scan(token, at=now)
+    except services.ObservationRefused as refusal:
         return _checkin_page(request, error=str(refusal), status=400)
     if observation.single_use_codes:
         return _checkin_page(
@@ -194,7 +196,7 @@ def _scan_time(request, token, observation, now):
     if observation.single_use_codes and pending.get("user") != str(request.user.pk):
         return now
     at = datetime.datetime.fromisoformat(pending["at"])
-    if now - at <= datetime.timedelta(seconds=observations.sign_in_grace_seconds()):
+    if now - at <= datetime.timedelta(seconds=services.sign_in_grace_seconds()):
         return at
     return now
 
@@ -203,8 +205,8 @@ def _ask_for_location(request, token, observation, scanned_at):
     """The page whose script asks the phone for its position and posts it back; the
     scan time is remembered so the time spent answering the browser does not count."""
     try:
-        observations.observation_for_scan(token, at=scanned_at)
-    except observations.ObservationRefused as refusal:
+        services.observation_for_scan(token, at=scanned_at)
+    except services.ObservationRefused as refusal:
         return _checkin_page(request, error=str(refusal), status=400)
     request.session[PENDING_CHECKIN_KEY] = {
         "token": token,
@@ -229,15 +231,15 @@ def checkin(request, token):
     if official is None:
         return _checkin_page(request, error=_("Only officials can check in."), status=403)
     try:
-        observation = observations.observation_of(token)
-    except observations.ObservationRefused as refusal:
+        observation = services.observation_of(token)
+    except services.ObservationRefused as refusal:
         return _checkin_page(request, error=str(refusal), status=400)
     scanned_at = _scan_time(request, token, observation, now)
     if observation.checks_location and request.method != "POST":
         return _ask_for_location(request, token, observation, scanned_at)
     position = PositionForm(request.POST).position() if observation.checks_location else None
     try:
-        attendance = observations.check_in(
+        attendance = services.check_in(
             official,
             token,
             now=now,
@@ -245,7 +247,7 @@ def checkin(request, token):
             position=position,
             client_ip=_client_ip(request),
         )
-    except observations.ObservationRefused as refusal:
+    except services.ObservationRefused as refusal:
         if observation.checks_location:
             # Keep the scan time: after allowing location, "Try again" posts once more.
             return _checkin_page(request, error=str(refusal), status=400, locate=observation)
@@ -258,7 +260,7 @@ def checkin(request, token):
 def _checkin_page(request, attendance=None, error="", status=200, locate=None, sign_in=False):
     return render(
         request,
-        "exams/observations/checkin.html",
+        "observations/checkin.html",
         {
             "attendance": attendance,
             "observation": getattr(attendance, "observation", None) or locate,
@@ -295,7 +297,7 @@ def reflection(request, pk):
     )
     existing = Reflection.objects.filter(attendance=attendance).first()
     now = timezone.now()
-    can_submit = observations.can_reflect(attendance, now)
+    can_submit = services.can_reflect(attendance, now)
     if request.method == "POST":
         if not can_submit:
             messages.error(request, _("You cannot submit a reflection for this observation."))
@@ -303,10 +305,10 @@ def reflection(request, pk):
         form = ReflectionForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                observations.submit_reflection(
+                services.submit_reflection(
                     attendance, form.cleaned_data["text"], form.cleaned_data["file"], now=now
                 )
-            except observations.ObservationRefused as refusal:
+            except services.ObservationRefused as refusal:
                 form.add_error(None, str(refusal))
             except forms.ValidationError as error:
                 form.add_error("file", error.message_dict.get("file", error.messages))
@@ -317,7 +319,7 @@ def reflection(request, pk):
         form = ReflectionForm(initial={"text": existing.text if existing else ""})
     return render(
         request,
-        "exams/observations/reflection.html",
+        "observations/reflection.html",
         {
             "observation": attendance.observation,
             "attendance": attendance,

@@ -23,13 +23,16 @@ from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Attendance, AttendanceChange, CourtObservation, Reflection
-from .models.observations import (
+from .models import (
     ATTENDED_STATUSES,
     EXPECTED_STATUSES,
     MARKABLE_STATUSES,
     SEAT_STATUSES,
+    Attendance,
+    AttendanceChange,
     ChangeSource,
+    CourtObservation,
+    Reflection,
     Status,
 )
 

@@ -6,78 +6,49 @@ specific page, and then asks the lecture index, which finds the lecture in one q
 (LectureIndexPage.route). The home page routes like any Wagtail page, so the same
 lecture is found directly by its url_path below the site's root: one query, the
 same rule (live lectures only; anything not found takes Wagtail's usual route). The
-Site itself is kept in the cache per host name and port, dropped whenever a Site is
-saved or deleted and whenever a page that is some site's root is saved or moved.
-The same query finds the signed-in user's study state on the lecture.
-Wagtail's own checks (view restrictions, before_serve_page hooks, the page's serve)
-still run on the page found: only the lookup is shortened."""
+Site itself is kept in the "pages" family per host name and port (a saved, moved or
+deleted page or Site starts a new generation). The same query finds the signed-in
+user's study state on the lecture. Wagtail's own checks (view restrictions,
+before_serve_page hooks, the page's serve) still run on the page found: only the
+lookup is shortened."""
 
-import uuid
-
-from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.http.request import split_domain_port
+from django.utils import timezone
 
-from . import read_ahead
+from wagtail.models import Page, Site
+from wagtail.url_routing import RouteResult
 
-SITE_SECONDS = 600
-SITES_VERSION_KEY = "xuefa:sites-version"
+from ..models import LecturePage, Official, StudyRecord
+from . import keys, remember
+
+FAMILY = "pages"
+
+
+def _site_key(request):
+    hostname = split_domain_port(request._get_raw_host())[0]
+    return f"xuefa:fast:site:{hostname}:{request.get_port()}"
 
 
 def site_keys(request):
-    """The cache keys find_site reads: the sites version and this host's Site."""
-    hostname = split_domain_port(request._get_raw_host())[0]
-    return [SITES_VERSION_KEY, f"xuefa:site:{hostname}:{request.get_port()}"]
+    """The cache keys find_site reads, for read-ahead."""
+    return keys(FAMILY, _site_key(request))
 
 
 def find_site(request):
     """Site.find_for_request from the cache; it also sets what Wagtail keeps on the
-    request, so Wagtail's own lookups in this request reuse it. The cached Site is
-    kept with the sites version it was found under and used only under that one."""
-    from wagtail.models import Site
-
+    request, so Wagtail's own lookups in this request reuse it."""
     if hasattr(request, "_wagtail_site"):
         return request._wagtail_site
-    version_key, key = site_keys(request)
-    found = read_ahead.get_many([version_key, key])
-    version, entry = found.get(version_key), found.get(key)
-    if version is not None and entry is not None and entry[0] == version:
-        site = entry[1]
-    else:
-        if version is None:
-            cache.add(SITES_VERSION_KEY, uuid.uuid4().hex, None)
-            version = cache.get(SITES_VERSION_KEY)
-        site = Site._find_for_request(request)
-        if site is not None and version is not None:
-            cache.set(key, (version, site), SITE_SECONDS)
+    site = remember(FAMILY, _site_key(request), lambda: Site._find_for_request(request))
     request._wagtail_site = site
     return site
-
-
-def sites_changed(**kwargs):
-    """Forget every cached Site, now and when the change commits."""
-
-    def bump():
-        cache.set(SITES_VERSION_KEY, uuid.uuid4().hex, None)
-        read_ahead.forget(SITES_VERSION_KEY)
-
-    bump()
-    transaction.on_commit(bump)
-
-
-def _page_saved(sender, instance, **kwargs):
-    from wagtail.models import Page, Site
-
-    if isinstance(instance, Page) and Site.objects.filter(root_page_id=instance.pk).exists():
-        sites_changed()
 
 
 def lecture_route(request, path):
     """A RouteResult for the live lecture at `path` below the request's site root,
     or None (then Wagtail routes as usual). The same query finds the signed-in
     user's study state there (LecturePage.study_state), which the page needs."""
-    from wagtail.url_routing import RouteResult
-
     components = [component for component in path.split("/") if component]
     if len(components) < 2:  # the home page and the lecture index itself
         return None
@@ -119,12 +90,6 @@ def _lecture_row(url_path, user_id):
     """The live lecture at `url_path` and the user's official id and study record
     there, in one statement. Plain SQL: the ORM spends several times longer building
     this than the database spends answering it, on every lecture page view."""
-    from django.db import connection
-
-    from wagtail.models import Page
-
-    from .models import LecturePage, Official, StudyRecord
-
     tables = {"page": "p", "lecture": "l"}
     columns = ", ".join(f"{tables[table]}.{column}" for table, column in LECTURE_COLUMNS)
     with connection.cursor() as cursor:
@@ -143,8 +108,6 @@ def _lecture_row(url_path, user_id):
 
 def _lecture(values):
     """A LecturePage with the route's columns loaded and the others deferred."""
-    from .models import LecturePage
-
     found = dict(zip((column for _table, column in LECTURE_COLUMNS), values, strict=True))
     found["page_ptr_id"] = found["id"]
     found["live"] = True
@@ -153,11 +116,6 @@ def _lecture(values):
 
 
 def _study_record(record_id, official_id, lecture_id, credited, completed):
-    from django.db import connection
-    from django.utils import timezone
-
-    from .models import StudyRecord
-
     if completed is not None and (isinstance(completed, str) or timezone.is_naive(completed)):
         completed = connection.ops.convert_datetimefield_value(completed, None, connection)
     return StudyRecord(
@@ -167,15 +125,3 @@ def _study_record(record_id, official_id, lecture_id, credited, completed):
         credited_seconds=credited,
         completed_at=completed,
     )
-
-
-def connect_signals():
-    from django.db.models.signals import post_delete, post_save
-
-    from wagtail.models import Site
-    from wagtail.signals import post_page_move
-
-    for signal in (post_save, post_delete):
-        signal.connect(sites_changed, sender=Site, dispatch_uid=f"sites-{signal}")
-    post_save.connect(_page_saved, dispatch_uid="sites-root-page-saved")
-    post_page_move.connect(sites_changed, dispatch_uid="sites-page-moved")

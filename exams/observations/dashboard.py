@@ -6,13 +6,12 @@ from django.utils import timezone
 from learning.credits import official_for
 from learning.dashboard import DashboardPanel
 
-from .models import Attendance
-from .models.observations import ATTENDED_STATUSES, EXPECTED_STATUSES
+from .models import ATTENDED_STATUSES, EXPECTED_STATUSES, Attendance
 
 
 class ObservationPanel(DashboardPanel):
     order = 40
-    template_name = "exams/observations/includes/dashboard_panel.html"
+    template_name = "observations/includes/dashboard_panel.html"
 
     def is_shown(self):
         return official_for(self.request.user) is not None

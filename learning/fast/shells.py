@@ -11,37 +11,40 @@ the small per-request templates with its own context and joins the pieces.
 A shell is kept under a key its page names (the lecture's address and whether the
 reader studies it), the language, the time zone and a fingerprint of the templates;
 it is used only for the same page version (the lecture's id and live revision) and
-while the shell generation it was rendered under is current. The generation changes,
-now and again when the transaction commits, whenever anything a shell shows may
-have changed: any page saved, moved, published, unpublished or deleted (titles,
-breadcrumbs, the lecture itself), law topics, speakers, images, documents, embeds
-and Sites. With the cache down every request renders the whole page (misses).
+while the generation of the "pages" family it was rendered under is current
+(learning.fast): anything a shell shows may have changed whenever a page is saved,
+moved, published, unpublished or deleted (titles, breadcrumbs, the lecture itself),
+and with law topics, speakers, images, documents, embeds and Sites. With the cache
+down every request renders the whole page (misses); with the fast paths off, too.
 """
 
 import hashlib
 import re
 import secrets
-import uuid
 from functools import lru_cache
 from pathlib import Path
 
+import django
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
-from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.template.context import make_context
 from django.template.loader import render_to_string
+from django.template.utils import get_app_template_dirs
 from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from . import read_ahead
+import wagtail
 
-GENERATION_KEY = "xuefa:page-shells-generation"
+from . import enabled, keys, remember
+from .back_office import can_open_back_office
+
+FAMILY = "pages"
 # A backstop only: changes start a new generation at once. Keep it well below the
 # lifetime of signed media URLs (MEDIA_S3_URL_SECONDS, an hour): a shell carries them.
 SHELL_SECONDS = 600
@@ -81,8 +84,6 @@ def project_template_folders():
     """The Django engine's template folders that belong to the project, sorted: not
     the installed packages' (whose versions fingerprint() names instead), even when
     the virtualenv lives inside the project."""
-    from django.template.utils import get_app_template_dirs
-
     base = Path(settings.BASE_DIR).resolve()
     dirs = [Path(d) for d in _django_engine().dirs]
     dirs += [Path(d) for d in get_app_template_dirs("templates")]
@@ -93,11 +94,8 @@ def project_template_folders():
 @lru_cache(maxsize=1)
 def fingerprint():
     """The project's templates (and the versions of what renders them): shells
-    rendered by other code are never used after a deployment."""
-    import django
-
-    import wagtail
-
+    rendered by other code are never used after a deployment. Computed once per
+    process: a process runs one version of the code."""
     digest = hashlib.sha256(f"{django.__version__}:{wagtail.__version__}".encode())
     base = Path(settings.BASE_DIR).resolve()
     for folder in project_template_folders():
@@ -171,8 +169,6 @@ def _messages(request, context):
 
 
 def _back_office_link(request, context):
-    from .back_office import can_open_back_office
-
     return None if can_open_back_office(request.user) else ""
 
 
@@ -230,30 +226,19 @@ def layout_part(template_name, context):
     one version of. (The development server's template reloading makes new template
     objects, which the copy is checked against.)"""
     request, user = context.get("request"), context.get("user")
-    if request is None or user is None:
+    if request is None or user is None or not enabled():
         return None
     template = _django_engine().get_template(template_name)
     signed_in = bool(user.is_authenticated)
     key = (template_name, translation.get_language(), signed_in)
     entry = _LAYOUT_PARTS.get(key)
     if entry is None or entry[0] is not template:
-        from django.contrib.auth.models import AnonymousUser
-
         reader = ShellReader() if signed_in else AnonymousUser()
         entry = (template, render_shell(template_name, {}, request, reader))
         _LAYOUT_PARTS[key] = entry
     if entry[1] is None:
         return None
     return SafeString(fill(entry[1], request, context.flatten()))
-
-
-def _current_generation(found):
-    generation = found.get(GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        cache.add(GENERATION_KEY, generation, None)
-        generation = cache.get(GENERATION_KEY, generation)
-    return generation
 
 
 def shell_key(name):
@@ -270,61 +255,25 @@ def shell_key(name):
     )
 
 
+def shell_cache_keys(key):
+    """The cache keys shell_response reads for the shell `key`, for read-ahead."""
+    return keys(FAMILY, key)
+
+
 def shell_response(request, *, key, version, template_name, context, shell_context):
     """Serve a page from its shell kept under `key` (see shell_key), rendering and
-    keeping it first if needed. The shell is used only under the current generation
-    and when it was rendered from the same `version` of the page (say its id and live
-    revision). `context` is the holes' (per request); `shell_context()` builds the
-    shell's and is called only when the shell has to be rendered."""
-    found = read_ahead.get_many([GENERATION_KEY, key])
-    entry = found.get(key)
-    if (
-        entry is not None
-        and found.get(GENERATION_KEY) is not None
-        and entry[0] == found[GENERATION_KEY]
-        and entry[1] == version
-    ):
-        parts = entry[2]
-    else:
-        generation = _current_generation(found)
+    keeping it first if needed; None when the page cannot be cut cleanly (then the
+    caller renders it whole). The shell is used only under the current generation of
+    the "pages" family and when it was rendered from the same `version` of the page
+    (say its id and live revision). `context` is the holes' (per request);
+    `shell_context()` builds the shell's and is called only when the shell has to be
+    rendered."""
+
+    def render():
         parts = render_shell(template_name, shell_context(), request)
-        if parts is None:
-            return None
-        cache.set(key, (generation, version, parts), SHELL_SECONDS)
-    return HttpResponse(fill(parts, request, context))
+        return None if parts is None else (version, parts)
 
-
-def shells_changed(**kwargs):
-    """Start a new shell generation now, and again once the transaction that made the
-    change commits, so a shell rendered from the old data in between is not kept."""
-
-    def bump():
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-        read_ahead.forget(GENERATION_KEY)
-
-    bump()
-    transaction.on_commit(bump)
-
-
-def connect_signals():
-    from django.db.models.signals import post_delete, post_save
-
-    from wagtail.documents import get_document_model
-    from wagtail.embeds.models import Embed
-    from wagtail.images import get_image_model
-    from wagtail.models import Site, get_page_models
-    from wagtail.signals import page_published, page_unpublished, post_page_move
-
-    from .models import LawTopic, Speaker
-
-    senders = [Site, LawTopic, Speaker, get_image_model(), get_document_model(), Embed]
-    senders += get_page_models()  # pages of every type (signals name the concrete class)
-    for signal in (post_save, post_delete):
-        for sender in senders:
-            signal.connect(shells_changed, sender=sender, dispatch_uid=f"shells-{sender}")
-    for signal, name in (
-        (page_published, "published"),
-        (page_unpublished, "unpublished"),
-        (post_page_move, "moved"),
-    ):
-        signal.connect(shells_changed, dispatch_uid=f"shells-{name}")
+    entry = remember(FAMILY, key, render, SHELL_SECONDS, valid=lambda kept: kept[0] == version)
+    if entry is None:
+        return None
+    return HttpResponse(fill(entry[1], request, context))

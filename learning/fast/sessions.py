@@ -5,16 +5,21 @@ outage signs nobody out and no signed-out session comes back from a stale cache.
 Every signed-in request reads its session, and the ORM spends several times longer
 building `Session.objects.get(session_key=…, expire_date__gt=now)` than the database
 spends answering it (about 1 ms of CPU against 0.2 ms). This store runs the same
-query as plain SQL; saving, creating, deleting and clearing are Django's.
+query as plain SQL; saving, creating, deleting and clearing are Django's. With the
+fast paths off it is Django's store.
 """
 
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from . import enabled
+
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
+        if not enabled():
+            return super()._get_session_from_db()
         model = self.model
         using = router.db_for_read(model)
         connection = connections[using]

@@ -1,6 +1,9 @@
 """Court observations (庭审观摩): events at a court that officials are invited to or
 register for, their attendance (checked in by QR code or marked by an organizer, every
-change audited), reflections (观后感) and the study plans that require them."""
+change audited), reflections (观后感) and the study plans that require them.
+
+The models moved here from the exams app; each keeps its table (`Meta.db_table`,
+exams_*), so the move changed no schema (migrations 0001 here and exams 0013)."""
 
 import datetime
 import ipaddress
@@ -92,7 +95,7 @@ class CourtObservation(index.Indexed, ClusterableModel):
     """A court hearing officials attend (庭审观摩). Invited officials and departments
     get an attendance row each (`sync_invitations`); with open registration anyone may
     register until the deadline while seats remain. Business rules live in
-    exams.observations."""
+    exams.observations.services."""
 
     title = models.CharField(_("title"), max_length=200)
     court = models.CharField(_("court"), max_length=100)
@@ -274,6 +277,7 @@ class CourtObservation(index.Indexed, ClusterableModel):
     ]
 
     class Meta:
+        db_table = "exams_courtobservation"
         verbose_name = _("court observation")
         verbose_name_plural = _("court observations")
         ordering = ["-starts_at"]
@@ -388,7 +392,7 @@ class CourtObservation(index.Indexed, ClusterableModel):
 
     def has_ended(self, now=None):
         """Whether the hearing is over by its scheduled end: attendance earns credit
-        only from then on (exams.observation_credit)."""
+        only from then on (exams.observations.credit)."""
         return self.ends_at <= (now or timezone.now())
 
     @property
@@ -447,8 +451,8 @@ class AttendanceQuerySet(models.QuerySet):
 
 class Attendance(models.Model):
     """One official at one observation: invited, registered, then present, late,
-    excused or absent (or withdrawn). Only exams.observations changes the status, and
-    it writes an AttendanceChange for each change."""
+    excused or absent (or withdrawn). Only exams.observations.services changes the
+    status, and it writes an AttendanceChange for each change."""
 
     # Records, not content: Wagtail's usage report need not index them.
     wagtail_reference_index_ignore = True
@@ -475,6 +479,7 @@ class Attendance(models.Model):
     objects = AttendanceQuerySet.as_manager()
 
     class Meta:
+        db_table = "exams_attendance"
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance")
         ordering = ["observation", "official__department__path", "official__staff_number"]
@@ -543,6 +548,7 @@ class AttendanceChange(models.Model):
     )
 
     class Meta:
+        db_table = "exams_attendancechange"
         verbose_name = _("attendance change")
         verbose_name_plural = _("attendance changes")
         ordering = ["-changed_at", "-pk"]
@@ -588,6 +594,7 @@ class Reflection(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
+        db_table = "exams_reflection"
         verbose_name = _("reflection")
         verbose_name_plural = _("reflections")
 
@@ -597,7 +604,7 @@ class Reflection(models.Model):
 
 class PlanObservation(Orderable):
     """A court observation a study plan requires (attended, with the reflection when the
-    observation asks for one). Lives here so the learning app never imports exams."""
+    observation asks for one). Lives here so the learning app never imports this one."""
 
     plan = ParentalKey(
         "learning.StudyPlan",
@@ -615,6 +622,7 @@ class PlanObservation(Orderable):
     panels = [FieldPanel("observation")]
 
     class Meta(Orderable.Meta):
+        db_table = "exams_planobservation"
         verbose_name = _("required court observation")
         verbose_name_plural = _("required court observations")
         constraints = [

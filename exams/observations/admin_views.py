@@ -1,37 +1,42 @@
-"""Back-office screens for court observations: the observation snippets, and per
-observation an attendance sheet (marking by hand, audited), a full-screen check-in
-screen with a rotating QR code, the attendee list for court security (printable and
-xlsx) and closing the event. Organizers change; HR may only look."""
+"""Back-office screens per court observation (routed by viewsets.ObservationToolsViewSet):
+an attendance sheet (marking by hand, audited), a full-screen check-in screen with a
+rotating QR code, the attendee list for court security (printable and xlsx) and
+closing the event. Organizers change; HR may only look."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-
-from wagtail.admin.ui.tables import Column
-from wagtail.admin.viewsets.base import ViewSet
-from wagtail.snippets.views.snippets import SnippetViewSet
 
 import qrcode
 import qrcode.image.svg
 
 from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes, xlsx_response
 
-from . import observations
-from .models import Attendance, AttendanceChange, CourtObservation, Reflection
-from .models.observations import MARKABLE_STATUSES, SEAT_STATUSES, AttendeeField, Status
+from . import services
+from .models import (
+    MARKABLE_STATUSES,
+    SEAT_STATUSES,
+    Attendance,
+    AttendanceChange,
+    AttendeeField,
+    CourtObservation,
+    Reflection,
+    Status,
+)
 
-VIEW_PERMISSION = "exams.view_attendance"
-CHANGE_PERMISSION = "exams.change_attendance"
+VIEW_PERMISSION = "observations.view_attendance"
+CHANGE_PERMISSION = "observations.change_attendance"
+# Reflections are for their authors and organizers only, not HR.
+REFLECTION_PERMISSION = "observations.view_reflection"
+CLOSE_PERMISSION = "observations.change_courtobservation"
 SIGNATURE_WIDTH = 14
 
 
@@ -40,54 +45,53 @@ def _require(request, permission):
         raise PermissionDenied
 
 
-def _tools_links(observation):
-    return format_html(
-        '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
-        reverse("observation_tools:sheet", args=[observation.pk]),
-        _("Attendance"),
-        reverse("observation_tools:checkin_screen", args=[observation.pk]),
-        _("Check-in screen"),
-        reverse("observation_tools:attendees", args=[observation.pk]),
-        _("Attendee list"),
-    )
-
-
-class CourtObservationViewSet(SnippetViewSet):
-    model = CourtObservation
-    icon = "date"
-    menu_label = gettext_lazy("Court observations")
-    menu_order = 230
-    add_to_admin_menu = True
-    list_display = [
-        "title",
-        "court",
-        Column("starts_at", label=gettext_lazy("Starts"), sort_key="starts_at"),
-        "case_type",
-        Column(
-            "seats",
-            label=gettext_lazy("Seats taken"),
-            accessor=lambda o: f"{o.seats_taken} / {o.capacity}",
-        ),
-        Column(
-            "closed",
-            label=gettext_lazy("Closed"),
-            accessor=lambda o: _("Closed") if o.closed_at else "—",
-        ),
-        Column("tools", label=gettext_lazy("Manage"), accessor=_tools_links),
-    ]
-    list_filter = ["case_type", "open_registration", "starts_at"]
-    search_fields = ["title", "court"]
-    ordering = ["-starts_at"]
-
-    def get_queryset(self, request):
-        return CourtObservation.objects.annotate(
-            seats_taken=Count("attendance", filter=Q(attendance__status__in=SEAT_STATUSES))
-        )
-
-
 class MarkForm(forms.Form):
     attendance = forms.IntegerField()
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in MARKABLE_STATUSES])
+
+
+def _mark(request, observation):
+    """An organizer's hand-marked status from the sheet's form, audited by the rules."""
+    _require(request, CHANGE_PERMISSION)
+    form = MarkForm(request.POST)
+    if form.is_valid():
+        attendance = get_object_or_404(
+            Attendance, pk=form.cleaned_data["attendance"], observation=observation
+        )
+        services.mark(attendance, form.cleaned_data["status"], by=request.user)
+        messages.success(request, _("Attendance updated."))
+    else:
+        messages.error(request, _("Choose a valid status."))
+    return redirect("observation_tools:sheet", pk=observation.pk)
+
+
+def _reflections(request, observation):
+    """{attendance id: Reflection} for those who may read them; else empty."""
+    if not request.user.has_perm(REFLECTION_PERMISSION):
+        return {}
+    return {
+        r.attendance_id: r
+        for r in Reflection.objects.filter(attendance__observation=observation).only(
+            "pk", "attendance_id", "file", "submitted_at", "text"
+        )
+    }
+
+
+def _sheet_rows(request, observation, addresses):
+    """Everyone on the list, by department, each with their reflection (if readable)
+    and where their QR check-in came from; and the count per status."""
+    rows = list(
+        observation.attendance.select_related("official__user", "official__department")
+        .annotate(has_reflection=Count("reflection"))
+        .order_by("official__department__path", "official__staff_number")
+    )
+    reflections = _reflections(request, observation)
+    counts = dict.fromkeys(Status.values, 0)
+    for row in rows:
+        counts[row.status] += 1
+        row.reflection_obj = reflections.get(row.pk)
+        row.checkin_address = addresses.get(row.pk)
+    return rows, [(s.label, counts[s.value]) for s in Status]
 
 
 def sheet(request, pk):
@@ -95,39 +99,9 @@ def sheet(request, pk):
     _require(request, VIEW_PERMISSION)
     observation = get_object_or_404(CourtObservation, pk=pk)
     if request.method == "POST":
-        _require(request, CHANGE_PERMISSION)
-        form = MarkForm(request.POST)
-        if form.is_valid():
-            attendance = get_object_or_404(
-                Attendance, pk=form.cleaned_data["attendance"], observation=observation
-            )
-            observations.mark(attendance, form.cleaned_data["status"], by=request.user)
-            messages.success(request, _("Attendance updated."))
-        else:
-            messages.error(request, _("Choose a valid status."))
-        return redirect("observation_tools:sheet", pk=observation.pk)
-    rows = (
-        observation.attendance.select_related("official__user", "official__department")
-        .annotate(has_reflection=Count("reflection"))
-        .order_by("official__department__path", "official__staff_number")
-    )
-    # Reflections are for their authors and organizers only, not HR.
-    can_read_reflections = request.user.has_perm("exams.view_reflection")
-    reflections = {}
-    if can_read_reflections:
-        reflections = {
-            r.attendance_id: r
-            for r in Reflection.objects.filter(attendance__observation=observation).only(
-                "pk", "attendance_id", "file", "submitted_at", "text"
-            )
-        }
-    counts = dict.fromkeys(Status.values, 0)
-    rows = list(rows)
-    addresses = observations.check_in_addresses(observation)
-    for row in rows:
-        counts[row.status] += 1
-        row.reflection_obj = reflections.get(row.pk)
-        row.checkin_address = addresses.get(row.pk)
+        return _mark(request, observation)
+    addresses = services.check_in_addresses(observation)
+    rows, counts = _sheet_rows(request, observation, addresses)
     changes = (
         AttendanceChange.objects.filter(attendance__observation=observation)
         .select_related("changed_by", "attendance__official__user")
@@ -135,20 +109,19 @@ def sheet(request, pk):
     )
     return render(
         request,
-        "exams/observations/admin/sheet.html",
+        "observations/admin/sheet.html",
         {
             "observation": observation,
             "rows": rows,
-            "counts": [(s.label, counts[s.value]) for s in Status],
+            "counts": counts,
             "changes": changes,
             "markable": [(s.value, s.label) for s in MARKABLE_STATUSES],
             "can_change": request.user.has_perm(CHANGE_PERMISSION),
-            "can_read_reflections": can_read_reflections,
+            "can_read_reflections": request.user.has_perm(REFLECTION_PERMISSION),
             "bursts": sum(1 for address in addresses.values() if address.burst),
-            "burst_size": observations.burst_size(),
-            "burst_minutes": observations.burst_minutes(),
-            "can_close": request.user.has_perm("exams.change_courtobservation")
-            and not observation.is_closed,
+            "burst_size": services.burst_size(),
+            "burst_minutes": services.burst_minutes(),
+            "can_close": request.user.has_perm(CLOSE_PERMISSION) and not observation.is_closed,
             "page_title": _("Attendance"),
         },
     )
@@ -156,12 +129,12 @@ def sheet(request, pk):
 
 @require_POST
 def close(request, pk):
-    _require(request, "exams.change_courtobservation")
+    _require(request, CLOSE_PERMISSION)
     observation = get_object_or_404(CourtObservation, pk=pk)
     if observation.is_closed:
         messages.warning(request, _("This court observation is already closed."))
     else:
-        absent = observations.close(observation, by=request.user)
+        absent = services.close(observation, by=request.user)
         messages.success(
             request,
             _("Closed. %(count)d unmarked attendees were marked absent.") % {"count": absent},
@@ -175,7 +148,7 @@ def _qr_svg(url):
 
 
 def _screen_data(request, observation):
-    data = observations.checkin_screen_data(observation)
+    data = services.checkin_screen_data(observation)
     url = request.build_absolute_uri(reverse("observations:checkin", args=[data["token"]]))
     return {**data, "url": url, "svg": _qr_svg(url)}
 
@@ -186,7 +159,7 @@ def checkin_screen(request, pk):
     observation = get_object_or_404(CourtObservation, pk=pk)
     return render(
         request,
-        "exams/observations/admin/checkin_screen.html",
+        "observations/admin/checkin_screen.html",
         {"observation": observation, "data": _screen_data(request, observation)},
     )
 
@@ -226,7 +199,7 @@ def attendees(request, pk):
     observation = get_object_or_404(CourtObservation, pk=pk)
     return render(
         request,
-        "exams/observations/admin/attendees.html",
+        "observations/admin/attendees.html",
         {
             "observation": observation,
             "headers": [label for _value, label in observation.attendee_field_labels()],
@@ -262,7 +235,7 @@ def attendees_xlsx(request, pk):
 
 def reflection_file(request, pk):
     """A reflection's file, for organizers (reflections are not public, not even to HR)."""
-    _require(request, "exams.view_reflection")
+    _require(request, REFLECTION_PERMISSION)
     reflection = get_object_or_404(Reflection, pk=pk)
     if not reflection.file:
         raise Http404
@@ -271,21 +244,3 @@ def reflection_file(request, pk):
         as_attachment=True,
         filename=reflection.file.name.rsplit("/", 1)[-1],
     )
-
-
-class ObservationToolsViewSet(ViewSet):
-    """Per-observation screens linked from the observation listing (no menu item)."""
-
-    name = "observation_tools"
-    url_prefix = "observations"
-
-    def get_urlpatterns(self):
-        return [
-            path("<id:pk>/attendance/", sheet, name="sheet"),
-            path("<id:pk>/close/", close, name="close"),
-            path("<id:pk>/checkin/", checkin_screen, name="checkin_screen"),
-            path("<id:pk>/checkin/token/", checkin_token, name="checkin_token"),
-            path("<id:pk>/attendees/", attendees, name="attendees"),
-            path("<id:pk>/attendees.xlsx", attendees_xlsx, name="attendees_xlsx"),
-            path("reflections/<id:pk>/file/", reflection_file, name="reflection_file"),
-        ]

@@ -21,6 +21,8 @@ from .models import Attendance, PlanObservation, Reflection
 
 
 def item_key(observation_id):
+    # A requirement's key, not a module path: exams/reports/record_pdf.py builds the
+    # same key, so it keeps the "exams." prefix it had before this app was split off.
     return f"exams.observation:{observation_id}"
 
 

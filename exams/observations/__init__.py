@@ -1,0 +1,6 @@
+"""Court observations (庭审观摩), an app of its own inside exams/ (label `observations`):
+events at a court that officials register for or are invited to, QR check-in,
+attendance marked by organizers and audited, reflections, and the credit they earn
+in the annual study plan. It may import exams and learning; neither imports it
+(exams.reports aside, which reads across the apps): it joins them through Wagtail
+hooks (wagtail_hooks.py) and the site's URLconf (/observations/)."""

@@ -1,0 +1,133 @@
+"""The fast paths: every shortcut the hot requests take past plain Django and Wagtail,
+in one package, with one way of keeping them true.
+
+What is here (docs/architecture.md draws the request paths through them):
+- `read_ahead`: the cache reads of one page request in one round trip;
+- `routing`: the Site from the cache and a lecture found in one query;
+- `shells`: lecture pages and the layout's header and footer rendered once and
+  filled in per request;
+- `restrictions`: whether any Wagtail view restriction exists at all;
+- `back_office`: whether a user may open the admin, for every page's navigation;
+- `auth` and `sessions`: the signed-in user and their session read by one plain
+  SELECT each;
+- `memo`: values kept in each app process (exams keeps its papers there).
+
+One invalidation idiom. A shared value is kept in the cache together with the
+*generation* of its family that was current when it was computed, and used only
+while that generation is still current. Anything that may change a family's values
+starts a new generation (`bump`): at once, and again when the transaction commits,
+so a value computed from the old data in between is never kept. Apps say what
+changes which family through the `register_fast_path_invalidations` hook (see
+`connect`), so this package imports no other app. Values that depend only on the
+code (the layout parts, the compiled SQL) are keyed by the code, not invalidated.
+
+`XUEFA_FAST_PATHS = False` turns every shortcut off: each request then takes plain
+Django's and Wagtail's path, and CI runs the whole suite that way too, which proves
+each shortcut gives what the plain path gives.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from wagtail import hooks
+
+from . import read_ahead
+
+HOOK = "register_fast_path_invalidations"
+# A backstop only: a bump makes older values unusable at once.
+DEFAULT_SECONDS = 600
+
+
+def enabled():
+    """Whether the shortcuts are on (the XUEFA_FAST_PATHS setting, on by default)."""
+    return getattr(settings, "XUEFA_FAST_PATHS", True)
+
+
+def generation_key(family):
+    return f"xuefa:fast:{family}:generation"
+
+
+def generation(family):
+    """The family's current generation, starting one if there is none; None while
+    the cache is unreachable (then nothing is kept)."""
+    key = generation_key(family)
+    current = read_ahead.get(key)
+    if current is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        current = cache.get(key)
+    return current
+
+
+def bump(family):
+    """Start a new generation of `family` now and again when the transaction commits:
+    whatever was kept under an older one is not used again."""
+    key = generation_key(family)
+
+    def start():
+        cache.set(key, uuid.uuid4().hex, None)
+        read_ahead.forget(key)
+
+    start()
+    transaction.on_commit(start)
+
+
+def keys(family, key):
+    """The cache keys `remember(family, key, ...)` reads, for read_ahead.prefetch."""
+    return [generation_key(family), key]
+
+
+def remember(family, key, compute, seconds=DEFAULT_SECONDS, valid=None):
+    """The value kept under `key` while `family`'s generation is current (and, if
+    given, `valid(value)` holds), else `compute()`, kept unless it is None. With the
+    fast paths off, always `compute()`."""
+    if not enabled():
+        return compute()
+    generation_name = generation_key(family)
+    found = read_ahead.get_many([generation_name, key])
+    current, entry = found.get(generation_name), found.get(key)
+    if (
+        current is not None
+        and entry is not None
+        and entry[0] == current
+        and (valid is None or valid(entry[1]))
+    ):
+        return entry[1]
+    if current is None:
+        current = generation(family)
+    value = compute()
+    if value is not None and current is not None:
+        cache.set(key, (current, value), seconds)
+    return value
+
+
+class Invalidation:
+    """`signal` (from `sender`, or from any sender when None) starts a new
+    generation of `family`."""
+
+    def __init__(self, family, signal, sender=None):
+        self.family, self.signal, self.sender = family, signal, sender
+
+    def receiver(self):
+        family = self.family
+
+        def changed(**kwargs):
+            bump(family)
+
+        return changed
+
+
+_receivers = []  # strong references: signals hold their receivers weakly
+
+
+def connect():
+    """Connect every app's invalidations (the register_fast_path_invalidations hook:
+    each hook function returns Invalidations). Called once, from LearningConfig.ready."""
+    for hook in hooks.get_hooks(HOOK):
+        for invalidation in hook():
+            receiver = invalidation.receiver()
+            _receivers.append(receiver)
+            uid = f"fast:{invalidation.family}:{id(invalidation.signal)}:{invalidation.sender}"
+            invalidation.signal.connect(receiver, sender=invalidation.sender, dispatch_uid=uid)
