@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.db.models.signals import post_delete, post_save
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext
@@ -21,11 +22,24 @@ from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from learning import roles
+from learning.fast import Invalidation
+from learning.models import LawTopic
 
-from . import audit, integrity, papers
+from . import admin_views as v
+from . import audit, demo, integrity, papers
 from .admin_views import QuestionImportViewSet
+from .dashboard import ExamsPanel
 from .forms import PaperForm
-from .models import Attempt, AttemptState, ExamSession, Paper, Question
+from .models import (
+    Attempt,
+    AttemptState,
+    ExamSession,
+    Paper,
+    PaperQuestion,
+    PaperRule,
+    Question,
+)
+from .plan_requirements import ExamRequirements
 from .question_io import QuestionImporter
 from .reports import completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
 
@@ -223,8 +237,6 @@ def register_question_import_viewset():
 
 @hooks.register("register_admin_urls")
 def exams_admin_urls():
-    from . import admin_views as v
-
     urls = [
         path("questions/export/", v.QuestionExportView.as_view(), name="question_export"),
         path("questions/template/", v.QuestionTemplateView.as_view(), name="question_template"),
@@ -257,15 +269,11 @@ def exams_role_permissions():
 
 @hooks.register("register_dashboard_panels")
 def exams_dashboard_panels(request):
-    from .dashboard import ExamsPanel
-
     return [ExamsPanel(request)]
 
 
 @hooks.register("register_demo_data")
 def exams_demo_data():
-    from . import demo
-
     return [
         (50, "Exam questions", demo.load_questions),
         (55, "Exam papers and sessions", demo.load_sessions),
@@ -275,8 +283,6 @@ def exams_demo_data():
 
 @hooks.register("register_plan_requirements")
 def exam_plan_requirements():
-    from .plan_requirements import ExamRequirements
-
     return ExamRequirements()
 
 
@@ -327,13 +333,6 @@ def register_question_importer():
 @hooks.register("register_fast_path_invalidations")
 def papers_fast_path_invalidations():
     """The "papers" family (exams.paper_cache): what an attempt draws from."""
-    from django.db.models.signals import post_delete, post_save
-
-    from learning.fast import Invalidation
-    from learning.models import LawTopic
-
-    from .models import Paper, PaperQuestion, PaperRule, Question
-
     return [
         Invalidation("papers", signal, model)
         for model in (Question, LawTopic, Paper, PaperQuestion, PaperRule)

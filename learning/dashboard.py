@@ -2,6 +2,7 @@
 page through the `register_dashboard_panels` Wagtail hook, so the home view never
 imports the apps it shows."""
 
+from wagtail import hooks
 from wagtail.admin.ui.components import Component
 
 
@@ -20,8 +21,6 @@ class DashboardPanel(Component):
 
 def panels_for(request):
     """Every panel that applies to this request, in display order."""
-    from wagtail import hooks
-
     panels = []
     for hook in hooks.get_hooks("register_dashboard_panels"):
         panels.extend(p for p in hook(request) if p.is_shown())

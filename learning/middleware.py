@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from wagtail.views import serve as wagtail_serve
 
+from allauth.mfa.models import Authenticator
+
 from . import fast
 from .fast import back_office, read_ahead, restrictions
 from .fast.routing import find_site, lecture_route, site_keys
@@ -53,19 +55,15 @@ class AccountPolicyMiddleware:
             if not _allowed(request.path, ("account_change_password", "account_logout")):
                 return redirect("account_change_password")
             return None
-        if settings.XUEFA_MFA_REQUIRED_FOR_STAFF and is_back_office(user):
-            from allauth.mfa.models import Authenticator
-
-            if (
-                not _allowed(
-                    request.path,
-                    ("mfa_activate_totp", "account_logout", "account_reauthenticate"),
-                )
-                and not Authenticator.objects.filter(
-                    user=user, type=Authenticator.Type.TOTP
-                ).exists()
-            ):
-                return redirect("mfa_activate_totp")
+        if (
+            settings.XUEFA_MFA_REQUIRED_FOR_STAFF
+            and is_back_office(user)
+            and not _allowed(
+                request.path, ("mfa_activate_totp", "account_logout", "account_reauthenticate")
+            )
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
+            return redirect("mfa_activate_totp")
         return None
 
 

@@ -7,9 +7,11 @@ Wagtail hook, so roles grow with the apps without this module knowing them."""
 
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS
 
 from wagtail import hooks
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 
 OFFICIAL = "Official"
 ORGANIZER = "Organizer"
@@ -54,10 +56,6 @@ def _permissions(Permission, names):
 def sync_role_permissions(using=DEFAULT_DB_ALIAS, **kwargs):
     """Grant each role the permissions the apps declare. Only adds: permissions an
     administrator granted by hand are kept."""
-    from django.contrib.auth.models import Group, Permission
-
-    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
-
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
 

@@ -1,12 +1,14 @@
 """Back-office screens for learning content: law topics, speakers, study plans and
 collective study sessions, grouped under one menu item."""
 
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .completion import providers
 from .models import CollectiveStudySession, LawTopic, Speaker, StudyPlan
 
 
@@ -37,8 +39,6 @@ class StudyPlanViewSet(SnippetViewSet):
     def get_edit_handler(self):
         """The plan's own panels plus those of every requirement provider (exams …),
         so apps add requirement kinds without this app knowing them."""
-        from .completion import providers
-
         panels = list(StudyPlan.panels)
         for provider in providers():
             panels.extend(provider.panels())
@@ -59,8 +59,6 @@ class CollectiveStudySessionViewSet(SnippetViewSet):
     list_filter = ["meeting", "date"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return CollectiveStudySession.objects.annotate(attendance_count=Count("attendance"))
 
 

@@ -1,12 +1,27 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.documents import get_document_model
+from wagtail.embeds.models import Embed
+from wagtail.images import get_image_model
+from wagtail.models import PageViewRestriction, Site, get_page_models
+from wagtail.signals import page_published, page_unpublished, post_page_move
+from wagtail.snippets.models import register_snippet
 
-from . import audit_log, media, roles, roster
+from . import audit_log, demo, demo_lectures, media, roles, roster
 from .admin_views import RosterImportViewSet
+from .completion import LectureRequirements
+from .dashboard import ProfilePanel
+from .fast import Invalidation
+from .models import LawTopic, Speaker
+from .study_admin import LearningViewSetGroup
+from .study_dashboard import StudyPanel
 from .viewsets import (
     DepartmentViewSet,
     OfficialViewSet,
@@ -85,15 +100,11 @@ def organisation_role_permissions():
 
 @hooks.register("register_dashboard_panels")
 def organisation_dashboard_panels(request):
-    from .dashboard import ProfilePanel
-
     return [ProfilePanel(request)]
 
 
 @hooks.register("register_demo_data")
 def organisation_demo_data():
-    from . import demo
-
     return [
         (10, "Departments created", demo.load_departments),
         (20, "Officials created", demo.load_people),
@@ -103,15 +114,7 @@ def organisation_demo_data():
 # --- Learning: lectures, study plans, collective study (issue 3) -----------------
 
 
-def _register_learning_snippets():
-    from wagtail.snippets.models import register_snippet
-
-    from .study_admin import LearningViewSetGroup
-
-    register_snippet(LearningViewSetGroup)
-
-
-_register_learning_snippets()
+register_snippet(LearningViewSetGroup)
 
 
 @hooks.register("register_role_permissions")
@@ -146,22 +149,16 @@ def documents_are_private(document, request):
 
 @hooks.register("register_plan_requirements")
 def lecture_plan_requirements():
-    from .completion import LectureRequirements
-
     return LectureRequirements()
 
 
 @hooks.register("register_dashboard_panels")
 def study_dashboard_panels(request):
-    from .study_dashboard import StudyPanel
-
     return [StudyPanel(request)]
 
 
 @hooks.register("register_demo_data")
 def learning_demo_data():
-    from . import demo_lectures
-
     return [
         (30, "Law topics and speakers", demo_lectures.load_topics_and_speakers),
         (32, "Lectures published", demo_lectures.load_lectures),
@@ -180,19 +177,6 @@ def learning_fast_path_invalidations():
     page saved, published, unpublished, moved or deleted, topics, speakers, images,
     documents, embeds, view restrictions). "permissions": whatever could change who
     may open the back office."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group, Permission
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-
-    from wagtail.documents import get_document_model
-    from wagtail.embeds.models import Embed
-    from wagtail.images import get_image_model
-    from wagtail.models import PageViewRestriction, Site, get_page_models
-    from wagtail.signals import page_published, page_unpublished, post_page_move
-
-    from .fast import Invalidation
-    from .models import LawTopic, Speaker
-
     senders = [Site, PageViewRestriction, LawTopic, Speaker, get_image_model()]
     senders += [get_document_model(), Embed, *get_page_models()]
     found = [

@@ -6,12 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 
+from . import completion_views as views
 from .menu import ReportMenuItem
 
 
 def _urls():
-    from . import completion_views as views
-
     return [
         path("", views.CompletionReportView.as_view(), name="index"),
         path("xlsx/", views.CompletionXlsxView.as_view(), name="xlsx"),

@@ -8,13 +8,13 @@ from wagtail import hooks
 
 from learning import roles
 
+from . import lists_views as v
 from .menu import ReportMenuItem
+from .reminder_demo import load_reminders
 
 
 @hooks.register("register_admin_urls")
 def report_lists_urls():
-    from . import lists_views as v
-
     urls = [
         path("behind/", v.BehindView.as_view(), name="behind"),
         path("behind.xlsx", v.BehindExportView.as_view(), name="behind_export"),
@@ -60,6 +60,4 @@ def reminder_role_permissions():
 
 @hooks.register("register_demo_data")
 def reminder_demo_data():
-    from .reminder_demo import load_reminders
-
     return [(90, "Reminders", load_reminders)]

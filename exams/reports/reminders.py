@@ -20,6 +20,7 @@ from learning.models import User
 from learning.text import printable
 
 from ..models import Reminder, ReminderStatus
+from . import behind
 
 RESEND_AFTER = timedelta(hours=24)
 
@@ -133,8 +134,6 @@ def _record(official, year, sender, now, missing_text, email, status):
 def send_reminders_task(official_ids, year, sender_id, force=False):
     """Remind these officials (those still behind) in the background, so reminding
     hundreds does not hold up a request. Returns ReminderResult.names()."""
-    from . import behind
-
     found = behind.still_behind(official_ids, year)
     sender = User.objects.filter(pk=sender_id).first()
     return send_reminders(found.rows(), year, sender, force=force).names()

@@ -30,7 +30,7 @@ def prefetch(keys):
     fetched = _fetched.get()
     if fetched is None:
         return
-    missing = [key for key in keys if key not in fetched]
+    missing = [key for key in dict.fromkeys(keys) if key not in fetched]
     if missing:
         found = cache.get_many(missing)
         for key in missing:

@@ -14,12 +14,12 @@ lookup is shortened."""
 
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.http.request import split_domain_port
-from django.utils import timezone
 
 from wagtail.models import Page, Site
 from wagtail.url_routing import RouteResult
 
 from ..models import LecturePage, Official, StudyRecord
+from ..models.study import study_record_from_row
 from . import keys, remember
 
 FAMILY = "pages"
@@ -64,7 +64,7 @@ def lecture_route(request, path):
     official_id, record_id, credited, completed = row[len(LECTURE_COLUMNS) :]
     record = None
     if record_id is not None:
-        record = _study_record(record_id, official_id, lecture.pk, credited, completed)
+        record = study_record_from_row(record_id, official_id, lecture.pk, credited, completed)
     lecture._study_state = (user_id, (official_id, record))
     return RouteResult(lecture)
 
@@ -113,15 +113,3 @@ def _lecture(values):
     found["live"] = True
     names = [f.attname for f in LecturePage._meta.concrete_fields if f.attname in found]
     return LecturePage.from_db(DEFAULT_DB_ALIAS, names, [found[name] for name in names])
-
-
-def _study_record(record_id, official_id, lecture_id, credited, completed):
-    if completed is not None and (isinstance(completed, str) or timezone.is_naive(completed)):
-        completed = connection.ops.convert_datetimefield_value(completed, None, connection)
-    return StudyRecord(
-        pk=record_id,
-        official_id=official_id,
-        lecture_id=lecture_id,
-        credited_seconds=credited,
-        completed_at=completed,
-    )

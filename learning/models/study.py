@@ -398,12 +398,21 @@ def study_state(user, lecture):
     official_id, record_id, credited, completed = row
     if record_id is None:
         return official_id, None
+    return official_id, study_record_from_row(
+        record_id, official_id, lecture.pk, credited, completed
+    )
+
+
+def study_record_from_row(record_id, official_id, lecture_id, credited, completed):
+    """A StudyRecord with what a lecture page shows, from a plain SELECT's values
+    (SQLite hands back the completion time as text or naive: converted as the ORM
+    converts it)."""
     if completed is not None and (isinstance(completed, str) or timezone.is_naive(completed)):
         completed = connection.ops.convert_datetimefield_value(completed, None, connection)
-    return official_id, StudyRecord(
+    return StudyRecord(
         pk=record_id,
         official_id=official_id,
-        lecture_id=lecture.pk,
+        lecture_id=lecture_id,
         credited_seconds=credited,
         completed_at=completed,
     )

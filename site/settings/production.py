@@ -4,6 +4,7 @@ Refuses to start without SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS; it never
 invents a secret."""
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -67,8 +68,6 @@ if MEDIA_S3_BUCKET:
         "OPTIONS": _s3_options,
     }
     # Media are then fetched from the bucket's (or CDN's) origin: the CSP allows it.
-    from urllib.parse import urlsplit
-
     if os.environ.get("MEDIA_S3_ORIGIN"):
         _media_origins = env_list("MEDIA_S3_ORIGIN")
     elif _s3_options["custom_domain"]:

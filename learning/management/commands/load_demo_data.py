@@ -3,6 +3,8 @@ from django.db import transaction
 
 from wagtail import hooks
 
+from learning.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
 
 class Command(BaseCommand):
     help = (
@@ -18,8 +20,6 @@ class Command(BaseCommand):
             with transaction.atomic():
                 summary = loader()
             self.stdout.write(f"{label}: {summary}")
-
-        from learning.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
         self.stdout.write(
             self.style.SUCCESS(f"\nDemo accounts (demo only, password for all: {DEMO_PASSWORD})")
