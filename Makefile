@@ -73,6 +73,7 @@ check: install ## Django system checks and missing-migration check
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: install ## Apply ruff formatting and safe fixes
 	$(BIN)/ruff check --fix .

@@ -5,12 +5,10 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
-from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -408,46 +406,6 @@ class ScreenPlaylist(Orderable, ScheduleWindow):
 
     def __str__(self):
         return f"{self.screen} · {self.playlist}"
-
-
-# Sent with `value` when ScheduleStamp publishes a new stamp to the cache; the screens'
-# per-process copy of the stamp listens (content/signals.py), so this module need not
-# import content.screens, which imports it.
-stamp_published = Signal()
-
-
-class ScheduleStamp(models.Model):
-    """One row whose number changes whenever anything a screen shows changes, so
-    every app process can tell in one query whether its cached playlist is stale."""
-
-    CACHE_KEY = "content:screens:stamp"
-
-    value = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("schedule stamp")
-        verbose_name_plural = _("schedule stamps")
-
-    def __str__(self):
-        return str(self.value)
-
-    @classmethod
-    def bump(cls):
-        """A fresh random value rather than a counter, so that a value is never
-        reused, even after a rolled-back transaction. Polls read it from the cache:
-        it is published there at once and again, as another fresh value, when the
-        transaction commits, so a document built from data read before the commit
-        is never taken for current."""
-        value = secrets.randbits(62)
-        if not cls.objects.filter(pk=1).update(value=value):
-            cls.objects.update_or_create(pk=1, defaults={"value": value})
-        cls.publish(value)
-        transaction.on_commit(lambda: cls.publish(secrets.randbits(62)), robust=True)
-
-    @classmethod
-    def publish(cls, value):
-        cache.set(cls.CACHE_KEY, value, timeout=None)
-        stamp_published.send(sender=cls, value=value)
 
 
 class PlayLogQuerySet(models.QuerySet):

@@ -1,8 +1,9 @@
 """Serving publicity screens cheaply: token look-up, the playlist document with its
 ETag, and the last-seen and "what I played" bookkeeping.
 
-A warm poll touches no database: the schedule version (the stamp) is read from the
-shared cache (at most once a second per process), the screen's token and its built
+A warm poll touches no database: the schedule version (the stamp: the generation of
+the "screens" family of the fast paths, learning.fast) is read from the shared cache
+(at most once a second per process), the screen's token and its built
 playlist document are remembered per app process under that version, and the
 last-seen time is noted in memory and put into the cache every few seconds. Any edit
 to what screens show (or a token rotation) moves the stamp, so every process rebuilds
@@ -31,12 +32,13 @@ from wagtail.images import get_image_model
 import qrcode
 import qrcode.image.svg
 
+from learning import fast
+
 from . import schedule
 from .models import (
     Playlist,
     PlaylistEntry,
     PublicityItem,
-    ScheduleStamp,
     Screen,
     ScreenPlaylist,
 )
@@ -61,10 +63,12 @@ def batched(iterable, size):
 
 @dataclass
 class ScreenState:
-    """A screen a poll is for: its pk and the schedule stamp the poll started with."""
+    """A screen a poll is for: its pk and the schedule stamp the poll started with
+    (None: nothing is remembered for it, the cache being unreachable or the fast
+    paths off)."""
 
     pk: int
-    stamp: int
+    stamp: str | None
 
 
 @dataclass
@@ -77,33 +81,22 @@ class PlaylistDocument:
     media: dict
 
 
+FAMILY = "screens"
 # Each process reads the stamp from the cache at most this often: an edit or a token
 # rotation reaches every process within a second (the editing process at once).
 STAMP_MEMO_SECONDS = 1.0
-_stamp_memo = (0.0, None)
 
 
 def current_stamp():
-    """The schedule stamp, from the shared cache; from the database when the cache
-    has lost it (then published for the other processes)."""
-    global _stamp_memo
-    now = time.monotonic()
-    read_at, stamp = _stamp_memo
-    if stamp is not None and now - read_at < STAMP_MEMO_SECONDS:
-        return stamp
-    stamp = cache.get(ScheduleStamp.CACHE_KEY)
-    if stamp is None:
-        stamp = ScheduleStamp.objects.filter(pk=1).values_list("value", flat=True).first() or 0
-        if not cache.add(ScheduleStamp.CACHE_KEY, stamp, timeout=None):
-            stamp = cache.get(ScheduleStamp.CACHE_KEY, stamp)
-    _stamp_memo = (now, stamp)
-    return stamp
+    """The schedule stamp; None with the fast paths off or the cache unreachable."""
+    if not fast.enabled():
+        return None
+    return fast.generation(FAMILY, max_age=STAMP_MEMO_SECONDS)
 
 
 def forget_stamp():
-    """Read the stamp from the cache on the next poll (called when this process moves it)."""
-    global _stamp_memo
-    _stamp_memo = (0.0, None)
+    """Read the stamp from the cache on the next poll."""
+    fast.forget_recent(FAMILY)
 
 
 # Per-process memory, valid only under the stamp it was filled with: {token: (stamp,
@@ -122,11 +115,11 @@ def screen_for_token(token):
         return None
     stamp = current_stamp()
     remembered = _tokens.get(token)
-    if remembered is not None and remembered[0] == stamp:
+    if stamp is not None and remembered is not None and remembered[0] == stamp:
         return ScreenState(remembered[1], stamp)
     pk = Screen.objects.filter(token=token).values_list("pk", flat=True).first()
-    if pk is None:
-        return None
+    if pk is None or stamp is None:
+        return None if pk is None else ScreenState(pk, None)
     if len(_tokens) >= MAX_CACHED_DOCUMENTS:
         _tokens.clear()
     _tokens[token] = (stamp, pk)
@@ -295,11 +288,13 @@ def playlist_document(state, now=None):
     moved or a schedule window has opened or closed since it was built."""
     now_ts = now.timestamp() if now else time.time()
     cached = _documents.get(state.pk)
-    if cached is not None:
+    if cached is not None and state.stamp is not None:
         stamp, document = cached
         if stamp == state.stamp and document.valid_until > now_ts:
             return document
     document = build_document(state.pk, now, state.stamp)
+    if state.stamp is None:
+        return document
     if len(_documents) >= MAX_CACHED_DOCUMENTS:
         _documents.clear()
     _documents[state.pk] = (state.stamp, document)

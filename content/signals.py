@@ -1,41 +1,14 @@
-"""Content's signal receivers, connected by ContentConfig.ready() (`connect`).
-
-Any change to what screens show moves the schedule stamp, which invalidates every
-cached playlist document in every app process at once; this process forgets its copy
-of the stamp when it publishes a new one. After migrations, organizers are granted
-the publicity items' publishing permissions."""
+"""Content's signal receivers, connected by ContentConfig.ready() (`connect`): after
+migrations, organizers are granted the publicity items' publishing permissions. (What
+moves the screens' schedule stamp is registered in wagtail_hooks.py, as a fast-path
+invalidation.)"""
 
 from django.contrib.auth.models import Group, Permission
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_migrate
 
-from wagtail.documents import get_document_model
-from wagtail.images import get_image_model
 from wagtail.snippets.models import create_extra_permissions
 
 from learning import roles
-from learning.models import LecturePage, Speaker
-
-from . import screens
-from .models import (
-    Playlist,
-    PlaylistEntry,
-    PublicityItem,
-    ScheduleStamp,
-    Screen,
-    ScreenPlaylist,
-    stamp_published,
-)
-
-
-def bump_schedule_stamp(sender, **kwargs):
-    if kwargs.get("raw"):
-        return
-    ScheduleStamp.bump()
-
-
-def forget_stamp(sender, **kwargs):
-    """Read the new stamp from the cache on this process's next poll."""
-    screens.forget_stamp()
 
 
 def grant_publicity_publishing(app_config, using="default", **kwargs):
@@ -55,20 +28,4 @@ def grant_publicity_publishing(app_config, using="default", **kwargs):
 
 
 def connect(app_config):
-    # Lectures and speakers appear in lecture highlights; publishing and unpublishing
-    # a lecture saves the page, so post_save covers them.
-    for model in (
-        LecturePage,
-        Speaker,
-        PublicityItem,
-        Playlist,
-        PlaylistEntry,
-        Screen,
-        ScreenPlaylist,
-        get_image_model(),
-        get_document_model(),
-    ):
-        post_save.connect(bump_schedule_stamp, sender=model, dispatch_uid=f"screens-{model}")
-        post_delete.connect(bump_schedule_stamp, sender=model, dispatch_uid=f"screens-del-{model}")
-    stamp_published.connect(forget_stamp, sender=ScheduleStamp, dispatch_uid="screens-stamp")
     post_migrate.connect(grant_publicity_publishing, sender=app_config)

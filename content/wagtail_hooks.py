@@ -1,9 +1,16 @@
+from django.db.models.signals import post_delete, post_save
+
 from wagtail import hooks
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
 from wagtail.snippets.models import register_snippet
 
 from learning import roles
+from learning.fast import Invalidation
+from learning.models import LecturePage, Speaker
 
-from . import demo
+from . import demo, screens
+from .models import Playlist, PlaylistEntry, PublicityItem, Screen, ScreenPlaylist
 from .viewsets import ScreensViewSetGroup
 
 register_snippet(ScreensViewSetGroup)
@@ -30,4 +37,18 @@ def screens_demo_data():
     return [
         (70, "Publicity items created", demo.load_publicity_items),
         (80, "Playlists and screens created", demo.load_screens),
+    ]
+
+
+@hooks.register("register_fast_path_invalidations")
+def screens_fast_path_invalidations():
+    """The "screens" family (content.screens, the schedule stamp): anything a screen
+    shows or a token rotation. Lectures and speakers appear in lecture highlights;
+    publishing and unpublishing a lecture saves the page, so post_save covers them."""
+    models = (LecturePage, Speaker, PublicityItem, Playlist, PlaylistEntry, Screen)
+    models += (ScreenPlaylist, get_image_model(), get_document_model())
+    return [
+        Invalidation(screens.FAMILY, signal, model)
+        for model in models
+        for signal in (post_save, post_delete)
     ]

@@ -26,6 +26,7 @@ Django's and Wagtail's path, and CI runs the whole suite that way too, which pro
 each shortcut gives what the plain path gives.
 """
 
+import time
 import uuid
 
 from django.conf import settings
@@ -50,15 +51,32 @@ def generation_key(family):
     return f"xuefa:fast:{family}:generation"
 
 
-def generation(family):
+# This process's latest reading of a family's generation, for readers that accept one
+# up to `max_age` seconds old: {family: (monotonic time read, generation)}.
+_recent = {}
+
+
+def generation(family, max_age=0.0):
     """The family's current generation, starting one if there is none; None while
-    the cache is unreachable (then nothing is kept)."""
+    the cache is unreachable (then nothing is kept). With `max_age`, this process's
+    reading of it may be that many seconds old (a change made here is seen at once)."""
+    if max_age:
+        found = _recent.get(family)
+        if found is not None and time.monotonic() - found[0] < max_age:
+            return found[1]
     key = generation_key(family)
     current = read_ahead.get(key)
     if current is None:
         cache.add(key, uuid.uuid4().hex, None)
         current = cache.get(key)
+    if max_age and current is not None:
+        _recent[family] = (time.monotonic(), current)
     return current
+
+
+def forget_recent(family):
+    """Read the family's generation from the cache next time, whatever `max_age`."""
+    _recent.pop(family, None)
 
 
 def bump(family):
@@ -69,6 +87,7 @@ def bump(family):
     def start():
         cache.set(key, uuid.uuid4().hex, None)
         read_ahead.forget(key)
+        forget_recent(family)
 
     start()
     transaction.on_commit(start)

@@ -332,6 +332,7 @@ def test_service_worker_is_javascript_scoped_to_the_player(client, screen):
     assert "/static/content/screen_player.js" in body
 
 
+@pytest.mark.fast_paths
 def test_polling_costs_one_query_once_cached(client, screen, django_assert_max_num_queries):
     etag = client.get(playlist_url(screen))["ETag"]
     with django_assert_max_num_queries(1):

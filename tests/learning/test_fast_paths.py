@@ -99,3 +99,13 @@ def test_the_backend_loads_the_user_the_orm_loads(settings, on):
     user.is_active = False
     user.save()
     assert auth.ModelBackend().get_user(user.pk) is None
+
+
+@pytest.mark.fast_paths
+def test_a_recent_reading_is_kept_for_max_age_but_a_change_here_is_seen_at_once():
+    first = fast.generation("screens", max_age=60)
+    cache.set(fast.generation_key("screens"), "another-process")  # elsewhere
+    assert fast.generation("screens", max_age=60) == first  # within max_age
+    assert fast.generation("screens") == "another-process"  # without it
+    fast.bump("screens")  # here
+    assert fast.generation("screens", max_age=60) not in (first, "another-process")
