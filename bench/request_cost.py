@@ -9,13 +9,19 @@ least mean CPU ms over five interleaved rounds and the queries of one request
 for each.
 
     .venv/bin/python bench/request_cost.py [--requests 300] [--sql] [--only lecture]
-        [--profile] [--keep-db]
+        [--profile] [--keep-db] [--without shells] [--each-shortcut]
+
+`--without NAME` turns one fast path (learning/fast) off, to see what it saves;
+`--each-shortcut` prints the figures with each of them off in turn. XUEFA_FAST_PATHS=
+false in the environment turns them all off.
 
 Uses DATABASE_URL (PostgreSQL recommended; the database is migrated and the demo
 data loaded first) or a temporary SQLite database, and REDIS_URL as the harness does.
 """
 
 import argparse
+import contextlib
+import importlib
 import itertools
 import os
 import re
@@ -119,10 +125,42 @@ def profile(label, one_request, count):
     stats.print_stats(int(os.environ.get("PROFILE_LINES", "45")))
 
 
-def measure(count, show_sql, only=None, profile_them=False):
+def _off(dotted, attribute, value):
+    """Set `attribute` of the module or class at `dotted` to `value`, once set up."""
+
+    def apply():
+        from django.utils.module_loading import import_string
+
+        try:
+            owner = importlib.import_module(dotted)
+        except ModuleNotFoundError:
+            owner = import_string(dotted)
+        setattr(owner, attribute, value)
+
+    return apply
+
+
+# Each fast path, and how to turn only it off in this process.
+SHORTCUTS = {
+    "read_ahead": _off("learning.fast.read_ahead", "scope", contextlib.nullcontext),
+    "site": _off("learning.middleware", "find_site", lambda request: None),
+    "route": _off("learning.middleware", "lecture_route", lambda request, path: None),
+    "restrictions": _off("learning.models.lectures", "any_exist", lambda: True),
+    "shells": _off("learning.models.lectures.LecturePage", "serve_shell", lambda *a: None),
+    "layout_parts": _off("learning.templatetags.page_shells", "layout_part", lambda *a: None),
+    "back_office": _off("learning.fast.back_office", "enabled", lambda: False),
+    "auth": _off("learning.fast.auth", "enabled", lambda: False),
+    "sessions": _off("learning.fast.sessions", "enabled", lambda: False),
+    "memo": _off("learning.fast.memo", "enabled", lambda: False),
+}
+
+
+def measure(count, show_sql, only=None, profile_them=False, without=()):
     import django
 
     django.setup()
+    for name in without:
+        SHORTCUTS[name]()
     from learning.models import LecturePage, User
 
     official = signed_in("official")
@@ -170,10 +208,17 @@ def main():
     parser.add_argument("--only", action="append", help="measure only this request")
     parser.add_argument("--profile", action="store_true", help="print a cProfile per request")
     parser.add_argument("--keep-db", action="store_true", help="skip migrate and demo data")
+    parser.add_argument(
+        "--without", action="append", default=[], choices=sorted(SHORTCUTS),
+        help="turn this fast path off",
+    )  # fmt: skip
+    parser.add_argument(
+        "--each-shortcut", action="store_true", help="measure with each fast path off in turn"
+    )
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
-        measure(args.requests, args.sql, args.only, args.profile)
+        measure(args.requests, args.sql, args.only, args.profile, args.without)
         return
     with tempfile.TemporaryDirectory(prefix="xuefa-cost-") as workdir:
         env = bench_env(workdir)
@@ -184,7 +229,14 @@ def main():
         command += ["--sql"] * args.sql + ["--profile"] * args.profile
         for label in args.only or ():
             command += ["--only", label]
-        sys.exit(subprocess.run(command, env=env, cwd=Path(__file__).parent).returncode)
+        variants = [args.without] + ([[name] for name in SHORTCUTS] if args.each_shortcut else [])
+        for without in variants:
+            if len(variants) > 1:
+                print(f"== without: {', '.join(without) or 'nothing (all fast paths on)'}")
+            extra = [part for name in without for part in ("--without", name)]
+            run = subprocess.run(command + extra, env=env, cwd=Path(__file__).parent)
+            if run.returncode:
+                sys.exit(run.returncode)
 
 
 if __name__ == "__main__":
