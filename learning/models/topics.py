@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wagtail.images import get_image_model_string
 from wagtail.search import index
@@ -30,7 +31,12 @@ class Speaker(index.Indexed, models.Model):
     """Someone who gives lectures: a law professor, a district leader, a judge."""
 
     name = models.CharField(_("name"), max_length=64)
-    title = models.CharField(_("title"), max_length=64, blank=True, help_text=_("e.g. professor"))
+    title = models.CharField(
+        pgettext_lazy("speaker", "title"),
+        max_length=64,
+        blank=True,
+        help_text=_("e.g. professor"),
+    )
     affiliation = models.CharField(_("affiliation"), max_length=128, blank=True)
     photo = models.ForeignKey(
         get_image_model_string(),
