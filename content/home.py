@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from learning.dashboard import panels_for
+from learning.fast.back_office import can_open_back_office
 
 
 @login_required
@@ -18,6 +19,6 @@ def dashboard(request, notice=""):
             "official": getattr(user, "official", None),
             "panels": panels_for(request),
             "notice": notice,
-            "can_use_admin": user.has_perm("wagtailadmin.access_admin"),
+            "can_use_admin": can_open_back_office(user),
         },
     )

@@ -57,3 +57,17 @@ def test_dashboard_query_count_is_bounded(official_client, django_assert_max_num
     # Session, user and profile, then each app's panels (two or three queries each).
     with django_assert_max_num_queries(18):
         assert official_client.get("/").status_code == 200
+
+
+def test_the_back_office_button_follows_the_users_groups(client):
+    from django.contrib.auth.models import Group
+
+    from learning import roles
+    from tests.factories import UserFactory
+
+    user = UserFactory(roles=[roles.OFFICIAL, roles.HR])
+    client.force_login(user)
+    button = f'class="button" href="{reverse("wagtailadmin_home")}"'
+    assert button in client.get("/").text
+    user.groups.remove(Group.objects.get(name=roles.HR))
+    assert button not in client.get("/").text
