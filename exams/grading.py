@@ -6,10 +6,48 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from .models import AttemptState, Band, Grading
-from .models.questions import normalise_answer
+import json
+
+from .models import MANUAL_TYPES, AttemptState, Band, Grading, QuestionType
+from .models.questions import blank_accepts, normalise_answer
 
 TWO_PLACES = Decimal("0.01")
+
+
+def blank_responses(response):
+    """The texts per blank of a fill-in-the-blank response (stored as a JSON list);
+    [] for an empty or unreadable one."""
+    if not response:
+        return []
+    try:
+        texts = json.loads(response)
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(texts, list):
+        return []
+    return [text if isinstance(text, str) else "" for text in texts]
+
+
+def blank_points(snapshot, response, points):
+    """(is_correct, points awarded) for fill in the blank: each blank earns its share
+    of the points when its response matches one of its accepted answers (after
+    normalisation, see questions.normalise_blank); correct only when all do."""
+    blanks = snapshot.get("blanks") or []
+    if not blanks:
+        return False, Decimal(0)
+    given = blank_responses(response)
+    right = sum(
+        1
+        for index, accepted in enumerate(blanks)
+        if index < len(given) and blank_accepts(accepted, given[index])
+    )
+    share = (points * right / len(blanks)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    return right == len(blanks), share
+
+
+def is_manual(snapshot):
+    """Whether a person marks the answer (short answer, case analysis)."""
+    return snapshot["type"] in MANUAL_TYPES
 
 
 def answer_points(snapshot, response, points):
@@ -20,6 +58,10 @@ def answer_points(snapshot, response, points):
     bank stores answers by, so an answer frozen before it was canonical (" AC") grades
     as it reads."""
     points = Decimal(points)
+    if snapshot["type"] == QuestionType.FILL_BLANK:
+        return blank_points(snapshot, response, points)
+    if is_manual(snapshot):
+        return None, None  # a person marks it: exams.marking
     correct = set(normalise_answer(snapshot["answer"], snapshot["type"]))
     chosen = set(normalise_answer(response, snapshot["type"]))
     if chosen and chosen == correct:
@@ -47,23 +89,37 @@ def band_for(percent, session):
 
 
 def grade(attempt, answers):
-    """Mark every answer and set the attempt's score, percentage, band and pass.
+    """Mark every answer a machine can mark and, when none waits for a person, set the
+    attempt's score, percentage, band and pass (see `settle`). Answers a person marks
+    keep no points until marked, and the attempt stays pending marking.
     Returns the answers changed; the caller saves them and the attempt together."""
-    total = Decimal(0)
-    max_score = Decimal(0)
     for answer in answers:
         answer.is_correct, answer.points_awarded = answer_points(
             answer.snapshot, answer.response, answer.points
         )
-        total += answer.points_awarded
-        max_score += answer.points
+    settle(attempt, answers)
+    return answers
+
+
+def settle(attempt, answers):
+    """The attempt's result from its answers' points: score, percentage, band and pass
+    once every answer has its points; while any waits for marking, none of them (an
+    attempt pending marking counts nowhere: reports read finished attempts with a
+    score) and `marking_pending` set. The caller saves the attempt."""
+    attempt.max_score = sum((Decimal(a.points) for a in answers), Decimal(0))
+    if any(a.points_awarded is None for a in answers):
+        attempt.marking_pending = True
+        attempt.score = attempt.percent = attempt.passed = None
+        attempt.band = ""
+        return attempt
+    total = sum((Decimal(a.points_awarded) for a in answers), Decimal(0))
+    attempt.marking_pending = False
     attempt.score = total
-    attempt.max_score = max_score
-    percent = (total * 100 / max_score) if max_score else Decimal(0)
+    percent = (total * 100 / attempt.max_score) if attempt.max_score else Decimal(0)
     attempt.percent = percent.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
     attempt.band = band_for(attempt.percent, attempt.session)
     attempt.passed = attempt.band != Band.FAIL
-    return answers
+    return attempt
 
 
 # The fields `counting_attempt` and reports need of an attempt, as a light tuple for

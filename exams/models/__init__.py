@@ -1,10 +1,13 @@
 from .attempts import Answer, Attempt, AttemptState, Band
+from .certificates import Certificate, CertificateKind
 from .exports import ExportJob, ExportStatus
 from .integrity import IntegrityEvent, IntegrityKind
+from .marking import Marking, MarkingRound
 from .notebook import NotebookEntry
 from .papers import Paper, PaperMode, PaperQuestion, PaperRule
 from .plans import PlanExam
-from .questions import Difficulty, Question, QuestionType
+from .questions import CHOICE_TYPES, MANUAL_TYPES, Difficulty, Question, QuestionType
+from .quizzes import LectureQuiz, LectureQuizQuestion, QuizAttempt
 from .reminders import Reminder, ReminderStatus
 from .sessions import (
     DeviceRule,
@@ -21,6 +24,9 @@ __all__ = [
     "Attempt",
     "AttemptState",
     "Band",
+    "CHOICE_TYPES",
+    "Certificate",
+    "CertificateKind",
     "DeviceRule",
     "Difficulty",
     "ExamSession",
@@ -29,6 +35,11 @@ __all__ = [
     "Grading",
     "IntegrityEvent",
     "IntegrityKind",
+    "LectureQuiz",
+    "LectureQuizQuestion",
+    "MANUAL_TYPES",
+    "Marking",
+    "MarkingRound",
     "NotebookEntry",
     "Paper",
     "PaperMode",
@@ -37,6 +48,7 @@ __all__ = [
     "PlanExam",
     "Question",
     "QuestionType",
+    "QuizAttempt",
     "Reminder",
     "ReminderStatus",
     "ReviewPolicy",

@@ -70,6 +70,13 @@ class Attempt(models.Model):
     band = models.CharField(_("band"), max_length=10, choices=Band.choices, blank=True)
     passed = models.BooleanField(_("passed"), null=True, blank=True)
     verification_code = models.CharField(_("verification code"), max_length=16, blank=True)
+    # Short-answer and case-analysis answers wait for a person (exams.marking): until
+    # the last is marked the attempt has no score, band or pass, and counts nowhere.
+    marking_pending = models.BooleanField(_("pending marking"), default=False)
+    # A result found invalid afterwards (e.g. someone else sat it): score, band and
+    # pass are cleared, its certificate is revoked; the log keeps what it was.
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
     # Exam integrity (see exams.integrity): the device the attempt is bound to (a
     # hash of its browser's device cookie), and departures from the page counted.
     device = models.CharField(_("device"), max_length=64, blank=True)
@@ -129,7 +136,9 @@ class Answer(models.Model):
     snapshot = models.JSONField(_("question as shown"))
     option_order = models.CharField(_("option order"), max_length=6, blank=True)
     points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
-    response = models.CharField(_("response"), max_length=6, blank=True)
+    # Option letters for choice types; for fill in the blank a JSON list of the
+    # texts per blank; for short answer and case analysis the official's text.
+    response = models.TextField(_("response"), blank=True)
     saved_at = models.DateTimeField(_("saved at"), null=True, blank=True)
     is_correct = models.BooleanField(_("correct"), null=True, blank=True)
     points_awarded = models.DecimalField(

@@ -10,7 +10,7 @@ from wagtail.models import Orderable
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
-from .questions import QuestionType
+from .questions import Difficulty, QuestionType
 
 
 class PaperMode(models.TextChoices):
@@ -88,10 +88,23 @@ class PaperRule(Orderable):
         help_text=_("Leave empty to draw from every topic."),
     )
     type = models.CharField(_("type"), max_length=16, choices=QuestionType.choices)
+    difficulty = models.PositiveSmallIntegerField(
+        _("difficulty"),
+        choices=Difficulty.choices,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to draw questions of any difficulty."),
+    )
     count = models.PositiveSmallIntegerField(_("count"), default=5)
     points = models.DecimalField(_("points each"), max_digits=5, decimal_places=2, default=2)
 
-    panels = [FieldPanel("topic"), FieldPanel("type"), FieldPanel("count"), FieldPanel("points")]
+    panels = [
+        FieldPanel("topic"),
+        FieldPanel("type"),
+        FieldPanel("difficulty"),
+        FieldPanel("count"),
+        FieldPanel("points"),
+    ]
 
     class Meta(Orderable.Meta):
         verbose_name = _("paper rule")

@@ -1,7 +1,9 @@
 """The question bank: what organizers write and import, and what papers draw from."""
 
+import re
 import secrets
 import unicodedata
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,6 +20,15 @@ class QuestionType(models.TextChoices):
     SINGLE = "single", _("Single choice")
     MULTIPLE = "multiple", _("Multiple choice")
     TRUE_FALSE = "true_false", _("True or false")
+    FILL_BLANK = "fill_blank", _("Fill in the blank")
+    SHORT_ANSWER = "short_answer", _("Short answer")
+    CASE_ANALYSIS = "case_analysis", _("Case analysis")
+
+
+# Types a person marks (exams.marking); every other type is marked on submit.
+MANUAL_TYPES = frozenset({QuestionType.SHORT_ANSWER, QuestionType.CASE_ANALYSIS})
+# Types answered by choosing option letters (or T / F).
+CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE})
 
 
 class Difficulty(models.IntegerChoices):
@@ -65,8 +76,20 @@ class Question(index.Indexed, models.Model):
     answer = models.CharField(
         _("answer"),
         max_length=6,
-        help_text=_("Letters of the correct options, e.g. A or ACD; T or F for true-false."),
+        blank=True,
+        help_text=_(
+            "Letters of the correct options, e.g. A or ACD; T or F for true-false. "
+            "Not used by fill-in-the-blank, short-answer and case-analysis questions."
+        ),
     )
+    # Fill in the blank: per blank of the stem (marked ____ or （ ）), in order, the
+    # answers accepted for it, synonyms included: [["行政许可", "许可"], ["十五", "15"]].
+    blanks = models.JSONField(_("accepted answers per blank"), default=list, blank=True)
+    # Short answer and case analysis, marked by a person: the elements a full answer
+    # holds with the points each is worth, [{"element": "…", "points": "2"}], and a
+    # model answer shown to markers (and to the official when review allows).
+    rubric = models.JSONField(_("marking rubric"), default=list, blank=True)
+    model_answer = models.TextField(_("model answer"), blank=True)
     explanation = models.TextField(_("explanation"), blank=True)
     legal_basis = models.TextField(_("legal basis"), blank=True)
     difficulty = models.PositiveSmallIntegerField(
@@ -127,7 +150,47 @@ class Question(index.Indexed, models.Model):
             "explanation": self.explanation,
             "legal_basis": self.legal_basis,
             "topic": self.topic.name if self.topic_id else "",
+            "difficulty": self.difficulty,
+            "blanks": self.blanks or [],
+            "rubric": self.rubric or [],
+            "model_answer": self.model_answer,
         }
+
+
+# A blank in a stem: a run of two or more underscores (half- or full-width), or empty
+# brackets, "（ ）" or "( )", with nothing but spaces inside.
+BLANK_PATTERN = re.compile(r"[_＿]{2,}|[（(][ \u3000]*[）)]")
+# Punctuation and spaces a blank's answer is compared without (after NFKC folding).
+_IGNORED_IN_BLANKS = re.compile(r"[\s\u3000]|[^\w]", re.UNICODE)
+
+
+def blank_count(stem):
+    """How many blanks the stem marks."""
+    return len(BLANK_PATTERN.findall(stem or ""))
+
+
+def split_stem(stem):
+    """The stem's text around its blanks: n blanks give n + 1 pieces."""
+    return BLANK_PATTERN.split(stem or "")
+
+
+def normalise_blank(text):
+    """A blank's answer as compared: full-width forms folded onto half-width (NFKC),
+    case folded, spaces and punctuation dropped: "《行政许可法》 " and "行政许可法" match,
+    as do "１５" and "15"."""
+    folded = unicodedata.normalize("NFKC", str(text or "")).casefold()
+    return _IGNORED_IN_BLANKS.sub("", folded)
+
+
+def blank_accepts(accepted, response):
+    """Whether a response to one blank matches any of its accepted answers."""
+    given = normalise_blank(response)
+    return bool(given) and any(given == normalise_blank(a) for a in accepted)
+
+
+def rubric_total(rubric):
+    """The points a rubric's elements add up to."""
+    return sum((Decimal(str(e.get("points") or 0)) for e in rubric or []), Decimal(0))
 
 
 # Answer words as people write them in spreadsheets, after NFKC folding and upper case.

@@ -93,6 +93,28 @@ class ExamSession(ClusterableModel):
     )
     good_mark = models.PositiveSmallIntegerField(_("good from (%)"), default=80)
     excellent_mark = models.PositiveSmallIntegerField(_("excellent from (%)"), default=90)
+    # Marking of short-answer and case-analysis answers (exams.marking).
+    anonymous_marking = models.BooleanField(
+        _("anonymous marking"),
+        default=True,
+        help_text=_("Markers see answers without the official's name or department."),
+    )
+    second_marking = models.BooleanField(
+        _("second marking"),
+        default=False,
+        help_text=_("Every hand-marked answer is marked by two different people."),
+    )
+    marking_margin = models.DecimalField(
+        _("reconcile when marks differ by more than (points)"),
+        max_digits=5,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "With second marking, two marks further apart than this go to a third "
+            "marker, whose mark is final; closer marks are averaged."
+        ),
+    )
     shuffle_questions = models.BooleanField(_("shuffle questions"), default=True)
     shuffle_options = models.BooleanField(_("shuffle options"), default=True)
     review_policy = models.CharField(
@@ -203,6 +225,13 @@ class ExamSession(ClusterableModel):
                 ),
                 FieldRowPanel([FieldPanel("shuffle_questions"), FieldPanel("shuffle_options")]),
                 FieldPanel("review_policy"),
+                FieldRowPanel(
+                    [
+                        FieldPanel("anonymous_marking"),
+                        FieldPanel("second_marking"),
+                        FieldPanel("marking_margin"),
+                    ]
+                ),
             ],
             heading=_("Marking and review"),
         ),

@@ -179,6 +179,11 @@ class StudyPlan(index.Indexed, ClusterableModel):
         related_name="required_by_plans",
     )
     notes = models.TextField(_("notes"), blank=True)
+    certificate_on_completion = models.BooleanField(
+        _("certificate on completion"),
+        default=False,
+        help_text=_("Officials who complete the plan receive a certificate (合格证书)."),
+    )
 
     objects = StudyPlanQuerySet.as_manager()
 
@@ -189,6 +194,7 @@ class StudyPlan(index.Indexed, ClusterableModel):
         FieldPanel("required_lectures"),
         FieldPanel("required_series"),
         FieldPanel("notes"),
+        FieldPanel("certificate_on_completion"),
     ]
     search_fields = [index.SearchField("title"), index.FilterField("year")]
 

@@ -222,6 +222,8 @@ def test_organizer_creates_a_session(organizer_client, exam):
         "excellent_mark": 90,
         "shuffle_questions": "on",
         "review_policy": "after_close",
+        "anonymous_marking": "on",
+        "marking_margin": "2",
         "gate_hours": "0",
         "leave_limit": "0",
         "device_rule": "any",
