@@ -43,6 +43,7 @@ SM3 = "learning.hashers.PBKDF2SM3PasswordHasher"
 SM3_INITIAL = "learning.hashers.InitialSM3PasswordHasher"
 SHA256 = "django.contrib.auth.hashers.PBKDF2PasswordHasher"
 SHA256_INITIAL = "learning.hashers.InitialPasswordHasher"
+ARGON2ID = "learning.hashers.Argon2idPasswordHasher"
 KEYS = {"XUEFA_SM4_KEY": "k1:" + "01" * 16, "XUEFA_SM3_DIGEST_KEY": "02" * 32}
 SWITCHED_ON = override_settings(
     XUEFA_SM_CRYPTO=True,
@@ -167,7 +168,7 @@ def test_the_switch_puts_the_sm3_hasher_first_and_leaves_it_last_when_off():
     on = probe("xuefa.settings.dev", code=code, XUEFA_SM_CRYPTO="true", **KEYS)
     assert off.returncode == 0 and on.returncode == 0, off.stderr + on.stderr
     off, on = json.loads(off.stdout), json.loads(on.stdout)
-    assert off[0] == SHA256 and off[-1] == SM3
+    assert off[0] == ARGON2ID and off[-1] == SM3
     assert on[0] == SM3 and sorted(on) == sorted(off)
 
 
