@@ -20,12 +20,13 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from learning import fast
 from learning.fast.memo import Frozen
 from learning.models import Official
 
-from . import gate, grading, paper_cache
+from . import gate, grading, paper_cache, results
 from .models import (
     Answer,
     Attempt,
@@ -36,7 +37,14 @@ from .models import (
     SessionKind,
     SessionOverride,
 )
-from .models.questions import FALSE, OPTION_LETTERS, TRUE
+from .models.questions import (
+    CHOICE_TYPES,
+    FALSE,
+    MANUAL_TYPES,
+    OPTION_LETTERS,
+    TRUE,
+    blank_count,
+)
 from .notebook import record_wrong_answers, reviewable
 from .papers import PaperError, draw
 
@@ -161,7 +169,8 @@ def build_paper(session, paper, seed, source=None):
         rng.shuffle(drawn)
     built = []
     for question, points in drawn:
-        letters = "".join(question.options)
+        # Only choices have options to order (a text question's stray cells have none).
+        letters = "".join(question.options) if question.type in CHOICE_TYPES else ""
         if session.shuffle_options and question.type != QuestionType.TRUE_FALSE:
             letters = "".join(rng.sample(letters, len(letters)))
         built.append((question, points, letters))
@@ -339,16 +348,47 @@ def _shown_order(answer):
     return answer.option_order or "".join(answer.snapshot.get("options") or {})
 
 
+# What one blank and one written answer (short answer, case analysis) may hold.
+BLANK_MAX_LENGTH = 200
+TEXT_MAX_LENGTH = 5000
+
+
+def blanks_of(snapshot):
+    """How many blanks a fill-in-the-blank question shows (the page puts an input at
+    each blank of its stem, questions.split_stem); 0 for every other type."""
+    if snapshot["type"] != QuestionType.FILL_BLANK:
+        return 0
+    return blank_count(snapshot["stem"])
+
+
 def clean_response(answer, response, shown=False):
-    """The response as bank letters, sorted; refuses letters the question lacks.
-    `shown`: the response is in the letters the page displayed (all that comes from
-    the browser), mapped here through the answer's option order."""
-    qtype = answer.snapshot["type"]
-    order = "" if qtype == QuestionType.TRUE_FALSE else _shown_order(answer)
-    return _clean(qtype, order, response, shown)
+    """The response as stored (see _clean): for choice types bank letters, sorted,
+    refusing letters the question lacks; `shown`: the letters are those the page
+    displayed (all that comes from the browser), mapped here through the answer's
+    option order. Fill in the blank and written answers are text (see _clean)."""
+    snapshot = answer.snapshot
+    qtype = snapshot["type"]
+    lettered = qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE)
+    order = _shown_order(answer) if lettered else ""
+    return _clean(qtype, order, response, shown, blanks=blanks_of(snapshot))
 
 
-def _clean(qtype, order, response, shown=False):
+def _clean(qtype, order, response, shown=False, blanks=0):
+    """The response as Answer.response stores it, or ExamError. `response` is what a
+    browser sent: a string (a save), or a list of a form field's values (the submit
+    form). Choice types: option letters (see _clean_letters). Fill in the blank: the
+    texts per blank (`blanks` of them) as a JSON array, see _clean_blanks. Short answer
+    and case analysis: the text as written, see _clean_text."""
+    if qtype == QuestionType.FILL_BLANK:
+        return _clean_blanks(response, blanks)
+    if qtype in MANUAL_TYPES:
+        return _clean_text(response)
+    if isinstance(response, list | tuple):
+        response = "".join(str(value) for value in response)
+    return _clean_letters(qtype, order, response, shown)
+
+
+def _clean_letters(qtype, order, response, shown=False):
     """`order` is the question's bank letters as shown; with `shown`, the response's
     letters are positions in it (A for the first option shown), turned into bank
     letters, so the page never needs to know which bank letter an option has."""
@@ -366,9 +406,72 @@ def _clean(qtype, order, response, shown=False):
     return response
 
 
+def _storable(text):
+    """Text as a database keeps it: no NUL characters (PostgreSQL refuses them), no
+    unpaired surrogates (no UTF-8 for them; a JSON escape can make one), each line
+    break one LF (a form sends CR LF, which would count twice against the limits)."""
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean_blanks(response, blanks):
+    """A fill-in-the-blank response as stored: json.dumps of exactly `blanks` stripped
+    texts, each at most BLANK_MAX_LENGTH characters; "" when every blank is empty (an
+    unanswered question, as for any type). The page sends the texts as a JSON array
+    string; the submit form as the list of its inputs' values."""
+    texts = response
+    if isinstance(response, str):
+        if not response.strip():
+            return ""
+        try:
+            texts = json.loads(response)
+        except ValueError:
+            texts = None
+    if not isinstance(texts, list | tuple) or not all(isinstance(t, str) for t in texts):
+        raise ExamError(_("That is not a valid answer to this question."))
+    if len(texts) != blanks:
+        raise ExamError(
+            ngettext(
+                "This question has %(count)s blank; the answer gave %(given)s.",
+                "This question has %(count)s blanks; the answer gave %(given)s.",
+                blanks,
+            )
+            % {"count": blanks, "given": len(texts)}
+        )
+    texts = [_storable(text).strip() for text in texts]
+    if any(len(text) > BLANK_MAX_LENGTH for text in texts):
+        raise ExamError(
+            _("A blank takes at most %(count)s characters.") % {"count": BLANK_MAX_LENGTH}
+        )
+    if not any(texts):
+        return ""
+    return json.dumps(texts, ensure_ascii=False)
+
+
+def _clean_text(response):
+    """A written answer (short answer, case analysis) as stored: the text as written,
+    line breaks kept, at most TEXT_MAX_LENGTH characters; "" when it is only blank
+    space. The submit form sends it as its textarea's one value."""
+    if isinstance(response, list | tuple):
+        if len(response) != 1 or not isinstance(response[0], str):
+            raise ExamError(_("That is not a valid answer to this question."))
+        response = response[0]
+    text = _storable(response or "")
+    if len(text) > TEXT_MAX_LENGTH:
+        raise ExamError(
+            _(
+                "Your answer has %(length)s characters; at most %(count)s are accepted. "
+                "Shorten it to save it."
+            )
+            % {"length": len(text), "count": TEXT_MAX_LENGTH}
+        )
+    return text if text.strip() else ""
+
+
 def _displayed(qtype, order, response):
-    """Bank letters → the letters the page displays for them, for replies to the page."""
-    if qtype == QuestionType.TRUE_FALSE:
+    """Bank letters → the letters the page displays for them, for replies to the page;
+    a text response (blanks, a written answer) as it is."""
+    if qtype not in CHOICE_TYPES or qtype == QuestionType.TRUE_FALSE:
         return response
     return "".join(sorted(OPTION_LETTERS[order.index(c)] for c in response if c in order))
 
@@ -447,7 +550,8 @@ PAPER_CACHE_SECONDS = 12 * 60 * 60
 def _read_paper(attempt_id):
     """What saves check against, from the cache or the database; None for an attempt
     that does not exist. With the fast paths off, from the database."""
-    key = f"xuefa:attempt-paper:v2:{attempt_id}"  # v2: the letters in the order shown
+    # v2: the letters in the order shown; v3: each question's blank count.
+    key = f"xuefa:attempt-paper:v3:{attempt_id}"
     paper = cache.get(key) if fast.enabled() else None
     if paper is None:
         rows = Answer.objects.filter(attempt_id=attempt_id).values_list(
@@ -461,8 +565,12 @@ def _read_paper(attempt_id):
         )
         paper = {"questions": {}}
         for pk, position, snapshot, order, user_id, session_id, kind in rows:
-            order = order or "".join(snapshot.get("options") or {})
-            paper["questions"][position] = (pk, snapshot["type"], order)
+            qtype = snapshot["type"]
+            if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+                order = order or "".join(snapshot.get("options") or {})
+            else:
+                order = ""
+            paper["questions"][position] = (pk, qtype, order, blanks_of(snapshot))
             practice = kind == SessionKind.PRACTICE
             paper.update(user_id=user_id, session_id=session_id, practice=practice)
         if not paper["questions"]:
@@ -486,7 +594,8 @@ def forget_paper(attempt_id):
 def frozen_paper(attempt_id):
     """What saves check against: the attempt's owner (user id), session, whether it is
     a practice, and per position the answer id, question type and option letters in
-    the order shown (to map the page's letters to the bank's). All of it is frozen
+    the order shown (to map the page's letters to the bank's) and the blanks of a
+    fill-in-the-blank question (how many texts its response holds). All of it is frozen
     when the attempt starts and never changes, so it can be kept; None for an
     attempt that does not exist."""
     return _papers.get(attempt_id)
@@ -494,8 +603,9 @@ def frozen_paper(attempt_id):
 
 @dataclass(frozen=True)
 class Saved:
-    """A saved response: `response` in bank letters as stored, `shown` in the letters
-    the page displays (what a reply to the page echoes)."""
+    """A saved response: `response` as stored (bank letters, or the text of a blank
+    or written answer), `shown` as the page displays it (what a reply echoes: the
+    letters shown for the bank's; text as stored)."""
 
     position: int
     response: str
@@ -507,11 +617,11 @@ class Saved:
 def autosave(attempt_id, user_id, session_id, position, response, now=None, device=""):
     """The exam-day save: one conditional UPDATE, no transaction of its own.
 
-    The response is in the letters the page displayed; it is checked against, and
-    mapped to bank letters through, the frozen paper (cached, see frozen_paper); the
-    rules that can change stay in the database and in the UPDATE's WHERE: the attempt
-    belongs to the user and the session, is in progress, and its deadline plus grace
-    has not passed. The attempt row is share-locked for the statement, so a save
+    The response is in the letters the page displayed (or text, see _clean); it is
+    checked against, and mapped to bank letters through, the frozen paper (cached, see
+    frozen_paper); the rules that can change stay in the database and in the UPDATE's
+    WHERE: the attempt belongs to the user and the session, is in progress, and its
+    deadline plus grace has not passed. The attempt row is share-locked for the statement, so a save
     never slips in after submit_attempt has read the answers (the same guarantee as
     save_answer's row lock): a save that arrives while a submit is under way waits
     for it and is then refused. An attempt bound to a device (exams.integrity) takes
@@ -524,11 +634,11 @@ def autosave(attempt_id, user_id, session_id, position, response, now=None, devi
     if paper["practice"]:
         return None
     try:
-        answer_id, qtype, order = paper["questions"][position]
+        answer_id, qtype, order, blanks = paper["questions"][position]
     except KeyError:
         raise ExamError(_("This question is not part of the attempt.")) from None
     try:
-        response = _clean(qtype, order, response, shown=True)
+        response = _clean(qtype, order, response, shown=True, blanks=blanks)
     except ExamError:
         _refuse_if_closed(attempt_id, now)  # a closed attempt says so first, as ever
         raise
@@ -600,9 +710,13 @@ def submit_attempt(attempt, *, auto=False, now=None, responses=None):
     """Submit and grade exactly once. Double clicks, two tabs and retries all get
     the same graded attempt: only the UPDATE that still finds it in progress grades.
     `responses` ({position: response}) are what the submit form carried, in the
-    letters the page displayed (mapped to bank letters here): saved with
-    the grading, before the deadline's grace only, invalid ones ignored (a page
-    without JavaScript, or with unsent changes, loses nothing).
+    letters the page displayed (mapped to bank letters here), or each field's list of
+    values (a blank's inputs, a written answer's text): saved with the grading,
+    before the deadline's grace only, invalid ones ignored (a page without
+    JavaScript, or with unsent changes, loses nothing).
+    An attempt with written answers waits for marking (grading.settle: no score yet);
+    one whose result is final now goes on to results.on_result_final (its
+    certificate, once committed).
     A bounded number of queries however long the paper: the state UPDATE, the
     answers, one UPDATE of them, the notebook and the attempt's scores.
     Returns (attempt, whether this call graded it)."""
@@ -637,9 +751,12 @@ def submit_attempt(attempt, *, auto=False, now=None, responses=None):
                     "percent",
                     "band",
                     "passed",
+                    "marking_pending",
                     "verification_code",
                 ]
             )
+            if not attempt.marking_pending:
+                results.on_result_final(attempt)
     if not won:
         attempt.refresh_from_db()
     return attempt, bool(won)

@@ -3,6 +3,7 @@ paper for leaders), a pre-appointment exam for two named candidates and its make
 a practice session, and finished attempts so results and statistics have data.
 Idempotent: everything is found by its key or title before it is created."""
 
+import json
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -10,13 +11,18 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.text import slugify
 
-from learning.models import LawTopic, Official, StudyPlan
+from learning.models import LawTopic, LecturePage, Official, StudyPlan, User
 
 from . import attempts as engine
-from .demo_questions import QUESTIONS
+from . import marking
+from .demo_questions import QUESTIONS, open_questions
 from .models import (
+    CHOICE_TYPES,
+    MANUAL_TYPES,
     Attempt,
     ExamSession,
+    LectureQuiz,
+    LectureQuizQuestion,
     Paper,
     PaperMode,
     PaperQuestion,
@@ -90,7 +96,33 @@ def load_questions():
         question.full_clean()
         question.save()
         created += 1
+    for key, topic, fields in open_questions():
+        key = f"DEMO-{key}"
+        if key in existing:
+            continue
+        question = Question(key=key, topic=topics[topic], **fields)
+        question.full_clean()
+        question.save()
+        created += 1
     return created
+
+
+QUIZ_LECTURE = "行政处罚法要点解读"
+
+
+def load_quizzes():
+    """The quiz after the administrative penalty law lecture: three questions from the
+    bank on that law, 2 of 3 to pass; 1 if it was created."""
+    lecture = LecturePage.objects.filter(title=QUIZ_LECTURE).first()
+    if lecture is None or LectureQuiz.objects.filter(lecture=lecture).exists():
+        return 0
+    questions = Question.objects.filter(
+        key__startswith="DEMO-", topic__name="行政处罚法", type__in=CHOICE_TYPES
+    ).order_by("key")[:3]
+    quiz = LectureQuiz.objects.create(lecture=lecture, pass_mark=60, required_for_completion=False)
+    for order, question in enumerate(questions):
+        LectureQuizQuestion.objects.create(quiz=quiz, question=question, sort_order=order)
+    return 1
 
 
 def _paper(title, mode, rules=(), questions=()):
@@ -138,9 +170,11 @@ def _load_annual_exam(topics, year, now):
         f"{year}年度学法用法考试试卷（随机组卷）",
         PaperMode.RANDOM,
         rules=[
-            (None, QuestionType.SINGLE, 30, Decimal(2)),
+            (None, QuestionType.SINGLE, 20, Decimal(2)),
             (None, QuestionType.MULTIPLE, 10, Decimal(2)),
             (None, QuestionType.TRUE_FALSE, 10, Decimal(2)),
+            (None, QuestionType.FILL_BLANK, 5, Decimal(2)),
+            (None, QuestionType.CASE_ANALYSIS, 1, Decimal(10)),
         ],
     )
     leader_paper = _paper(
@@ -176,7 +210,7 @@ def _load_pre_appointment_exams(year, now):
     """The pre-appointment exam on a fixed paper for CANDIDATES, closed three days ago,
     and its make-up, open now; how many of the two were created."""
     fixed = list(
-        Question.objects.filter(key__startswith="DEMO-")
+        Question.objects.filter(key__startswith="DEMO-", type__in=CHOICE_TYPES)
         .exclude(topic__name__in=["公共图书馆法", "公共文化服务保障法"])
         .order_by("key")[:50]
     )
@@ -244,23 +278,54 @@ def _load_practice(topics, year, now):
     return was
 
 
+def _demo_response(answer, right):
+    """What a demo sitter answers: the right answer, or a plausible wrong one."""
+    snapshot = answer.snapshot
+    if answer.type == QuestionType.FILL_BLANK:
+        texts = [accepted[0] if right else "不清楚" for accepted in snapshot["blanks"]]
+        return json.dumps(texts, ensure_ascii=False)
+    if answer.type in MANUAL_TYPES:
+        if right:
+            return snapshot.get("model_answer") or "。".join(
+                e["element"] for e in snapshot.get("rubric") or []
+            )
+        return "应当依法处理，具体依据记不清了。"
+    correct = snapshot["answer"]
+    if right:
+        return correct
+    if answer.type == QuestionType.TRUE_FALSE:
+        return "F" if correct == "T" else "T"
+    wrong = [c for c in snapshot["options"] if c not in correct]
+    return wrong[0] if wrong else ""
+
+
 def _sit(session, official, when, ability, rng):
     """One finished attempt answering each question right with probability `ability`."""
     attempt = engine.start_attempt(session, official, now=when)
     for answer in attempt.answers.all():
-        correct = answer.snapshot["answer"]
-        if rng.random() < ability:
-            response = correct
-        elif answer.type == QuestionType.TRUE_FALSE:
-            response = "F" if correct == "T" else "T"
-        else:
-            wrong = [c for c in answer.snapshot["options"] if c not in correct]
-            response = rng.choice(wrong) if wrong else ""
+        response = _demo_response(answer, rng.random() < ability)
         engine.save_answer(
             attempt.pk, official, answer.position, response, now=when + timedelta(minutes=20)
         )
     engine.submit_attempt(attempt, now=when + timedelta(minutes=40))
     return attempt
+
+
+def _mark_written(attempt, marker, ability):
+    """The organizer marks the attempt's written answers by their rubric: each element
+    earns its points in proportion to the sitter's ability."""
+    for answer in attempt.answers.all():
+        if answer.type not in MANUAL_TYPES:
+            continue
+        points = [
+            (element.points * Decimal(str(round(ability, 1)))).quantize(Decimal("0.1"))
+            for element in marking.rubric_elements(answer)
+        ]
+        if ability >= 0.7:
+            comment = "要点基本齐全，法律依据引用准确。"
+        else:
+            comment = "要点不全，请重温相关条文。"
+        marking.mark(answer, marker, points, comment)
 
 
 def load_attempts():
@@ -273,14 +338,19 @@ def load_attempts():
     practice = ExamSession.objects.get(title=PRACTICE)
     rng = random.Random(2026)
     created = 0
-    sitters = Official.objects.exclude(user__username__in=["official", "leader"]).order_by(
-        "staff_number"
-    )[:30]
+    sitters = Official.objects.exclude(
+        user__username__in=["official", "leader", "organizer"]
+    ).order_by("staff_number")[:30]
+    marker = User.objects.filter(username="organizer").first()
     for index, official in enumerate(sitters):
         if Attempt.objects.filter(session=annual, official=official).exists():
             continue
         when = annual.opens_at + timedelta(hours=2 + index * 3)
-        _sit(annual, official, when, 0.45 + 0.5 * rng.random(), rng)
+        ability = 0.45 + 0.5 * rng.random()
+        attempt = _sit(annual, official, when, ability, rng)
+        # The last few stay in the marking queue, so it has work to show.
+        if marker is not None and index < len(sitters) - 3:
+            _mark_written(attempt, marker, ability)
         created += 1
     for (staff_number, _post), ability in zip(CANDIDATES, (0.95, 0.3), strict=True):
         official = Official.objects.get(staff_number=staff_number)

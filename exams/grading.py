@@ -1,12 +1,11 @@
 """Grading: points per answer, the attempt's score, band and pass/fail, and which
 attempt counts for a person in a session."""
 
+import json
 from collections import namedtuple
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-
-import json
 
 from .models import MANUAL_TYPES, AttemptState, Band, Grading, QuestionType
 from .models.questions import blank_accepts, normalise_answer

@@ -22,13 +22,15 @@ FAMILY = "papers"
 
 @dataclass(frozen=True)
 class FrozenQuestion:
-    """A question as attempts freeze it: what drawing and shuffling need, and the
+    """A question as attempts freeze it: what drawing (its class: topic, type and
+    difficulty) and shuffling need, and the
     snapshot, also as the JSON text every answer row of it stores (shared and
     read-only: attempts copy it)."""
 
     pk: int
     type: str
     topic_id: int
+    difficulty: int
     options: str  # the option letters in bank order, "" for true-false
     frozen: dict = field(compare=False, repr=False)
     frozen_json: str = field(compare=False, repr=False)
@@ -55,6 +57,7 @@ def frozen(question):
         pk=question.pk,
         type=question.type,
         topic_id=question.topic_id,
+        difficulty=question.difficulty,
         options="".join(question.options),
         frozen=snapshot,
         frozen_json=json.dumps(snapshot),

@@ -2,6 +2,11 @@
 import of the files offices actually keep (Excel or WPS .xlsx, .xls, .csv; title rows
 above the header; their own column names; answers written "A、C" or "（A）").
 
+Fill-in-the-blank questions give their accepted answers one line per blank ("行政许可｜
+许可"), short-answer and case-analysis questions a rubric one element a line ("… — 2分")
+and a model answer, each in its own column; banks that keep these in the answer column
+(参考答案) are read too.
+
 The import is previewed before anything is written (learning/imports.py): every row
 and column is checked, and the preview lists what would be created, what would change
 field by field and what is left alone. A row is matched to the bank by its key, or,
@@ -25,14 +30,20 @@ from learning.models import LawTopic
 from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes
 from learning.tabular import Field, Problem, TableError, clean_text, half_width, read_table
 
-from .models import Difficulty, Question, QuestionType
+from .models import CHOICE_TYPES, MANUAL_TYPES, Difficulty, Question, QuestionType
 from .models.questions import (
     FALSE,
     OPTION_LETTERS,
     TRUE,
-    check_question,
+    blank_count,
+    check_content,
+    format_blanks,
+    format_rubric,
     new_question_key,
     normalise_answer,
+    normalise_blank,
+    parse_blanks,
+    parse_rubric,
     true_false_options,
 )
 
@@ -82,6 +93,29 @@ FIELDS = (
         ("答案", "正确答案", "参考答案", "标准答案", "answer"),
         required=True,
     ),
+    Field(
+        "blanks",
+        gettext_lazy("Accepted answers per blank"),
+        (
+            "填空答案",
+            "各空答案",
+            "空格答案",
+            "填空题答案",
+            "可接受答案",
+            "accepted answers",
+            "blanks",
+        ),
+    ),
+    Field(
+        "rubric",
+        gettext_lazy("Marking rubric"),
+        ("评分要点", "评分标准", "得分要点", "采分点", "评分细则", "rubric"),
+    ),
+    Field(
+        "model_answer",
+        gettext_lazy("Model answer"),
+        ("参考范文", "示范答案", "答案示例", "范文", "model answer"),
+    ),
     Field("explanation", gettext_lazy("Explanation"), ("解析", "答案解析", "试题解析")),
     Field("legal_basis", gettext_lazy("Legal basis"), ("法条依据", "依据", "法律依据")),
     Field("difficulty", gettext_lazy("Difficulty"), ("难度", "难易程度", "难易度")),
@@ -93,8 +127,15 @@ MAX_CELL_LENGTH = {
     "stem": 4000,
     "explanation": 4000,
     "legal_basis": 2000,
+    "blanks": 4000,
+    "rubric": 4000,
+    "model_answer": 5000,
     **dict.fromkeys(OPTIONS, 500),
 }
+# The columns only fill-in-the-blank, short-answer and case-analysis questions use:
+# the export writes them when it holds such questions.
+OPEN_COLUMNS = ("blanks", "rubric", "model_answer")
+OPEN_TYPES = frozenset(QuestionType) - CHOICE_TYPES
 # Words are compared in half-width lower case without spaces, "_", "-" or "/".
 TYPE_WORDS = {
     QuestionType.SINGLE: {"单选", "单选题", "单项选择", "单项选择题", "single", "singlechoice"},
@@ -104,6 +145,17 @@ TYPE_WORDS = {
         *("不定项", "不定项选择", "不定项选择题"),
     },
     QuestionType.TRUE_FALSE: {"判断", "判断题", "是非题", "对错题", "truefalse", "trueorfalse"},
+    QuestionType.FILL_BLANK: {
+        *("填空", "填空题", "填充题", "fillblank", "fillintheblank", "fillintheblanks", "fill"),
+    },
+    QuestionType.SHORT_ANSWER: {
+        *("简答", "简答题", "简述题", "问答", "问答题", "论述", "论述题"),
+        *("shortanswer", "short", "essay"),
+    },
+    QuestionType.CASE_ANALYSIS: {
+        *("案例分析", "案例分析题", "案例", "案例题", "案情分析", "分析题", "以案释法题"),
+        *("caseanalysis", "case", "casestudy"),
+    },
 }
 DIFFICULTY_WORDS = {
     Difficulty.EASY: {"1", "easy", "易", "容易", "简单", "较易", "低"},
@@ -117,57 +169,97 @@ TYPE_LABELS = {
     QuestionType.SINGLE: "单选",
     QuestionType.MULTIPLE: "多选",
     QuestionType.TRUE_FALSE: "判断",
+    QuestionType.FILL_BLANK: "填空",
+    QuestionType.SHORT_ANSWER: "简答",
+    QuestionType.CASE_ANALYSIS: "案例分析",
 }
 DIFFICULTY_LABELS = {Difficulty.EASY: "易", Difficulty.MEDIUM: "中", Difficulty.HARD: "难"}
 ANSWER_LABELS = {TRUE: "对", FALSE: "错"}
 YES_NO = {True: "是", False: "否"}
-# Example rows (type, stem, options A–F, answer, explanation, legal basis, difficulty,
-# active) for the downloadable template; the topic column is filled in when it is built.
+# Example rows of the downloadable template, one per type, by column; the topic column
+# is filled in when it is built.
 TEMPLATE_EXAMPLES = [
-    (
-        "单选",
-        "自然人的民事权利能力始于何时？",
-        *("出生", "成年", "登记户口", "入学", "", ""),
-        "A",
-        "自然人从出生时起到死亡时止，具有民事权利能力。",
-        "《中华人民共和国民法典》第十三条",
-        "易",
-        "是",
-    ),
-    (
-        "多选",
-        "下列属于民事法律行为有效条件的有？",
-        "行为人具有相应的民事行为能力",
-        "意思表示真实",
-        "不违反法律、行政法规的强制性规定，不违背公序良俗",
-        *("必须采用书面形式", "", ""),
-        "ABC",
-        "",
-        "《中华人民共和国民法典》第一百四十三条",
-        "中",
-        "是",
-    ),
-    (
-        "判断",
-        "八周岁以上的未成年人为限制民事行为能力人。",
-        *("", "", "", "", "", ""),
-        "对",
-        "",
-        "《中华人民共和国民法典》第十九条",
-        "易",
-        "是",
-    ),
+    {
+        "type": "单选",
+        "stem": "自然人的民事权利能力始于何时？",
+        "options": ("出生", "成年", "登记户口", "入学"),
+        "answer": "A",
+        "explanation": "自然人从出生时起到死亡时止，具有民事权利能力。",
+        "legal_basis": "《中华人民共和国民法典》第十三条",
+        "difficulty": "易",
+    },
+    {
+        "type": "多选",
+        "stem": "下列属于民事法律行为有效条件的有？",
+        "options": (
+            "行为人具有相应的民事行为能力",
+            "意思表示真实",
+            "不违反法律、行政法规的强制性规定，不违背公序良俗",
+            "必须采用书面形式",
+        ),
+        "answer": "ABC",
+        "legal_basis": "《中华人民共和国民法典》第一百四十三条",
+        "difficulty": "中",
+    },
+    {
+        "type": "判断",
+        "stem": "八周岁以上的未成年人为限制民事行为能力人。",
+        "answer": "对",
+        "legal_basis": "《中华人民共和国民法典》第十九条",
+        "difficulty": "易",
+    },
+    {
+        "type": "填空",
+        "stem": "自然人从____时起到____时止，具有民事权利能力。",
+        "blanks": "出生\n死亡｜去世",
+        "legal_basis": "《中华人民共和国民法典》第十三条",
+        "difficulty": "易",
+    },
+    {
+        "type": "简答",
+        "stem": "简述民事法律行为有效应当具备的条件。",
+        "rubric": "行为人具有相应的民事行为能力 — 2分\n意思表示真实 — 2分\n"
+        "不违反法律、行政法规的强制性规定，不违背公序良俗 — 2分",
+        "model_answer": "具备下列条件的民事法律行为有效：（一）行为人具有相应的民事行为能力；"
+        "（二）意思表示真实；（三）不违反法律、行政法规的强制性规定，不违背公序良俗。",
+        "legal_basis": "《中华人民共和国民法典》第一百四十三条",
+        "difficulty": "中",
+    },
+    {
+        "type": "案例分析",
+        "stem": "甲十七周岁，是高中学生，未经父母同意，用压岁钱八千元购买了一台笔记本电脑。"
+        "父母得知后不同意，要求商店退款。请分析该买卖合同的效力。",
+        "rubric": "指出甲是限制民事行为能力人 — 2分\n"
+        "指出该合同与其年龄、智力不相适应，效力待定 — 3分\n"
+        "指出父母拒绝追认，合同不发生效力，商店应当退款 — 3分",
+        "model_answer": "甲已满八周岁未满十八周岁，且不以自己的劳动收入为主要生活来源，是限制民事"
+        "行为能力人。八千元的笔记本电脑与其年龄、智力不相适应，该合同须经法定代理人同意或者"
+        "追认后有效；父母拒绝追认，合同不发生效力，商店应当返还价款。",
+        "legal_basis": "《中华人民共和国民法典》第十九条、第一百四十五条",
+        "difficulty": "难",
+    },
 ]
-CONTENT = ("type", "stem", *OPTIONS, "answer")
-DETAILS = ("topic", "explanation", "legal_basis", "difficulty", "active")
-TEXTS = ("stem", *OPTIONS, "explanation", "legal_basis")
+
+CONTENT = ("type", "stem", *OPTIONS, "answer", "blanks", "rubric")
+DETAILS = ("topic", "model_answer", "explanation", "legal_basis", "difficulty", "active")
+TEXTS = ("stem", *OPTIONS, "model_answer", "explanation", "legal_basis")
 
 
 # --- Template and export -------------------------------------------------------------
 
 
-def _headers():
-    return [str(f.label) for f in FIELDS]
+def _fields(with_open_columns=True):
+    return [f for f in FIELDS if with_open_columns or f.key not in OPEN_COLUMNS]
+
+
+def _headers(with_open_columns=True):
+    return [str(f.label) for f in _fields(with_open_columns)]
+
+
+def _template_row(example, topic_name):
+    cells = {**example, "topic": topic_name, "active": "是"}
+    cells.update(zip(OPTIONS, example.get("options", ()), strict=False))
+    return [cells.get(f.key, "") for f in FIELDS]
 
 
 def template_xlsx():
@@ -175,14 +267,27 @@ def template_xlsx():
     topic = LawTopic.objects.order_by("sort_order", "name").first()
     topic_name = topic.name if topic else "民法典"
     workbook = new_workbook()
-    examples = (["", example[0], topic_name, *example[1:]] for example in TEMPLATE_EXAMPLES)
+    examples = (_template_row(example, topic_name) for example in TEMPLATE_EXAMPLES)
     add_sheet(workbook, _("Questions"), _headers(), examples)
     lines = [
         _("Leave Key empty for a new question; keep it to update that question on re-import."),
-        _("Type: 单选 (single), 多选 (multiple) or 判断 (true or false)."),
+        _(
+            "Type: 单选 (single), 多选 (multiple), 判断 (true or false), 填空 (fill in the "
+            "blank), 简答 (short answer) or 案例分析 (case analysis)."
+        ),
         _("Law topic: the name of an existing law topic."),
-        _("Options: fill A, B, C … in order; leave them empty for true-or-false questions."),
+        _("Options: fill A, B, C … in order for choice questions; leave them empty otherwise."),
         _("Answer: option letters such as A or ACD; 对 or 错 for true-or-false questions."),
+        _(
+            "Fill in the blank: mark each blank in the question with ____ or （ ）. Accepted "
+            "answers per blank: one line per blank (Alt+Enter starts a new line in a cell), "
+            "a blank's alternatives separated by ｜, e.g. 行政许可｜许可."
+        ),
+        _(
+            "Short answer and case analysis: marking rubric, one line per element with its "
+            "points at the end, e.g. 告知当事人陈述、申辩的权利 — 2分; and a model answer. "
+            "Give at least one of the two: without a rubric the answer is marked as a whole."
+        ),
         _("Difficulty: 易, 中 or 难. Active: 是 or 否."),
         _("The whole file is checked first: if any row has an error nothing is imported."),
     ]
@@ -190,10 +295,15 @@ def template_xlsx():
     return workbook_bytes(workbook)
 
 
-def _export_row(question):
+def _export_row(question, with_open_columns=True):
     answer, options = question.answer, question.option_texts
     if question.type == QuestionType.TRUE_FALSE:
         answer, options = ANSWER_LABELS.get(answer, answer), [""] * len(OPTIONS)
+    open_cells = [
+        format_blanks(question.blanks),
+        format_rubric(question.rubric),
+        question.model_answer,
+    ]
     return [
         question.key,
         TYPE_LABELS.get(question.type, question.type),
@@ -201,6 +311,7 @@ def _export_row(question):
         question.stem,
         *options,
         answer,
+        *(open_cells if with_open_columns else ()),
         question.explanation,
         question.legal_basis,
         DIFFICULTY_LABELS.get(question.difficulty, "中"),
@@ -210,15 +321,22 @@ def _export_row(question):
 
 def export_xlsx(questions=None):
     """The bank (or the given questions) in the template's layout, which imports back
-    unchanged. Cells are text as written: a stem starting with "=" is no formula."""
+    unchanged. The columns of accepted answers, rubric and model answer are written
+    when a question uses them: an export of choice questions looks as it always did.
+    Cells are text as written: a stem starting with "=" is no formula."""
     if questions is None:
+        with_open = Question.objects.filter(type__in=OPEN_TYPES).exists()
         questions = (
             Question.objects.select_related("topic")
             .order_by("topic__sort_order", "key")
             .iterator(chunk_size=2000)
         )
+    else:
+        questions = list(questions)
+        with_open = any(question.type in OPEN_TYPES for question in questions)
     workbook = new_workbook()
-    add_sheet(workbook, _("Questions"), _headers(), map(_export_row, questions))
+    rows = (_export_row(question, with_open) for question in questions)
+    add_sheet(workbook, _("Questions"), _headers(with_open), rows)
     return workbook_bytes(workbook)
 
 
@@ -242,9 +360,22 @@ def _comparable(text):
     return " ".join(clean_text(text or "").split())
 
 
+def _blanks_identity(blanks):
+    """Accepted answers as the identity compares them: per blank, the set of answers
+    as grading reads them (questions.normalise_blank)."""
+    if not isinstance(blanks, list):
+        return []
+    return [
+        sorted({normalise_blank(text) for text in group})
+        for group in blanks
+        if isinstance(group, list)
+    ]
+
+
 def content_digest(values):
     """The identity of a question without a key: its type, stem, options (none for
-    true-or-false) and answer, compared after whitespace clean-up."""
+    true-or-false) and answer, or its accepted answers for fill in the blank, compared
+    after whitespace clean-up. A rubric and a model answer are details that change."""
     qtype = values["type"]
     content = [
         qtype,
@@ -252,6 +383,8 @@ def content_digest(values):
         *("" if qtype == QuestionType.TRUE_FALSE else _comparable(values[n]) for n in OPTIONS),
         normalise_answer(values["answer"], qtype),
     ]
+    if qtype == QuestionType.FILL_BLANK:
+        content.append(_blanks_identity(values.get("blanks")))
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -305,26 +438,43 @@ class _RowReader:
         }
         if not cells["stem"]:
             self.problem(row.number, "stem", _("empty."))
+        columns = {}
         if values["type"]:
-            values.update(self._content(row.number, values["type"], cells))
+            content, columns = self._content(row.number, values["type"], cells)
+            values.update(content)
         if len(self.problems) > before:
             return None
-        given = {"type", "topic", "stem", *OPTIONS, "answer"}
-        given |= {name for name in ("explanation", "legal_basis") if name in self.columns}
-        given |= {name for name in ("difficulty", "active") if cells[name]}
+        given = self._given(values["type"], cells, columns)
         values["difficulty"] = values["difficulty"] or Difficulty.MEDIUM
         values["active"] = True if values["active"] is None else values["active"]
         bank_row = BankRow(row.number, cells["key"], values, frozenset(given))
         bank_row.digest = content_digest(values)
         return bank_row
 
+    def _given(self, qtype, cells, columns):
+        """The fields the row gives: a missing column or a blank difficulty changes
+        nothing. Whatever the type does not use is given, empty, so a question that
+        changes type sheds it; a hand-marked question's rubric and model answer are
+        given by their columns (or the model answer by the answer column)."""
+        given = {"type", "topic", "stem", *OPTIONS, "answer", "blanks"}
+        manual = qtype in MANUAL_TYPES
+        if not manual or "rubric" in self.columns:
+            given.add("rubric")
+        if not manual or "model_answer" in self.columns or "model_answer" in columns:
+            given.add("model_answer")
+        given |= {name for name in ("explanation", "legal_basis") if name in self.columns}
+        given |= {name for name in ("difficulty", "active") if cells[name]}
+        return given
+
     def _type(self, number, text):
         if not text:
-            self.problem(number, "type", _("empty; use 单选, 多选 or 判断."))
+            self.problem(number, "type", _("empty; use 单选, 多选, 判断, 填空, 简答 or 案例分析."))
             return None
         qtype = _lookup(TYPE_WORDS, text)
         if qtype is None:
-            message = _("“%(value)s” is not a question type; use 单选, 多选 or 判断.")
+            message = _(
+                "“%(value)s” is not a question type; use 单选, 多选, 判断, 填空, 简答 or 案例分析."
+            )
             self.problem(number, "type", message % {"value": text})
         return qtype
 
@@ -349,17 +499,46 @@ class _RowReader:
         return value
 
     def _content(self, number, qtype, cells):
-        """Options and the canonical answer, checked by the bank's own rule."""
+        """(the question's content, {field: the column it was read from when not its
+        own}): options and the canonical answer, accepted answers, rubric and model
+        answer, checked by the bank's own rule (questions.check_content)."""
         options = [cells[name] for name in OPTIONS]
         true_false = qtype == QuestionType.TRUE_FALSE
         if true_false and any(options) and true_false_options(options) is None:
             self.problem(number, "option_a", _("true-or-false questions have no options."))
-        answer, errors = check_question(qtype, cells["answer"], options)
-        for name, message in errors.items():
-            self.problem(number, name, str(message))
+        written, columns = _written_content(qtype, cells)
+        checked = check_content(qtype, option_texts=options, stem=cells["stem"], **written)
+        for name, message in checked.errors.items():
+            self.problem(number, columns.get(name, name), str(message))
         if true_false:
             options = [""] * len(OPTIONS)  # "A 正确 / B 错误" become the answer T or F
-        return {"answer": answer, **dict(zip(OPTIONS, options, strict=True))}
+        content = {
+            "answer": checked.answer,
+            **dict(zip(OPTIONS, options, strict=True)),
+            "blanks": checked.blanks,
+            "rubric": checked.rubric,
+            "model_answer": written["model_answer"],
+        }
+        return content, columns
+
+
+def _written_content(qtype, cells):
+    """The answer, accepted answers, rubric and model answer as the row writes them,
+    and {field: column} for those read from another column: many banks keep a fill-in
+    question's answers, or a short answer's model answer, in the answer column."""
+    answer, columns = cells["answer"], {}
+    blanks, model_answer = cells["blanks"], cells["model_answer"]
+    if qtype == QuestionType.FILL_BLANK and not blanks and answer:
+        blanks, answer, columns["blanks"] = answer, "", "answer"
+    if qtype in MANUAL_TYPES and not model_answer and answer:
+        model_answer, answer, columns["model_answer"] = answer, "", "answer"
+    written = {
+        "answer": answer,
+        "blanks": parse_blanks(blanks, blank_count(cells["stem"])),
+        "rubric": parse_rubric(cells["rubric"]),
+        "model_answer": model_answer,
+    }
+    return written, columns
 
 
 def _read_rows(table, progress=None):
@@ -379,7 +558,8 @@ def _read_rows(table, progress=None):
 # --- Matching rows to the bank -------------------------------------------------------
 
 
-FIELDS_READ = ("id", "key", "type", "topic", "stem", *OPTIONS, "answer", *DETAILS[1:])
+FIELDS_READ = ("id", "key", "type", "topic", "stem", *OPTIONS, "answer", "blanks", "rubric",
+               *DETAILS[1:])  # fmt: skip
 
 
 class _Bank:
@@ -509,17 +689,21 @@ def _display(name, value, topics):
         return YES_NO[bool(value)]
     if name == "answer":
         return ANSWER_LABELS.get(value, value)
+    if name == "blanks":
+        return format_blanks(value)
+    if name == "rubric":
+        return format_rubric(value)
     return value
 
 
 def _describe(preview, plan):
     topics = dict(LawTopic.objects.values_list("pk", "name"))
-    shown = ("type", "topic", *OPTIONS, "answer", "difficulty", "active")
+    shown = ("type", "topic", *OPTIONS, "answer", "blanks", "rubric", "difficulty", "active")
     for row in plan.create:
         fields = [
             (str(LABELS[name]), "", str(_display(name, row.values[name], topics)))
             for name in shown
-            if row.values[name] not in ("", None)
+            if row.values[name] not in ("", None, [])
         ]
         preview.created.append(Change(row.number, row.label, fields))
     for question, changes, number in plan.update:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import certificate_views, quiz_views, views
 from .reports import export_views
 
 app_name = "exams"
@@ -18,9 +18,16 @@ urlpatterns = [
     path("<id:session_pk>/attempts/<id:pk>/result/", views.result, name="result"),
     path(
         "<id:session_pk>/attempts/<id:pk>/certificate.pdf",
-        views.certificate,
+        certificate_views.attempt_certificate,
         name="certificate",
     ),
+    path(
+        "certificates/<id:pk>/certificate.pdf",
+        certificate_views.my_certificate,
+        name="my_certificate",
+    ),
+    path("quiz/<id:lecture_pk>/", quiz_views.quiz_page, name="quiz"),
+    path("quiz/<id:lecture_pk>/tries/<id:pk>/", quiz_views.quiz_try, name="quiz_try"),
     path("notebook/", views.notebook_page, name="notebook"),
     path("record.pdf", export_views.my_record_pdf, name="record_pdf"),
 ]

@@ -22,12 +22,19 @@ from django.views.decorators.http import require_GET, require_POST
 from learning.models import Official
 
 from . import attempts as engine
-from . import gate, integrity, notebook, secrecy
+from . import gate, grading, integrity, notebook, secrecy
 from .assignments import my_session, my_sessions
-from .certificates import certificate_pdf
 from .dashboard import gate_blocked
-from .models import Answer, Attempt, ExamSession, QuestionType
-from .models.questions import FALSE, TRUE
+from .models import (
+    MANUAL_TYPES,
+    Answer,
+    Attempt,
+    Certificate,
+    ExamSession,
+    Marking,
+    QuestionType,
+)
+from .models.questions import FALSE, TRUE, blank_accepts, blank_count, split_stem
 
 NOTEBOOK_PRACTICE_SIZE = 20
 
@@ -158,20 +165,39 @@ def start(request, pk):
 # minutes on exam day; this costs a tenth. Every value is escaped (the standard
 # library's html.escape, which Django's escape wraps: the same output without its
 # lazy-text check, 600 times a page); the stem's line breaks become <br> as the
-# linebreaksbr filter makes them.
+# linebreaksbr filter makes them. `kind` tells the page's script how the question is
+# answered: "choice" (options), "blanks" (an input at each blank), "text" (written).
 QUESTION_HTML = (
-    '<fieldset class="card question" id="q-{position}" data-position="{position}"{saved_at}>\n'
+    '<fieldset class="card question" id="q-{position}" data-position="{position}"'
+    ' data-kind="{kind}"{saved_at}>\n'
     '    <legend><span class="q-number">{position}.</span> <span class="q-type">[{type}]</span>'
     ' <span class="q-points">({points})</span></legend>\n'
-    '    <p class="stem">{stem}</p>\n'
-    "{options}"
+    "{body}"
     '    <p class="save-state{saved_class}" aria-live="polite">{saved}</p>\n'
     '    <div class="feedback" hidden></div>\n'
     "</fieldset>\n"
 )
+STEM_HTML = '    <p class="stem">{stem}</p>\n'
 OPTION_HTML = (
     '    <label class="option"><input type="{input}" name="q{position}" value="{letter}"{checked}>'
     " {shown}{text}</label>\n"
+)
+# An input at each blank, named like the question so the submit form carries the
+# texts in order; its accessible name says which blank it is.
+BLANK_HTML = (
+    '<input type="text" class="blank" name="q{position}" id="q{position}-b{number}"'
+    ' value="{value}" maxlength="{max}" size="{size}" autocomplete="off" spellcheck="false"'
+    ' aria-label="{label}">'
+)
+# A written answer: a labelled textarea (the newline after the tag keeps a text that
+# starts with a line break intact) and its character count, which the script keeps
+# live and a screen reader reads with the field, after the question.
+TEXT_HTML = (
+    '    <p class="stem" id="q{position}-stem">{stem}</p>\n'
+    '    <label class="answer-label" for="q{position}-text">{label}</label>\n'
+    '    <textarea id="q{position}-text" name="q{position}" class="answer-text" rows="{rows}"'
+    ' maxlength="{max}" aria-describedby="q{position}-stem q{position}-count">\n{text}</textarea>\n'
+    '    <p class="char-count" id="q{position}-count" data-max="{max}">{count}</p>\n'
 )
 
 
@@ -180,55 +206,123 @@ def _lines_html(text):
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def questions_html(answers):
-    """The fieldsets of the attempt page's questions, in the answers' order, with
-    each saved response checked and marked saved. An option's value is the letter
-    the page displays for it, never the bank's: the page must not tell which bank
-    letter a shuffled option has (an unbalanced key would pay off for answering by
-    position); the server maps the letters back (attempts.clean_response)."""
-    type_labels = {
+def question_labels():
+    """The attempt page's words for question types, escaped once per page."""
+    return {
         QuestionType.SINGLE: escape(_("Single choice")),
         QuestionType.MULTIPLE: escape(_("Multiple choice")),
         QuestionType.TRUE_FALSE: escape(_("True or false")),
+        QuestionType.FILL_BLANK: escape(_("Fill in the blank")),
+        QuestionType.SHORT_ANSWER: escape(_("Short answer")),
+        QuestionType.CASE_ANALYSIS: escape(_("Case analysis")),
     }
+
+
+def _choice_html(answer, true_false):
+    """The stem and the options, with the saved ones checked. An option's value is the
+    letter the page displays for it, never the bank's (see questions_html).
+    `true_false`: the options of a true-or-false question, translated once a page."""
+    qtype, response, position = answer.type, answer.response, answer.position
+    input_type = "checkbox" if qtype == QuestionType.MULTIPLE else "radio"
+    true_or_false = qtype == QuestionType.TRUE_FALSE
+    shown_options = true_false if true_or_false else answer.shown_options()
+    options = "".join(
+        OPTION_HTML.format(
+            input=input_type,
+            position=position,
+            letter=escape(shown),
+            checked=" checked"
+            if (letter == response if true_or_false else letter in response)
+            else "",
+            shown="" if true_or_false else f"{escape(shown)}. ",
+            text=escape(text),
+        )
+        for shown, letter, text in shown_options
+    )
+    return STEM_HTML.format(stem=_lines_html(answer.snapshot["stem"])) + options
+
+
+def _blanks_html(answer):
+    """The stem with an input at each blank (questions.split_stem), holding the
+    saved texts."""
+    position = answer.position
+    pieces = split_stem(answer.snapshot["stem"])
+    saved = grading.blank_responses(answer.response)
+    parts = [_lines_html(pieces[0])]
+    for number, piece in enumerate(pieces[1:], start=1):
+        value = saved[number - 1] if number <= len(saved) else ""
+        parts.append(
+            BLANK_HTML.format(
+                position=position,
+                number=number,
+                value=escape(value),
+                max=engine.BLANK_MAX_LENGTH,
+                size=max(8, min(30, len(value) + 2)),
+                label=escape(_("Blank %(number)s") % {"number": number}),
+            )
+        )
+        parts.append(_lines_html(piece))
+    return STEM_HTML.format(stem="".join(parts))
+
+
+def _text_html(answer):
+    """The stem and a textarea holding the saved text, with its character count."""
+    text = answer.response
+    count = _("%(count)s of %(max)s characters") % {
+        "count": len(text),
+        "max": engine.TEXT_MAX_LENGTH,
+    }
+    return TEXT_HTML.format(
+        position=answer.position,
+        stem=_lines_html(answer.snapshot["stem"]),
+        label=escape(_("Your answer")),
+        rows=14 if answer.type == QuestionType.CASE_ANALYSIS else 8,
+        max=engine.TEXT_MAX_LENGTH,
+        text=escape(text),
+        count=escape(count),
+    )
+
+
+def _question_body(answer, true_false):
+    """(kind, HTML) of what a question shows below its legend."""
+    if answer.type == QuestionType.FILL_BLANK:
+        return "blanks", _blanks_html(answer)
+    if answer.type in MANUAL_TYPES:
+        return "text", _text_html(answer)
+    return "choice", _choice_html(answer, true_false)
+
+
+def questions_html(answers):
+    """The fieldsets of the attempt page's questions, in the answers' order, with
+    each saved response shown (options checked, blanks and answers filled in) and
+    marked saved. An option's value is the letter the page displays for it, never
+    the bank's: the page must not tell which bank letter a shuffled option has (an
+    unbalanced key would pay off for answering by position); the server maps the
+    letters back (attempts.clean_response). Nothing of a question's key reaches the
+    page: only the stem, the options and the person's own response."""
+    type_labels = question_labels()
     true_false = ((TRUE, TRUE, _("True")), (FALSE, FALSE, _("False")))
     saved_label = escape(_("Saved"))
     points_labels = {}
     out = []
     for answer in answers:
-        qtype, response, position = answer.type, answer.response, answer.position
         if answer.points not in points_labels:
             points = floatformat(answer.points, "-2")
             points_labels[answer.points] = escape(_("%(points)s points") % {"points": points})
-        input_type = "checkbox" if qtype == QuestionType.MULTIPLE else "radio"
-        true_or_false = qtype == QuestionType.TRUE_FALSE
-        shown_options = true_false if true_or_false else answer.shown_options()
-        options = "".join(
-            OPTION_HTML.format(
-                input=input_type,
-                position=position,
-                letter=escape(shown),
-                checked=" checked"
-                if (letter == response if true_or_false else letter in response)
-                else "",
-                shown="" if true_or_false else f"{escape(shown)}. ",
-                text=escape(text),
-            )
-            for shown, letter, text in shown_options
-        )
+        kind, body = _question_body(answer, true_false)
         saved = answer.saved_at is not None
         out.append(
             QUESTION_HTML.format(
-                position=position,
+                position=answer.position,
+                kind=kind,
                 # When the server last saved it (ms since the epoch): the page keeps
                 # unsent answers in the browser and restores only newer ones.
                 saved_at=f' data-saved-at="{int(answer.saved_at.timestamp() * 1000)}"'
                 if saved
                 else "",
-                type=type_labels.get(qtype) or escape(qtype),
+                type=type_labels.get(answer.type) or escape(answer.type),
                 points=points_labels[answer.points],
-                stem=_lines_html(answer.snapshot["stem"]),
-                options=options,
+                body=body,
                 saved_class=" saved" if saved else "",
                 saved=saved_label if saved else "",
             )
@@ -379,18 +473,37 @@ def save(request, session_pk, pk):
 
 def _practice_saved(request, answer):
     """The reply to a save through save_answer (a practice): the response as shown,
-    and for a practice's answer, whether it is right, unless withheld."""
+    and for a practice's answer, whether it is right, unless withheld (see _feedback)."""
     attempt = answer.attempt
     data = {
         "ok": True,
         "position": answer.position,
-        "response": answer.display_letters(answer.response),
+        "response": _shown_response(answer),
         "saved_at": answer.saved_at.isoformat(),
         "remaining": engine.remaining_seconds(attempt),
     }
-    if attempt.session.is_practice and answer.response:
+    if attempt.session.is_practice and _complete(answer):
         data["feedback"] = _feedback(request, answer)
     return data
+
+
+def _shown_response(answer):
+    """The stored response as the page shows it: letters as displayed, text as it is."""
+    if answer.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        return answer.display_letters(answer.response)
+    return answer.response
+
+
+def _complete(answer):
+    """Whether a practice answer gets its feedback now: a choice once chosen, a
+    fill-in-the-blank once every blank is filled (not while the first is typed: the
+    feedback gives every blank's answer); a written answer never (a person marks it,
+    and its model answer shows on the result page)."""
+    if not answer.response or answer.type in MANUAL_TYPES:
+        return False
+    if answer.type == QuestionType.FILL_BLANK:
+        return all(grading.blank_responses(answer.response))
+    return True
 
 
 def _feedback(request, answer):
@@ -399,13 +512,27 @@ def _feedback(request, answer):
     official = _official(request, with_department=True)
     if answer.question_id in secrecy.guarded_question_ids(official):
         return {"withheld": True, "message": str(secrecy.WITHHELD)}
-    correct = answer.response == answer.snapshot["answer"]
+    snapshot = answer.snapshot
+    if answer.type == QuestionType.FILL_BLANK:
+        correct, _points = grading.blank_points(snapshot, answer.response, answer.points)
+        key = accepted_answers_text(snapshot.get("blanks") or [])
+    else:
+        correct = answer.response == snapshot["answer"]
+        key = answer.display_letters(snapshot["answer"])
     return {
         "correct": correct,
-        "answer": answer.display_letters(answer.snapshot["answer"]),
-        "explanation": answer.snapshot.get("explanation", ""),
-        "legal_basis": answer.snapshot.get("legal_basis", ""),
+        "answer": key,
+        "explanation": snapshot.get("explanation", ""),
+        "legal_basis": snapshot.get("legal_basis", ""),
     }
+
+
+def accepted_answers_text(blanks):
+    """A fill-in-the-blank key in one line: each blank's accepted answers, numbered."""
+    return "; ".join(
+        f"{number}. {' / '.join(str(a) for a in accepted)}"
+        for number, accepted in enumerate(blanks, start=1)
+    )
 
 
 @_signed_in_json
@@ -475,9 +602,9 @@ def report(request, session_pk, pk):
 @never_cache
 @require_POST
 def submit(request, session_pk, pk):
-    """Submit: what the form carries (in the letters the page displayed) is saved with
-    the grading (so a page without JavaScript, or with unsent changes, loses nothing),
-    and it is graded exactly once."""
+    """Submit: what the form carries (in the letters the page displayed, the blanks'
+    and written answers' texts) is saved with the grading (so a page without
+    JavaScript, or with unsent changes, loses nothing), and it is graded exactly once."""
     if not request.user.is_authenticated:
         # Signed out while the page was open: after signing in, back to the attempt
         # (whose page still holds the unsent answers), not to this POST-only address.
@@ -490,8 +617,10 @@ def submit(request, session_pk, pk):
         messages.error(request, str(error))
         return redirect("exams:attempt", session_pk=session_pk, pk=pk)
     if not engine.expire_if_due(attempt):
+        # Each field's values: a choice's ticked letters, a fill-in-the-blank's texts
+        # in the order of its blanks, a written answer's one text.
         responses = {
-            int(key[1:]): "".join(request.POST.getlist(key))
+            int(key[1:]): request.POST.getlist(key)
             for key in request.POST
             if key[:1] == "q" and key[1:].isdigit()
         }
@@ -502,6 +631,10 @@ def submit(request, session_pk, pk):
 @never_cache
 @login_required
 def result(request, session_pk, pk):
+    """The official's result: the score, band and pass once final (an attempt with
+    written answers waits for marking and says so, with nothing of a score), a link
+    to its certificate, and the review of every answer when the session's review
+    policy and exams.secrecy allow it."""
     attempt = _my_attempt(request, session_pk, pk)
     if not engine.expire_if_due(attempt):
         return redirect("exams:attempt", session_pk=session_pk, pk=pk)
@@ -513,6 +646,7 @@ def result(request, session_pk, pk):
     score_withheld = bool(withheld) and any(a.question_id in withheld for a in answers)
     if attempt.session.is_practice and not answers:
         score_withheld = bool(withheld_scores(attempt.official, attempt.session, [attempt]))
+    _prepare_review(answers, withheld)
     return render(
         request,
         "exams/result.html",
@@ -523,8 +657,66 @@ def result(request, session_pk, pk):
             "answers": answers,
             "withheld": withheld,
             "score_withheld": attempt.session.is_practice and score_withheld,
+            "awaiting_marking": _awaiting_marking(attempt, answers),
+            "certificate": _valid_certificate(attempt),
         },
     )
+
+
+def _awaiting_marking(attempt, answers):
+    """How many written answers of an attempt pending marking wait for their marks
+    (from the review's answers when loaded, else one query); None once final."""
+    if not attempt.marking_pending or attempt.voided_at is not None:
+        return None
+    if answers:
+        return sum(1 for a in answers if a.points_awarded is None)
+    return attempt.answers.filter(points_awarded__isnull=True).count()
+
+
+def _valid_certificate(attempt):
+    """The attempt's certificate unless revoked (a final pass has one, issued on
+    commit by exams.results); None otherwise, without a query for a result that
+    cannot have one."""
+    if not attempt.passed or attempt.marking_pending or attempt.voided_at is not None:
+        return None
+    return Certificate.objects.filter(attempt=attempt, revoked_at__isnull=True).first()
+
+
+def _prepare_review(answers, withheld):
+    """What the review shows of answers that are not choices, set on each answer:
+    `blank_rows` for a fill in the blank, [(number, the text given, the accepted
+    answers, whether it matched)]; `final_comment` for a written answer once marked,
+    the comment of its last round of marking (one query for all of them). Nothing
+    of a question the guard withholds beyond the official's own texts."""
+    marked = []
+    for answer in answers:
+        if answer.type == QuestionType.FILL_BLANK:
+            given = grading.blank_responses(answer.response)
+            accepted = [] if answer.question_id in withheld else answer.snapshot.get("blanks")
+            accepted = accepted or []
+            count = max(len(accepted), blank_count(answer.snapshot["stem"]), len(given))
+            answer.blank_rows = [
+                (
+                    number,
+                    given[number - 1] if number <= len(given) else "",
+                    accepted[number - 1] if number <= len(accepted) else [],
+                    number <= len(accepted)
+                    and number <= len(given)
+                    and blank_accepts(accepted[number - 1], given[number - 1]),
+                )
+                for number in range(1, count + 1)
+            ]
+        elif answer.type in MANUAL_TYPES:
+            answer.final_comment = ""
+            if answer.points_awarded is not None and answer.question_id not in withheld:
+                marked.append(answer)
+    if marked:
+        comments = {}
+        rows = Marking.objects.filter(answer__in=marked).order_by("answer_id", "round")
+        for answer_id, comment in rows.values_list("answer_id", "comment"):
+            comments[answer_id] = comment  # the highest round comes last
+        for answer in marked:
+            answer.final_comment = comments.get(answer.pk, "")
 
 
 def withheld_scores(official, session, attempts):
@@ -541,18 +733,6 @@ def withheld_scores(official, session, attempts):
         return set()
     rows = Answer.objects.filter(attempt_id__in=practice, question_id__in=guarded)
     return set(rows.values_list("attempt_id", flat=True).distinct())
-
-
-@login_required
-def certificate(request, session_pk, pk):
-    """The pre-appointment (or its make-up's) result certificate, for the candidate's
-    own attempt."""
-    attempt = _my_attempt(request, session_pk, pk)
-    if not attempt.session.gives_certificate or not attempt.is_finished:
-        raise Http404
-    response = HttpResponse(certificate_pdf(attempt), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="certificate-{attempt.pk}.pdf"'
-    return response
 
 
 @login_required

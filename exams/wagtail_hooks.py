@@ -26,10 +26,11 @@ from learning.fast import Invalidation
 from learning.models import LawTopic
 
 from . import admin_views as v
-from . import audit, demo, integrity, papers
+from . import audit, certificate_views, certificates, demo, integrity, marking_views, papers
+from . import results as exam_results
 from .admin_views import QuestionImportViewSet
 from .dashboard import ExamsPanel
-from .forms import PaperForm
+from .forms import QUESTION_EDIT_HANDLER, ExamSessionForm, PaperForm
 from .models import (
     Attempt,
     AttemptState,
@@ -39,9 +40,12 @@ from .models import (
     PaperRule,
     Question,
 )
+from .models.quizzes import LectureQuiz
 from .plan_requirements import ExamRequirements
 from .question_io import QuestionImporter
-from .reports import completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
+from .quiz_admin import LectureQuizViewSet
+from .quizzes import QuizRequirements
+from .reports import admin_home, completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
 
 
 class QuestionIndexView(SnippetIndexView):
@@ -73,6 +77,7 @@ class QuestionViewSet(SnippetViewSet):
     list_filter = ["type", "topic", "difficulty", "active"]
     list_per_page = 50
     ordering = ["topic__sort_order", "key"]
+    edit_handler = QUESTION_EDIT_HANDLER
 
 
 class PaperViewSet(SnippetViewSet):
@@ -102,6 +107,7 @@ class ExamSessionViewSet(SnippetViewSet):
     index_view_class = SessionIndexView
     list_display = ["title", "kind", "year", "opens_at", "closes_at"]
     list_filter = ["kind", "year"]
+    edit_handler = ObjectList(ExamSession.panels, base_form_class=ExamSessionForm)
 
 
 class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -132,6 +138,10 @@ class AttemptInspectView(InspectView):
             and self.request.user.has_perm("exams.change_examsession")
         )
         return context
+
+    def get_header_more_buttons(self):
+        buttons = certificate_views.void_buttons(self.request.user, self.object)
+        return sorted([*super().get_header_more_buttons(), *buttons])
 
 
 @require_POST
@@ -200,6 +210,8 @@ class AttemptViewSet(ModelViewSet):
         "passed",
         "verification_code",
         "departures",
+        "voided_at",
+        "void_reason",
     ]
 
     # Our bounded id converter: a 20-digit id is a 404, not an overflow.
@@ -223,6 +235,8 @@ class ExamsViewSetGroup(SnippetViewSetGroup):
     menu_label = _("Exams")
     menu_icon = "form"
     menu_order = 250
+    # Screens that are not viewsets (marking) add their items through this hook.
+    submenu_hook = "register_exams_menu_item"
     items = (QuestionViewSet, PaperViewSet, ExamSessionViewSet, AttemptViewSet)
 
 
@@ -278,6 +292,7 @@ def exams_demo_data():
         (50, "Exam questions", demo.load_questions),
         (55, "Exam papers and sessions", demo.load_sessions),
         (60, "Exam attempts", demo.load_attempts),
+        (65, "Lecture quizzes", demo.load_quizzes),
     ]
 
 
@@ -338,3 +353,97 @@ def papers_fast_path_invalidations():
         for model in (Question, LawTopic, Paper, PaperQuestion, PaperRule)
         for signal in (post_save, post_delete)
     ]
+
+
+# Marking of short-answer and case-analysis answers (exams/marking_views.py).
+@hooks.register("register_admin_urls")
+def marking_admin_urls():
+    urls = [
+        path("", marking_views.QueueView.as_view(), name="queue"),
+        path("next/", marking_views.NextView.as_view(), name="next"),
+        path("answers/<id:pk>/", marking_views.AnswerView.as_view(), name="answer"),
+    ]
+    return [path("marking/", include((urls, "exams_marking"), namespace="exams_marking"))]
+
+
+@hooks.register("register_exams_menu_item")
+def marking_menu_item():
+    return marking_views.MarkingMenuItem(
+        _("Marking"), reverse("exams_marking:queue"), icon_name="edit", order=500
+    )
+
+
+@hooks.register("register_role_permissions")
+def marking_role_permissions():
+    """Organizers mark hand-marked answers (and may look at and change markings)."""
+    return {roles.ORGANIZER: {f"exams.{action}_marking" for action in ("add", "change", "view")}}
+
+
+# Certificates and voided results (exams/certificates.py, exams/certificate_views.py).
+hooks.register("register_log_actions", certificates.register_actions)
+hooks.register("register_log_actions", exam_results.register_actions)
+
+
+@hooks.register("register_admin_urls")
+def certificate_admin_urls():
+    lookup = [path("", certificate_views.CertificateLookupView.as_view(), name="lookup")]
+    void = [path("<id:pk>/void/", certificate_views.VoidResultView.as_view(), name="void")]
+    return [
+        path("certificates/", include((lookup, "certificates_admin"))),
+        path("results/", include((void, "results_admin"))),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def certificate_lookup_menu_item():
+    return menu.ReportMenuItem(
+        _("Check a certificate"), reverse("certificates_admin:lookup"), icon_name="doc-full",
+        order=350,
+    )  # fmt: skip
+
+
+# Lecture quizzes (exams/quizzes.py, exams/quiz_admin.py, exams/quiz_views.py).
+register_snippet(LectureQuizViewSet)
+
+
+@hooks.register("register_lecture_requirements")
+def lecture_quiz_requirements():
+    """A lecture with a required quiz is completed once it is passed too."""
+    return QuizRequirements()
+
+
+@hooks.register("register_fast_path_invalidations")
+def lecture_quiz_fast_path_invalidations():
+    """A lecture page's shell shows the quiz's parts only when the lecture has one."""
+    return [Invalidation("pages", signal, LectureQuiz) for signal in (post_save, post_delete)]
+
+
+@hooks.register("register_role_permissions")
+def lecture_quiz_role_permissions():
+    actions = ("add", "change", "delete", "view")
+    return {
+        roles.ORGANIZER: {f"exams.{action}_lecturequiz" for action in actions},
+        roles.HR: {"exams.view_lecturequiz"},
+    }
+
+
+def _warn_of_undrawable_session_papers(request, instance):
+    """Saving a session: whether the bank can fill its paper and its leaders' paper
+    for every candidate is said at once, before anyone is refused at the start."""
+    if not isinstance(instance, ExamSession):
+        return
+    for paper in dict.fromkeys(filter(None, [instance.paper, instance.leader_paper])):
+        for problem in papers.draw_problems(paper):
+            messages.warning(
+                request,
+                gettext("Officials cannot start exams on the paper “%(paper)s”: %(problem)s")
+                % {"paper": paper, "problem": problem},
+            )
+
+
+hooks.register("after_create_snippet", _warn_of_undrawable_session_papers)
+hooks.register("after_edit_snippet", _warn_of_undrawable_session_papers)
+
+
+# The admin home's panels per role (exams/reports/admin_home.py).
+hooks.register("construct_homepage_panels", admin_home.add_role_panels)

@@ -3,7 +3,8 @@
 `evaluate(officials, year)` is the single source every report, the study record
 page and the dashboard use. It works for one official or thousands with a bounded
 number of queries: a few for the plans, one per requirement provider per chunk of
-officials, and two for credit time.
+officials, and two for credit time. What lectures require besides credit time (a
+quiz: learning.lecture_requirements) is checked inside the lectures' queries.
 
 Requirements beyond credit hours come from providers registered with the Wagtail
 hook `register_plan_requirements`. This app registers the lecture and series
@@ -51,6 +52,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 
+from . import lecture_requirements
 from .lookups import IdArray
 from .models import (
     LecturePage,
@@ -118,7 +120,8 @@ class RequirementProvider:
 
 class LectureRequirements(RequirementProvider):
     """Required lectures (completed by the end of the year, or attended at a collective
-    study session that presented them) and series (every live lecture in it done)."""
+    study session that presented them, and what else they require met by then: see
+    learning.lecture_requirements) and series (every live lecture in it done)."""
 
     def required_items(self, plans):
         plan_ids = [plan.pk for plan in plans]
@@ -159,15 +162,25 @@ class LectureRequirements(RequirementProvider):
             return done
         _start, end = year_bounds(year)
         completed = defaultdict(set)
-        for official_id, lecture_id in StudyRecord.objects.filter(
+        records = StudyRecord.objects.filter(
             official_id__any_of=official_ids, lecture_id__in=lecture_ids, completed_at__lt=end
-        ).values_list("official_id", "lecture_id"):
-            completed[official_id].add(lecture_id)
-        for official_id, lecture_id in SessionAttendance.objects.filter(
+        )
+        attended = SessionAttendance.objects.filter(
             official_id__any_of=official_ids,
             session__lecture_id__in=lecture_ids,
             session__date__lt=end.date(),
-        ).values_list("official_id", "session__lecture_id"):
+        )
+        # A lecture with a required quiz (learning.lecture_requirements) is completed
+        # once that is passed too, by the year's end: checked inside these queries.
+        unmet = lecture_requirements.unmet_condition("lecture_id", "official_id", end)
+        if unmet is not None:
+            records = records.exclude(unmet)
+            attended = attended.exclude(
+                lecture_requirements.unmet_condition("session__lecture_id", "official_id", end)
+            )
+        for official_id, lecture_id in records.values_list("official_id", "lecture_id"):
+            completed[official_id].add(lecture_id)
+        for official_id, lecture_id in attended.values_list("official_id", "session__lecture_id"):
             completed[official_id].add(lecture_id)
         for official_id, lectures in completed.items():
             done[official_id].update(f"lecture:{pk}" for pk in lectures)

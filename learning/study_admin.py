@@ -9,6 +9,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .completion import providers
+from .forms import StudyPlanForm
 from .models import CollectiveStudySession, LawTopic, Speaker, StudyPlan
 
 
@@ -42,7 +43,7 @@ class StudyPlanViewSet(SnippetViewSet):
         panels = list(StudyPlan.panels)
         for provider in providers():
             panels.extend(provider.panels())
-        return ObjectList(panels).bind_to_model(self.model)
+        return ObjectList(panels, base_form_class=StudyPlanForm).bind_to_model(self.model)
 
 
 class CollectiveStudySessionViewSet(SnippetViewSet):

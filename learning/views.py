@@ -19,6 +19,7 @@ from wagtail.images import get_image_model
 
 from . import credits, media
 from .completion import completion_for, providers
+from .lecture_requirements import unmet_condition, with_requirements
 from .models import SessionAttendance, StudyRecord
 
 
@@ -85,6 +86,10 @@ def record(request):
         .order_by("-session__date")
     )
     history = study_history(official)
+    # What the lectures ask besides credit time (a quiz), and where the official stands.
+    year_records, lecture_requirements = with_requirements(
+        records.active_in_year(year)[:200], official.pk
+    )
     return render(
         request,
         "learning/record.html",
@@ -92,7 +97,8 @@ def record(request):
             "official": official,
             "year": year,
             "completion": completion,
-            "year_records": [r for r in records.active_in_year(year)[:200]],
+            "year_records": year_records,
+            "lecture_requirements": lecture_requirements,
             "sessions": sessions[:200],
             "history": history,
         },
@@ -100,17 +106,19 @@ def record(request):
 
 
 def study_history(official):
-    """Per year: lectures completed, credited seconds (lectures, collective study and
-    what requirement providers grant, such as court observations), sessions attended."""
+    """Per year: lectures completed (a required quiz passed too, see
+    lecture_requirements), credited seconds (lectures, collective study and what
+    requirement providers grant, such as court observations), sessions attended."""
     years = {}
+    completed = Q(completed_at__isnull=False)
+    unmet = unmet_condition("lecture_id", "official_id")
+    if unmet is not None:
+        completed &= ~Q(unmet)
     lecture_rows = (
         StudyRecord.objects.filter(official=official, last_heartbeat_at__isnull=False)
         .annotate(year=ExtractYear("last_heartbeat_at"))
         .values("year")
-        .annotate(
-            seconds=Sum("credited_seconds"),
-            completed=Count("pk", filter=Q(completed_at__isnull=False)),
-        )
+        .annotate(seconds=Sum("credited_seconds"), completed=Count("pk", filter=completed))
     )
     for row in lecture_rows:
         years.setdefault(row["year"], {"year": row["year"], "seconds": 0, "completed": 0})

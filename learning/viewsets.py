@@ -8,6 +8,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.users import forms as wagtail_forms
 from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
+from .forms import NewObjectDefaultsMixin, this_year
 from .models import Department, Official, ReportScope, StudyExemption
 
 
@@ -147,7 +148,9 @@ def _scoped_officials(user, queryset):
     return queryset.in_department(scope.department) if scope else queryset
 
 
-class StudyExemptionForm(WagtailAdminModelForm):
+class StudyExemptionForm(NewObjectDefaultsMixin, WagtailAdminModelForm):
+    new_object_initial = {"year": this_year}
+
     def __init__(self, *args, for_user=None, **kwargs):
         super().__init__(*args, for_user=for_user, **kwargs)
         officials = Official.objects.select_related("user").order_by("staff_number")

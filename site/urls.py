@@ -45,6 +45,8 @@ urlpatterns = [
     ),
     path("exams/", include("exams.urls")),
     path("observations/", include("exams.observations.urls")),
+    # Certificates checked by anyone holding their code (the QR code on the PDF).
+    path("verify/", include("exams.verify_urls")),
     # Study record (/me/record/), the study heartbeat and uploads under MEDIA_URL (the
     # checked image view; MEDIA_URL is never served as a folder, not even in
     # development); no pattern at the root.

@@ -26,6 +26,9 @@ REPORTS = "reports"  # HR and organizers read (200); officials 403; anonymous to
 # Uploads (documents, image renditions): anonymous to sign in; a made-up name is a 404;
 # real files answer each role as test_uploads_answer_each_role_exactly says.
 UPLOAD = "upload"
+# Marking screens: organizers (and superusers) mark, 200 (404 for an id naming nothing);
+# HR is in the admin without the permission: Wagtail's refusal, to the dashboard.
+MARKERS = "markers"
 
 RULES = [
     (r"^healthz$", PUBLIC),
@@ -48,6 +51,11 @@ RULES = [
     (r"^admin/reports/completion/(|xlsx/)$", REPORTS),
     # Drill-down by id: an id that names nothing is a 404 for those who may read reports.
     (r"^admin/reports/completion/(department|official)/<id:pk>/$", REPORTS),
+    # Certificates: HR's look-up of a code (REPORTS), and voiding a result (organizers;
+    # HR is refused, a made-up id names nothing).
+    (r"^admin/certificates/$", REPORTS),
+    (r"^admin/results/<id:pk>/void/$", OWNER),
+    (r"^admin/marking/", MARKERS),
     (r"^admin/", BACK_OFFICE),
     # Wagtail's front-end login for private pages leads to allauth's.
     (r"^_util/login/$", ACCOUNT),
@@ -59,6 +67,9 @@ RULES = [
     (r"^exams/notebook/$", SIGNED_IN),
     (r"^exams/record\.pdf$", SIGNED_IN),  # the signed-in official's own study record
     (r"^exams/<", OWNER),
+    (r"^exams/quiz/<", OWNER),  # a lecture's quiz and the official's own tries
+    (r"^exams/certificates/<id:pk>/", OWNER),  # my certificate's PDF
+    (r"^verify/", PUBLIC),  # a certificate's public check by its code, no sign-in
     (r"^observations/$", SIGNED_IN),
     (r"^observations/checkin/<str:token>/$", OWNER),
     (r"^observations/<", OWNER),
@@ -170,6 +181,15 @@ def check(spec, role, response, route=""):
             assert status == 302 and response["Location"] == reverse("wagtailadmin_home")
         else:
             assert status in (200, 405)
+    elif spec == MARKERS:
+        if role == "anonymous":
+            assert _to_login(response)
+        elif role == "official":
+            assert status == 403
+        elif role == "hr":
+            assert status == 302 and response["Location"] == reverse("wagtailadmin_home")
+        else:
+            assert status == (404 if "<" in route else 200)
     elif spec == REPORTS:
         if role == "anonymous":
             assert _to_login(response)
@@ -234,7 +254,7 @@ def _fill(route):
 PARAM_ROUTES = [
     (route, rule_for(route))
     for route, _ in ROUTES
-    if "<" in route and rule_for(route) in (OWNER, TOKEN, NOT_GET, REPORTS, UPLOAD)
+    if "<" in route and rule_for(route) in (OWNER, TOKEN, NOT_GET, REPORTS, UPLOAD, MARKERS)
 ]
 
 

@@ -1,9 +1,10 @@
 """The question bank: what organizers write and import, and what papers draw from."""
 
+import dataclasses
 import re
 import secrets
 import unicodedata
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -134,10 +135,18 @@ class Question(index.Indexed, models.Model):
 
     def clean(self):
         super().clean()
-        answer, errors = check_question(self.type, self.answer, self.option_texts)
-        if errors:
-            raise ValidationError(errors)
-        self.answer = answer
+        checked = check_content(
+            self.type,
+            answer=self.answer,
+            option_texts=self.option_texts,
+            stem=self.stem,
+            blanks=self.blanks,
+            rubric=self.rubric,
+            model_answer=self.model_answer,
+        )
+        if checked.errors:
+            raise ValidationError(checked.errors)
+        self.answer, self.blanks, self.rubric = checked.answer, checked.blanks, checked.rubric
 
     def snapshot(self):
         """What an attempt freezes: everything needed to show and grade the question."""
@@ -298,15 +307,190 @@ def parse_answer(qtype, text, option_texts=()):
     return _parse_choice(qtype, written, option_texts)
 
 
-def check_question(qtype, answer, option_texts):
-    """(canonical answer, {field: error}) for a question's type, options and answer:
-    shared by the admin form and the import so both say the same thing."""
-    option_texts = list(option_texts)
+# --- Fill in the blank and hand-marked questions as text ------------------------------
+
+# Between a blank's accepted answers written as text, one line per blank: "行政许可｜许可".
+BLANK_ALTERNATIVES = re.compile(r"[｜|；;]")
+# What an accepted answer cannot hold: the text form could not give it back.
+_NOT_IN_ACCEPTED = re.compile(r"[｜|；;\n\r]")
+# A one-line key numbered per blank: "①行政许可②十五日" or "（1）行政许可（2）十五日".
+_BLANK_NUMBERS = re.compile(r"[①-⑳]|[（(]\s*[0-9０-９]{1,2}\s*[)）]")
+MAX_BLANKS = 20
+MAX_ACCEPTED_LENGTH = 200  # as long as a response to one blank may be
+# A rubric line: the element, then its points, "依法告知陈述申辩权利 — 2分", "…（2分）",
+# "…：2分" or "… 2". The points are the line's last number.
+_RUBRIC_LINE = re.compile(
+    r"(?P<element>.*?)(?P<sep>[\s—–\-－:：,，、]*)(?P<open>[（(【\[]?)\s*"
+    r"(?P<points>[0-9０-９]+(?:[.．][0-9０-９]+)?)\s*(?P<unit>分?)\s*[)）】\]]?\s*[。.]?",
+    re.DOTALL,
+)
+_ELEMENT_END = "—–-－:：,，、 \t\u3000"
+MAX_RUBRIC_ELEMENTS = 20
+MAX_ELEMENT_LENGTH = 500
+MAX_ELEMENT_POINTS = Decimal(100)
+
+
+def _lines(text):
+    """The text's lines, without empty ones before the first or after the last."""
+    text = str(text or "").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _alternatives(line):
+    found = []
+    for text in BLANK_ALTERNATIVES.split(line):
+        text = text.strip()
+        if text and text not in found:
+            found.append(text)
+    return found
+
+
+def _numbered_parts(line):
+    """The parts of "①行政许可②十五日" after each number, or [line] when the line does
+    not start with a number."""
+    parts = _BLANK_NUMBERS.split(line)
+    if parts[0].strip():
+        return [line]
+    return parts[1:]
+
+
+def parse_blanks(text, expected=0):
+    """The accepted answers per blank from text as people write them: one line per
+    blank, a blank's alternatives separated by ｜, |, ； or ; ("行政许可｜许可"). A one-line
+    key numbered per blank ("①行政许可②十五日", "（1）…（2）…") is read the same when
+    the stem has `expected` blanks, more than one. Never refuses: `check_content` says
+    what is wrong with the result (an empty line in between is a blank without answers)."""
+    lines = _lines(text)
+    if len(lines) == 1 and expected > 1:
+        numbered = _numbered_parts(lines[0])
+        if len(numbered) == expected:
+            lines = numbered
+    return [_alternatives(line) for line in lines]
+
+
+def format_blanks(blanks):
+    """The accepted answers as the admin form and the spreadsheet show them, which
+    `parse_blanks` reads back to the same lists."""
+    return "\n".join("｜".join(str(text) for text in group) for group in blanks or [])
+
+
+def parse_rubric(text):
+    """A rubric from text, one element a line with its points at the end: "依法告知陈述申
+    辩权利 — 2分", "…（2分）", "…：2". A line without points keeps them empty, and
+    `check_content` says so."""
+    rubric = []
+    for line in _lines(text):
+        line = line.strip()
+        if not line:
+            rubric.append({"element": "", "points": ""})
+            continue
+        match = _RUBRIC_LINE.fullmatch(line)
+        if match and (match["sep"] or match["unit"] or match["open"]):
+            element = match["element"]
+            points = unicodedata.normalize("NFKC", match["points"])
+        else:
+            element, points = line, ""
+        rubric.append({"element": element.rstrip(_ELEMENT_END).strip(), "points": points})
+    return rubric
+
+
+def format_rubric(rubric):
+    """The rubric as the admin form and the spreadsheet show it, one element a line,
+    which `parse_rubric` reads back to the same list."""
+    return "\n".join(f"{item['element']} — {item['points']}分" for item in rubric or [])
+
+
+def _points_text(value):
+    """Points as a rubric stores them ("2", "1.5"), or None when not a positive number
+    of at most MAX_ELEMENT_POINTS with two decimals at most."""
+    try:
+        points = Decimal(unicodedata.normalize("NFKC", str(value)).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not points.is_finite() or points <= 0 or points > MAX_ELEMENT_POINTS:
+        return None
+    if points != points.quantize(Decimal("0.01")):
+        return None
+    return format(points.normalize(), "f")
+
+
+@dataclasses.dataclass
+class CheckedQuestion:
+    """A question's content as the bank stores it, and what is wrong with it by field."""
+
+    answer: str = ""
+    blanks: list = dataclasses.field(default_factory=list)
+    rubric: list = dataclasses.field(default_factory=list)
+    errors: dict = dataclasses.field(default_factory=dict)
+
+
+def check_content(
+    qtype, *, answer="", option_texts=(), stem="", blanks=None, rubric=None, model_answer=""
+):
+    """The one check of a question's content for its type, shared by the model (the
+    admin form) and the import so both say the same thing. Choice types: options and
+    answer letters. Fill in the blank: a stem with 1+ blanks and as many groups of
+    accepted answers, no options or letters. Short answer and case analysis: a rubric
+    of elements with positive points, or a model answer (then marked as a whole), or
+    both; no options or letters. Returns the CheckedQuestion with the canonical values."""
+    option_texts, blanks, rubric = list(option_texts), blanks or [], rubric or []
+    if qtype in CHOICE_TYPES:
+        canonical, errors = _check_choice(qtype, answer, option_texts)
+        unused = _unused(blanks=blanks, rubric=rubric, model_answer=model_answer)
+        errors = {**unused, **errors}
+        return CheckedQuestion(canonical, blanks, rubric, errors)
+    if qtype == QuestionType.FILL_BLANK:
+        groups, errors = _check_blanks(stem, blanks)
+        unused = _unused(
+            answer=answer, option_texts=option_texts, rubric=rubric, model_answer=model_answer
+        )
+        return CheckedQuestion("", groups, [], {**unused, **errors})
+    if qtype in MANUAL_TYPES:
+        elements, errors = _check_rubric(rubric)
+        if not rubric and not (model_answer or "").strip():
+            errors["rubric"] = gettext(
+                "Give a marking rubric (one line per element with its points, e.g. "
+                "“告知当事人陈述、申辩的权利 — 2分”) or a model answer: markers need one of them."
+            )
+        unused = _unused(answer=answer, option_texts=option_texts, blanks=blanks)
+        return CheckedQuestion("", [], elements, {**unused, **errors})
+    return CheckedQuestion(errors={"type": gettext("Unknown question type.")})
+
+
+def _unused(*, answer="", option_texts=(), blanks=(), rubric=(), model_answer=""):
+    """Errors for the fields a question of this type does not use but that hold something."""
+    errors = {}
+    if any((text or "").strip() for text in option_texts):
+        errors["option_a"] = gettext("Only choice questions have options; clear them.")
+    if (answer or "").strip():
+        errors["answer"] = gettext(
+            "Only choice and true-or-false questions have answer letters; clear this field."
+        )
+    if blanks:
+        errors["blanks"] = gettext(
+            "Only fill-in-the-blank questions have accepted answers per blank; clear them."
+        )
+    if rubric:
+        errors["rubric"] = gettext(
+            "Only short-answer and case-analysis questions have a marking rubric; clear it."
+        )
+    if (model_answer or "").strip():
+        errors["model_answer"] = gettext(
+            "Only short-answer and case-analysis questions have a model answer; clear it."
+        )
+    return errors
+
+
+def _check_choice(qtype, answer, option_texts):
+    """(canonical answer, {field: error}) for a choice or true-or-false question."""
     if qtype == QuestionType.TRUE_FALSE:
         canonical, error = parse_answer(qtype, answer, option_texts)
         return canonical, ({"answer": error} if error else {})
-    if qtype not in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        return "", {"type": gettext("Unknown question type.")}
     errors = {}
     present = _present_letters(option_texts)
     if len(present) < 2:
@@ -319,6 +503,130 @@ def check_question(qtype, answer, option_texts):
     return canonical, errors
 
 
-def question_errors(qtype, answer, option_texts):
+def _blank_groups(blanks):
+    """The groups of accepted answers stripped, without empty or repeated ones; None
+    when `blanks` is not a list of lists of texts."""
+    if not isinstance(blanks, list):
+        return None
+    groups = []
+    for group in blanks:
+        if isinstance(group, str):
+            group = [group]
+        if not isinstance(group, list) or not all(isinstance(t, str | int) for t in group):
+            return None
+        groups.append(list(dict.fromkeys(str(t).strip() for t in group if str(t).strip())))
+    return groups
+
+
+def _group_problem(groups):
+    """What is wrong with the first faulty group of accepted answers, or None."""
+    for number, group in enumerate(groups, start=1):
+        if not group:
+            return gettext("Blank %(number)s has no accepted answer.") % {"number": number}
+        for text in group:
+            if len(text) > MAX_ACCEPTED_LENGTH:
+                message = gettext("An accepted answer takes at most %(max)s characters.")
+                return message % {"max": MAX_ACCEPTED_LENGTH}
+            if _NOT_IN_ACCEPTED.search(text):
+                return gettext("An accepted answer cannot contain ｜, |, ；, ; or a line break.")
+            if not normalise_blank(text):
+                message = gettext(
+                    "“%(answer)s” has no letters or digits: no answer could match it."
+                )
+                return message % {"answer": text}
+    return None
+
+
+def _check_blanks(stem, blanks):
+    """(the groups as stored, {field: error}) for a fill-in-the-blank question."""
+    errors, count, groups = {}, blank_count(stem), _blank_groups(blanks)
+    if not count:
+        errors["stem"] = gettext(
+            "Mark each blank in the question with ____ (two or more underscores) or （ ）."
+        )
+    elif count > MAX_BLANKS:
+        message = gettext("A question has at most %(max)s blanks.")
+        errors["stem"] = message % {"max": MAX_BLANKS}
+    if groups is None:
+        errors["blanks"] = gettext("Not a list of accepted answers per blank.")
+    elif not groups:
+        errors["blanks"] = gettext(
+            "Give the accepted answers: one line per blank, a blank's alternatives "
+            "separated by ｜, e.g. “行政许可｜许可”."
+        )
+    elif problem := _group_problem(groups):
+        errors["blanks"] = problem
+    elif count and len(groups) != count:
+        message = ngettext(
+            "The question has %(count)s blank but answers for %(given)s are given; "
+            "write one line of accepted answers per blank.",
+            "The question has %(count)s blanks but answers for %(given)s are given; "
+            "write one line of accepted answers per blank.",
+            count,
+        )
+        errors["blanks"] = message % {"count": count, "given": len(groups)}
+    return groups or [], errors
+
+
+def _rubric_items(rubric):
+    """[(element, points as written)], or None when `rubric` is not a list of elements."""
+    if not isinstance(rubric, list):
+        return None
+    items = []
+    for item in rubric:
+        if not isinstance(item, dict) or not isinstance(item.get("element", ""), str):
+            return None
+        element = item.get("element", "").strip().rstrip(_ELEMENT_END).strip()
+        items.append((element, item.get("points", "")))
+    return items
+
+
+def _element_problem(number, element, points):
+    """What is wrong with one rubric element, or None."""
+    if not element:
+        message = gettext("Rubric line %(number)s names no element before its points.")
+        return message % {"number": number}
+    if len(element) > MAX_ELEMENT_LENGTH or "\n" in element or "\r" in element:
+        message = gettext(
+            "Rubric line %(number)s is too long: one line of at most %(max)s characters."
+        )
+        return message % {"number": number, "max": MAX_ELEMENT_LENGTH}
+    if _points_text(points) is None:
+        message = gettext(
+            "Rubric line %(number)s needs its points at the end, a positive number of at "
+            "most 100 such as “— 2分” or “— 1.5分”."
+        )
+        return message % {"number": number}
+    return None
+
+
+def _check_rubric(rubric):
+    """(the rubric as stored, {field: error}) for a short-answer or case-analysis
+    question: at most MAX_RUBRIC_ELEMENTS elements, each with positive points. None
+    at all means the answer is marked as a whole (exams.marking)."""
+    items = _rubric_items(rubric)
+    if items is None:
+        return [], {"rubric": gettext("Not a marking rubric.")}
+    if not items:
+        return [], {}
+    if len(items) > MAX_RUBRIC_ELEMENTS:
+        message = gettext("A rubric has at most %(max)s elements.")
+        return [], {"rubric": message % {"max": MAX_RUBRIC_ELEMENTS}}
+    for number, (element, points) in enumerate(items, start=1):
+        problem = _element_problem(number, element, points)
+        if problem:
+            return [], {"rubric": problem}
+    return [{"element": e, "points": _points_text(p)} for e, p in items], {}
+
+
+def check_question(qtype, answer, option_texts, **content):
+    """(canonical answer, {field: error}) for a question's type, options and answer
+    (and, for the other types, `content`: stem, blanks, rubric, model_answer); see
+    `check_content`."""
+    checked = check_content(qtype, answer=answer, option_texts=option_texts, **content)
+    return checked.answer, checked.errors
+
+
+def question_errors(qtype, answer, option_texts, **content):
     """Field errors of `check_question` alone."""
-    return check_question(qtype, answer, option_texts)[1]
+    return check_question(qtype, answer, option_texts, **content)[1]

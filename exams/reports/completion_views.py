@@ -15,6 +15,7 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 
 from learning import spreadsheets
+from learning.lecture_requirements import with_requirements
 from learning.models import Department, Official, SessionAttendance, StudyRecord
 from learning.views import study_history
 
@@ -196,6 +197,8 @@ class CompletionOfficialView(CompletionReportMixin, TemplateView):
             .select_related("session")
             .order_by("-session__date")
         )
+        # Each lecture's quiz, passed or not yet (learning.lecture_requirements).
+        year_records, lecture_requirements = with_requirements(records[:200], self.official.pk)
         context = super().get_context_data(**kwargs)
         context.update(
             official=self.official,
@@ -203,7 +206,8 @@ class CompletionOfficialView(CompletionReportMixin, TemplateView):
             year=year,
             row=row,
             completion=row.completion,
-            year_records=records[:200],
+            year_records=year_records,
+            lecture_requirements=lecture_requirements,
             sessions=sessions[:200],
             history=study_history(self.official),
             query=self.query_string(),

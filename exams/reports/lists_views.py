@@ -232,8 +232,9 @@ class RegisterExportView(ReportAccessMixin, View):
 
 
 class CertificateView(ReportAccessMixin, View):
-    """HR's copy of a candidate's certificate (the candidate downloads the same PDF
-    from their result page)."""
+    """HR's result statement (成绩证明) of a pre-appointment candidate, pass or fail:
+    score, band and result for the appointment file. A pass also has its 合格证书,
+    which the candidate downloads from the result page and anyone can verify."""
 
     def get(self, request, pk):
         attempt = register.certificate_attempt(request.user, pk)

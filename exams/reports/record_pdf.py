@@ -14,7 +14,7 @@ import datetime
 from collections import defaultdict
 from io import BytesIO
 
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,11 +32,12 @@ from reportlab.platypus import (
 )
 
 from learning.completion import evaluate, plans_for_year
+from learning.lecture_requirements import completed_on, met_at_annotations, unmet_condition
 from learning.models import Department, Official, SessionAttendance, StudyRecord
 from learning.models.study import year_bounds
 
-from .. import grading
-from ..models import Attempt, AttemptState, ExamSession
+from .. import certificates, grading
+from ..models import Attempt, AttemptState, Certificate, ExamSession
 from ..observations.models import ATTENDED_STATUSES, Attendance
 from ..pdf import font, paragraph
 
@@ -56,6 +57,7 @@ class RecordSheet:
     sessions: list  # (date, title, credit minutes)
     exams: list  # (title, date, score text, band label, passed)
     observations: list  # (date, title, court, status label, credit minutes)
+    certificates: list = dataclasses.field(default_factory=list)  # Certificate, by date
 
 
 def _department_names():
@@ -107,6 +109,7 @@ def _chunk_sheets(chunk, year, plans, names):
     sessions = _sessions_attended(chunk, start, end, item_dates)
     exams = _exams_taken(chunk, start, end, item_dates)
     observations = _observations_attended(chunk, start, end, item_dates)
+    issued = _certificates_issued(chunk, year)
     sheets = []
     for official_id in chunk:
         official = people.get(official_id)
@@ -123,14 +126,19 @@ def _chunk_sheets(chunk, year, plans, names):
                 sessions=sessions[official_id],
                 exams=exams[official_id],
                 observations=observations[official_id],
+                certificates=issued[official_id],
             )
         )
     return sheets
 
 
 def _lectures_studied(chunk, start, end, item_dates):
-    """{official_id: [(title, credited minutes, completed date or None)]} (one query)."""
+    """{official_id: [(title, credited minutes, completed date or None)]} (one query:
+    what the lectures require besides credit time, a quiz, is read inside it)."""
     lectures = defaultdict(list)
+    # A lecture with a required quiz is completed once that is passed too, by then.
+    unmet = unmet_condition("lecture_id", "official_id", end)
+    met = met_at_annotations("lecture_id", "official_id")
     rows = (
         StudyRecord.objects.filter(official_id__in=chunk)
         .filter(
@@ -138,12 +146,25 @@ def _lectures_studied(chunk, start, end, item_dates):
             | Q(completed_at__gte=start, completed_at__lt=end)
         )
         .order_by("started_at", "pk")
+        .annotate(
+            unmet=ExpressionWrapper(
+                Value(False) if unmet is None else unmet, output_field=BooleanField()
+            ),
+            **met,
+        )
         .values_list(
-            "official_id", "lecture_id", "lecture__title", "credited_seconds", "completed_at"
+            "official_id",
+            "lecture_id",
+            "lecture__title",
+            "credited_seconds",
+            "completed_at",
+            "unmet",
+            *met,
         )
     )
-    for official_id, lecture_id, title, seconds, completed_at in rows:
-        done_on = _local_date(completed_at)
+    for official_id, lecture_id, title, seconds, completed_at, blocked, *met_on in rows:
+        done = None if blocked else completed_on(dict(zip(met, met_on, strict=True)), completed_at)
+        done_on = _local_date(done)
         lectures[official_id].append((title, seconds // 60, done_on))
         if done_on:
             item_dates[official_id].setdefault(f"lecture:{lecture_id}", done_on)
@@ -251,6 +272,16 @@ def _observations_attended(chunk, start, end, item_dates):
     return observations
 
 
+def _certificates_issued(chunk, year):
+    """{official_id: [Certificate]} dated in the year, revoked ones too (one query)."""
+    issued = defaultdict(list)
+    for certificate in Certificate.objects.filter(
+        official_id__in=chunk, issued_on__year=year
+    ).order_by("issued_on", "pk"):
+        issued[certificate.official_id].append(certificate)
+    return issued
+
+
 class _Styles:
     def __init__(self):
         name = font()
@@ -302,6 +333,7 @@ def _flowables(sheet, styles):
         *_plan_standing(sheet, styles),
         *_study_sections(sheet, styles),
         *_exam_and_observation_sections(sheet, styles),
+        *_certificate_section(sheet, styles),
         Spacer(1, 6 * mm),
         KeepTogether(
             paragraph(
@@ -433,6 +465,28 @@ def _exam_and_observation_sections(sheet, styles):
     ]
 
 
+def _certificate_section(sheet, styles):
+    """The certificates (合格证书) dated in the year, with their codes and state."""
+    return _section(
+        styles,
+        _("Certificates"),
+        [_("Certificate"), _("Date"), _("Verification code"), _("State")],
+        [
+            [
+                f"{c.title}（{c.get_kind_display()}）",
+                _date(c.issued_on),
+                certificates.grouped_code(c.code),
+                _("Revoked on %(date)s") % {"date": _date(_local_date(c.revoked_at))}
+                if c.is_revoked
+                else _("Valid"),
+            ]
+            for c in sheet.certificates
+        ],
+        [72 * mm, 22 * mm, 62 * mm, 24 * mm],
+        _("No certificates this year."),
+    )
+
+
 def records_pdf(officials, year, progress=None):
     """One PDF with each official's record starting on a new page."""
     styles = _Styles()
@@ -458,7 +512,9 @@ def records_pdf(officials, year, progress=None):
 
 
 def record_pdf(official, year):
-    """One official's record as PDF bytes."""
+    """One official's record as PDF bytes. Asking for it issues the certificates of
+    the year's study plans the official has completed."""
+    certificates.issue_plan_certificates_for(official, year)
     return records_pdf([official], year)
 
 

@@ -296,6 +296,7 @@ class LecturePage(SignedInPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         official_id, record = self.study_state(request.user)
         context["studying"] = official_id is not None
+        context["official_id"] = official_id
         context["record"] = record
         context["heartbeat_seconds"] = heartbeat_seconds()
         return context
@@ -327,6 +328,7 @@ class LecturePage(SignedInPageMixin, Page):
                 page._study_state = (request.user.pk, state)
             context = page.get_context(request)
             context["record"] = None  # the reader's own: filled in per request
+            context["official_id"] = None
             return context
 
         return shell_response(
@@ -334,7 +336,13 @@ class LecturePage(SignedInPageMixin, Page):
             key=self.shell_keys(request)[studying],
             version=(self.pk, self.live_revision_id),
             template_name=self.get_template(request),
-            context={"page": self, "self": self, "studying": studying, "record": state[1]},
+            context={
+                "page": self,
+                "self": self,
+                "studying": studying,
+                "official_id": state[0],
+                "record": state[1],
+            },
             shell_context=shell_context,
         )
 

@@ -281,7 +281,9 @@ CSRF_COOKIE_HTTPONLY = False
 # Internationalisation: Simplified Chinese by default, English available.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The first path holds the project's catalogue (`make messages` writes it); the second
+# the Chinese of strings Wagtail ships untranslated, which makemessages leaves alone.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "wagtail"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

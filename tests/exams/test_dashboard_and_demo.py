@@ -10,7 +10,7 @@ import pytest
 
 from exams import attempts as engine
 from exams.assignments import my_sessions
-from exams.models import Attempt, ExamSession, Question, SessionKind
+from exams.models import Answer, Attempt, Certificate, ExamSession, Marking, Question, SessionKind
 from learning.models import Official
 from tests.factories import DepartmentFactory, OfficialFactory
 
@@ -70,8 +70,10 @@ def test_makeup_reaches_those_who_did_not_pass(official, bank):
         engine.start_attempt(makeup, passer)
 
 
-def test_demo_data_is_idempotent(db):
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_demo_data_is_idempotent(db, django_capture_on_commit_callbacks):
+    # Certificates are issued once a result is committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     counts = (Question.objects.count(), ExamSession.objects.count(), Attempt.objects.count())
     assert counts[0] >= 120
     kinds = set(ExamSession.objects.values_list("kind", flat=True))
@@ -80,9 +82,35 @@ def test_demo_data_is_idempotent(db):
     pre = ExamSession.objects.get(kind="pre_appointment")
     assert pre.candidates.count() == 2
     assert Question.objects.exclude(legal_basis="").count() == counts[0]
+    _demo_shows_every_question_type_marking_and_certificates()
+    markings = Marking.objects.count()
     call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert counts == (
         Question.objects.count(),
         ExamSession.objects.count(),
         Attempt.objects.count(),
+    )
+    assert Marking.objects.count() == markings
+
+
+def _demo_shows_every_question_type_marking_and_certificates():
+    """The annual paper asks all five types; case answers are marked by the organizer
+    (a few wait in the queue); every pass of the annual and pre-appointment exams
+    has its certificate, and nothing else has one."""
+    annual = ExamSession.objects.get(kind="annual")
+    asked = set(
+        Answer.objects.filter(attempt__session=annual, attempt__official__is_leader=False)
+        .values_list("snapshot__type", flat=True)
+        .distinct()
+    )
+    assert asked == {"single", "multiple", "true_false", "fill_blank", "case_analysis"}
+    marked = Marking.objects.select_related("answer", "marker").first()
+    assert marked is not None and marked.marker.username == "organizer"
+    assert marked.answer.points_awarded == marked.points
+    pending = Attempt.objects.filter(session=annual, marking_pending=True)
+    assert pending.exists() and not pending.filter(score__isnull=False).exists()
+    passed = Attempt.objects.filter(passed=True).exclude(session__kind="practice")
+    assert passed.exists()
+    assert set(Certificate.objects.values_list("attempt_id", flat=True)) == set(
+        passed.values_list("pk", flat=True)
     )

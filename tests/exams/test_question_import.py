@@ -199,8 +199,9 @@ REFUSED = {
         "Row 2, column “法律专题”: no law topic is called “刑法”.",
     ),
     "unknown type": (
-        bank(choice(qtype="填空题")),
-        "Row 2, column “题型”: “填空题” is not a question type; use 单选, 多选 or 判断.",
+        bank(choice(qtype="作文题")),
+        "Row 2, column “题型”: “作文题” is not a question type; "
+        "use 单选, 多选, 判断, 填空, 简答 or 案例分析.",
     ),
     "a formula without a saved result": (
         xlsx([HEADER, choice()], formulas={"C2": '="题目"&"一"'}),

@@ -84,9 +84,11 @@ def test_the_importer_is_registered_for_the_upload_screens():
 def test_template_imports_as_is():
     LawTopicFactory(name="民法典")
     result, _seen = imported(template_xlsx())
-    assert counts(result) == (3, 0, 0, 0)
+    assert counts(result) == (6, 0, 0, 0)
     types = sorted(Question.objects.values_list("type", flat=True))
-    assert types == ["multiple", "single", "true_false"]
+    assert types == sorted(
+        ["case_analysis", "fill_blank", "multiple", "short_answer", "single", "true_false"]
+    )
     assert Question.objects.get(type="true_false").answer == "T"
 
 
@@ -149,8 +151,9 @@ BAD_FILES = {
         "Required columns are missing: 法律专题、答案.",
     ),
     "unknown type": (
-        xlsx(row(qtype="填空")),
-        "Row 2, column “题型”: “填空” is not a question type; use 单选, 多选 or 判断.",
+        xlsx(row(qtype="作文")),
+        "Row 2, column “题型”: “作文” is not a question type; "
+        "use 单选, 多选, 判断, 填空, 简答 or 案例分析.",
     ),
     "unknown topic": (
         xlsx(row(topic="不存在的法")),

@@ -340,21 +340,33 @@ def test_the_notebook_counts_repeats_reopens_cleared_entries_and_skips_right_ans
     assert all(e.snapshot["stem"] for e in others)
 
 
-def test_certificate_pdf_for_pre_appointment(official_client, official, bank):
+def _pass(attempt, official, capture):
+    """Answer every question right and submit; the certificate is issued on commit."""
+    for answer in attempt.answers.all():
+        engine.save_answer(attempt.pk, official, answer.position, answer.snapshot["answer"])
+    with capture(execute=True):
+        engine.submit_attempt(attempt)
+
+
+def test_certificate_pdf_for_pre_appointment(
+    official_client, official, bank, django_capture_on_commit_callbacks
+):
     session = ExamSessionFactory(
         paper=fixed_paper(bank), kind=SessionKind.PRE_APPOINTMENT, for_everyone=False
     )
     SessionCandidate.objects.create(session=session, official=official, intended_post="副科长")
     attempt = engine.start_attempt(session, official)
     assert official_client.get(urls(attempt)["certificate"]).status_code == 404
-    engine.submit_attempt(attempt)
+    _pass(attempt, official, django_capture_on_commit_callbacks)
     response = official_client.get(urls(attempt)["certificate"])
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
 
 
-def test_certificate_pdf_for_a_pre_appointment_make_up(official_client, official, bank):
+def test_certificate_pdf_for_a_pre_appointment_make_up(
+    official_client, official, bank, django_capture_on_commit_callbacks
+):
     original = ExamSessionFactory(
         paper=fixed_paper(bank), kind=SessionKind.PRE_APPOINTMENT, for_everyone=False
     )
@@ -364,16 +376,17 @@ def test_certificate_pdf_for_a_pre_appointment_make_up(official_client, official
     )
     SessionCandidate.objects.create(session=make_up, official=official)
     attempt = engine.start_attempt(make_up, official)
-    engine.submit_attempt(attempt)
+    _pass(attempt, official, django_capture_on_commit_callbacks)
     response = official_client.get(urls(attempt)["certificate"])
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
-    # A make-up of the annual exam gives no certificate.
+    # A failed attempt earns no certificate.
     annual_make_up = ExamSessionFactory(
         paper=fixed_paper(bank), kind=SessionKind.MAKEUP, makes_up=ExamSessionFactory()
     )
     other = engine.start_attempt(annual_make_up, official)
-    engine.submit_attempt(other)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.submit_attempt(other)
     assert official_client.get(urls(other)["certificate"]).status_code == 404
 
 

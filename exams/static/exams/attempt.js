@@ -1,6 +1,8 @@
-/* Exam attempt page: saves each answer when it changes, re-sends unsaved answers
-   every 20 seconds and retries failures with back-off, shows the save state per
-   question and counts down from the server's deadline.
+/* Exam attempt page: saves each answer when it changes (a choice at once; a blank
+   or a written answer after a pause in typing of 1.5 seconds, and when the field is
+   left), re-sends unsaved answers every 20 seconds and retries failures with
+   back-off, shows the save state per question (and a written answer's character
+   count) and counts down from the server's deadline.
    Nothing answered is lost to the browser or the session either: unsent answers are
    also kept in this browser's storage and restored after a reload or a crash; a
    page left quiet checks in with the server, so reading without clicking never
@@ -21,6 +23,9 @@
     var signedOut = false;
     var keepAliveMs = Math.max(1, parseInt(d.keepaliveSeconds, 10) || 300) * 1000;
     var keepAliveTimer = null;
+    var typingTimer = {};  // position -> the save waiting for a pause in typing
+    var TYPING_PAUSE_MS = 1500;
+    var practice = d.practice === "1";
     var lastContact = 0;   // when the server last answered (ms)
     // The server's clock minus this browser's, to compare kept answers with the
     // times the server saved answers at (data-saved-at).
@@ -78,18 +83,70 @@
         };
     })();
 
+    // How a question is answered (data-kind): "choice", "blanks" or "text".
+    function kindOf(set) { return set.dataset.kind || "choice"; }
+
+    // The response as the save sends it: the letters shown for a choice; for blanks
+    // a JSON array of their texts; a written answer's text; "" when unanswered.
     function responseOf(position) {
-        var inputs = fieldset(position).querySelectorAll("input:checked");
+        var set = fieldset(position);
+        var kind = kindOf(set);
+        if (kind === "blanks") {
+            var blanks = set.querySelectorAll("input.blank");
+            var texts = [];
+            var any = false;
+            for (var b = 0; b < blanks.length; b++) {
+                texts.push(blanks[b].value.trim());
+                any = any || texts[b] !== "";
+            }
+            return any ? JSON.stringify(texts) : "";
+        }
+        if (kind === "text") {
+            var text = set.querySelector("textarea").value;
+            return text.trim() ? text : "";
+        }
+        var inputs = set.querySelectorAll("input:checked");
         var letters = [];
         for (var i = 0; i < inputs.length; i++) { letters.push(inputs[i].value); }
         return letters.sort().join("");
     }
 
     function showResponse(position, response) {
-        var inputs = fieldset(position).querySelectorAll("input");
+        var set = fieldset(position);
+        var kind = kindOf(set);
+        if (kind === "blanks") {
+            var texts = [];
+            try { texts = response ? JSON.parse(response) : []; } catch (e) { texts = []; }
+            var blanks = set.querySelectorAll("input.blank");
+            for (var b = 0; b < blanks.length; b++) {
+                blanks[b].value = typeof texts[b] === "string" ? texts[b] : "";
+            }
+            return;
+        }
+        if (kind === "text") {
+            set.querySelector("textarea").value = response;
+            updateCount(set);
+            return;
+        }
+        var inputs = set.querySelectorAll("input");
         for (var i = 0; i < inputs.length; i++) {
             inputs[i].checked = response.indexOf(inputs[i].value) !== -1;
         }
+    }
+
+    function isAnswered(set) {
+        if (kindOf(set) === "choice") { return !!set.querySelector("input:checked"); }
+        return responseOf(set.dataset.position) !== "";
+    }
+
+    // A written answer's "n of 5000 characters", counted as its maxlength counts.
+    function updateCount(set) {
+        var area = set.querySelector("textarea");
+        var count = set.querySelector(".char-count");
+        if (!area || !count) { return; }
+        var max = parseInt(count.dataset.max, 10) || area.maxLength;
+        count.textContent = d.msgCount.replace("{count}", area.value.length).replace("{max}", max);
+        count.classList.toggle("near-limit", area.value.length > max * 0.9);
     }
 
     function setState(position, text, cls) {
@@ -121,7 +178,7 @@
         var done = 0;
         var sets = form.querySelectorAll("fieldset.question");
         for (var i = 0; i < sets.length; i++) {
-            if (sets[i].querySelector("input:checked")) { done++; }
+            if (isAnswered(sets[i])) { done++; }
         }
         document.getElementById("progress").textContent =
             d.msgProgress.replace("{done}", done).replace("{total}", total);
@@ -153,6 +210,8 @@
         window.clearTimeout(keepAliveTimer);
         var inputs = form.querySelectorAll("input[type=radio], input[type=checkbox]");
         for (var i = 0; i < inputs.length; i++) { inputs[i].disabled = true; }
+        var fields = form.querySelectorAll("input.blank, textarea");
+        for (var f = 0; f < fields.length; f++) { fields[f].readOnly = true; }
         warning.textContent = message;
         warning.hidden = false;
         window.setTimeout(function () {
@@ -254,14 +313,58 @@
         if (!closed) { keepAliveTimer = window.setTimeout(checkIn, keepAliveMs); }
     }
 
-    form.addEventListener("change", function (event) {
-        var set = event.target.closest("fieldset.question");
-        if (!set || closed) { return; }
-        var position = set.dataset.position;
+    // An answer changed: kept in this browser at once, sent now (`now`) or after a
+    // pause in typing.
+    function edited(position, now) {
         pending[position] = responseOf(position);
         kept.put(position, pending[position]);
         updateProgress();
-        send(position);
+        window.clearTimeout(typingTimer[position]);
+        delete typingTimer[position];
+        if (now) {
+            send(position);
+        } else {
+            typingTimer[position] = window.setTimeout(function () {
+                delete typingTimer[position];
+                send(position);
+            }, TYPING_PAUSE_MS);
+        }
+    }
+
+    // A choice is sent when made; a blank or a written answer when the field is left
+    // (change fires then, if it changed).
+    form.addEventListener("change", function (event) {
+        var set = event.target.closest("fieldset.question");
+        if (!set || closed) { return; }
+        edited(set.dataset.position, true);
+    });
+
+    // Typing in a blank or a written answer: sent after a pause. A practice's blanks
+    // wait until the field is left: their feedback gives every blank's answer.
+    form.addEventListener("input", function (event) {
+        var field = event.target;
+        var set = field.closest("fieldset.question");
+        if (!set || closed || !field.matches("input.blank, textarea")) { return; }
+        if (field.tagName === "TEXTAREA") { updateCount(set); }
+        if (practice && kindOf(set) === "blanks") {
+            kept.put(set.dataset.position, responseOf(set.dataset.position));
+            updateProgress();
+            return;
+        }
+        edited(set.dataset.position, false);
+    });
+
+    // Enter in a blank would submit the whole exam: it saves, and moves to the next
+    // blank of the question.
+    form.addEventListener("keydown", function (event) {
+        var field = event.target;
+        if (event.key !== "Enter" || !field.matches("input.blank")) { return; }
+        event.preventDefault();
+        var set = field.closest("fieldset.question");
+        var blanks = Array.prototype.slice.call(set.querySelectorAll("input.blank"));
+        var next = blanks[blanks.indexOf(field) + 1];
+        if (!closed && set.dataset.position in pending) { edited(set.dataset.position, true); }
+        if (next) { next.focus(); }
     });
 
     // Backup: re-send whatever is still unconfirmed.
@@ -333,6 +436,8 @@
         pending[position] = entry.response;
         send(position);
     });
+    var written = form.querySelectorAll("fieldset.question[data-kind=text]");
+    for (var w = 0; w < written.length; w++) { updateCount(written[w]); }
     updateProgress();
     scheduleKeepAlive();
 })();
