@@ -1,12 +1,26 @@
-"""The exam-day load generator: one asyncio process playing N signed-in officials.
+"""The exam-day load generator: one asyncio process playing N officials.
 Runs as its own process so its CPU is not the app's (exam_day.py starts it).
 
-Each official, at a random moment within the ramp: opens the exam list, the
-session page, starts (or resumes) the attempt, opens the attempt page, then saves
-an answer every `--save-every` seconds (first save at a random offset, so saves
-spread evenly) for `--duration` seconds, and submits; a share of them submits
-twice (a double click). A save is retried like the attempt page's JavaScript
-does: on a connection error or a 5xx, with back-off; 4xx other than 403 is final.
+Each official arrives at a moment within `--ramp` seconds (`--arrivals`: uniform,
+or `morning`: a Beta(2, 3) curve, busiest a third of the way in, at 1.8 times the
+average rate, with a tail of late-comers). Plain mode: the official arrives signed
+in (the plan holds its session cookie). `--morning`: it signs in first, GET
+/accounts/login/ and POST the form with its CSRF token and the plan's password
+(allauth, the real password hash), then lands on / (the dashboard). Then it opens
+the exam list, the session page, starts (or resumes) the attempt, opens the attempt
+page, saves an answer every `--save-every` seconds (first save at a random offset,
+so saves spread evenly) for `--duration` seconds, and submits; a share of them
+submits twice (a double click). A save is retried like the attempt page's
+JavaScript does: on a connection error or a 5xx, with back-off; 4xx other than 403
+is final.
+
+Every request carries X-Forwarded-For with the official's own client address
+(10.x.y.z; `--officials-per-address` puts that many officials behind one address,
+an office behind one NAT), as the proxy in front of the app sends it: the app
+trusts one proxy hop (XUEFA_TRUSTED_PROXY_COUNT, default 1) and allauth's per-address
+sign-in limits count what that header names. Without it every official would be
+127.0.0.1, and allauth's "login" limit (30 sign-in POSTs a minute per address,
+successes included) would refuse most of a morning from one load generator.
 
 Plain HTTP/1.0 over asyncio streams (on uvloop when installed), one connection
 per request (gunicorn's sync workers close the connection anyway, as they would
@@ -49,13 +63,14 @@ class Client:
         self.host, self.port, self.pool, self.stats = host, port, pool, stats
         self.timeout, self.retry_for = timeout, retry_for
         self.cookies = {}
+        self.headers = {}  # sent with every request (the proxy's X-Forwarded-For)
 
     async def request(self, endpoint, method, path, form=None, headers=None):
         """(status, headers dict, body); status 0 on a connection error or timeout."""
         head = [f"{method} {path} HTTP/1.0", f"Host: {self.host}:{self.port}"]
         if self.cookies:
             head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        for name, value in (headers or {}).items():
+        for name, value in {**self.headers, **(headers or {})}.items():
             head.append(f"{name}: {value}")
         body = b""
         if form is not None:
@@ -93,8 +108,7 @@ class Client:
                 name, _c, value = line.partition(":")
                 name, value = name.strip().lower(), value.strip()
                 if name == "set-cookie":
-                    cname, _e, rest = value.partition("=")
-                    self.cookies[cname.strip()] = rest.split(";", 1)[0]
+                    self.set_cookie(value)
                 else:
                     got_headers[name] = value
             # A server killed mid-response closes the connection cleanly: a body
@@ -104,6 +118,16 @@ class Client:
                 status = 0
         self.stats.add(endpoint, status, ms)
         return status, got_headers, data
+
+    def set_cookie(self, header):
+        """Keep a Set-Cookie in the jar, or drop the cookie it deletes (an empty
+        value, as Django deletes the messages cookie once they are shown)."""
+        cname, _e, rest = header.partition("=")
+        value = rest.split(";", 1)[0]
+        if value and value != '""':
+            self.cookies[cname.strip()] = value
+        else:
+            self.cookies.pop(cname.strip(), None)
 
     async def retrying(self, endpoint, method, path, form=None, headers=None):
         """Retry on connection errors and 5xx with back-off (capped at 4 s) for up
@@ -124,11 +148,55 @@ def _token(body):
     return match.group(1).decode() if match else ""
 
 
-async def official(cfg, person, session_id, stats, pool, out, rng):
+def client_address(index, per_address=1):
+    """The official's client address as the proxy reports it: 10.0.0.1, 10.0.0.2, ...
+    with `per_address` officials sharing each."""
+    n = index // max(1, per_address) + 1
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+
+def arrival(cfg, rng):
+    """Seconds after the start at which an official arrives, within cfg.ramp."""
+    if cfg.arrivals == "morning":
+        return cfg.ramp * rng.betavariate(2, 3)
+    return rng.uniform(0, cfg.ramp)
+
+
+async def sign_in(cfg, client, name, out):
+    """The sign-in form (allauth), then the dashboard it leads to; True when the
+    official is signed in and sees the dashboard."""
+    status, _h, page = await client.retrying("GET sign-in", "GET", "/accounts/login/")
+    if status != 200 or not _token(page):
+        out["failed_officials"].append(f"{name}: sign-in page gave {status}")
+        return False
+    form = {"csrfmiddlewaretoken": _token(page), "login": name, "password": cfg.password}
+    referer = {"Referer": f"http://{cfg.host}:{cfg.port}/accounts/login/"}
+    status, headers, _b = await client.retrying(
+        "POST sign-in", "POST", "/accounts/login/", form, referer
+    )
+    where = urllib.parse.urlsplit(headers.get("location", "")).path
+    if status != 302 or where != "/":
+        # 200: the form again (refused); 429: a rate limit.
+        out["failed_officials"].append(f"{name}: sign-in gave {status} {where}")
+        return False
+    status, _h, _b = await client.retrying("GET dashboard", "GET", "/")
+    if status != 200:
+        out["failed_officials"].append(f"{name}: dashboard gave {status}")
+        return False
+    return True
+
+
+async def official(cfg, person, session_id, stats, pool, out, rng, index=0):
     client = Client(cfg.host, cfg.port, pool, stats, cfg.timeout, cfg.retry_for)
-    client.cookies[cfg.session_cookie] = person["sessionid"]
+    client.headers["X-Forwarded-For"] = client_address(index, cfg.officials_per_address)
     name = person["username"]
-    await asyncio.sleep(rng.uniform(0, cfg.ramp))
+    await asyncio.sleep(arrival(cfg, rng))
+    out["arrived"].append(time.perf_counter())
+    if cfg.morning:
+        if not await sign_in(cfg, client, name, out):
+            return
+    else:
+        client.cookies[cfg.session_cookie] = person["sessionid"]
     referer = {"Referer": f"http://{cfg.host}:{cfg.port}/"}
     await client.retrying("GET /exams/", "GET", "/exams/")
     status, _h, page = await client.retrying("GET session", "GET", f"/exams/{session_id}/")
@@ -212,10 +280,27 @@ def percentile(sorted_values, share):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * share))]
 
 
+def busiest_arrivals(times, ramp, slices=10):
+    """The busiest tenth of the arrival window: {"officials", "per_second",
+    "average_per_second", "at"} (seconds from the start)."""
+    width = max(ramp, 1e-9) / slices
+    counts = [0] * slices
+    for t in times:
+        counts[min(slices - 1, int(t / width))] += 1
+    busiest = max(range(slices), key=counts.__getitem__)
+    return {
+        "officials": counts[busiest],
+        "per_second": counts[busiest] / width,
+        "average_per_second": len(times) / max(ramp, 1e-9),
+        "at": busiest * width,
+    }
+
+
 async def run(cfg):
     with open(cfg.plan) as fh:
         plan = json.load(fh)
     cfg.session_cookie = plan["session_cookie"]
+    cfg.password = plan.get("password", "")
     stats = Stats()
     pool = asyncio.Semaphore(cfg.connections)
     out = {
@@ -226,14 +311,24 @@ async def run(cfg):
         "failed_officials": [],
         "failed_saves": [],
         "failed_submits": [],
+        "arrived": [],
     }
     rng = random.Random(cfg.seed)  # noqa: S311 - load shape, not a secret
     started = time.perf_counter()
     tasks = [
         asyncio.ensure_future(
-            official(cfg, person, plan["session_id"], stats, pool, out, random.Random(rng.random()))  # noqa: S311
+            official(
+                cfg,
+                person,
+                plan["session_id"],
+                stats,
+                pool,
+                out,
+                random.Random(rng.random()),  # noqa: S311
+                index,
+            )
         )
-        for person in plan["officials"]
+        for index, person in enumerate(plan["officials"])
     ]
     _done, pending = await asyncio.wait(tasks, timeout=cfg.max_seconds)
     # Past --max-seconds the run stops where it is: requests in flight count as
@@ -257,6 +352,7 @@ async def run(cfg):
         }
     out["endpoints"] = endpoints
     out["elapsed"] = elapsed
+    out["arrivals"] = busiest_arrivals([t - started for t in out.pop("arrived")], cfg.ramp)
     out["connection_errors"] = stats.errors[:50]
     out["connection_error_count"] = len(stats.errors)
     with open(cfg.out, "w") as fh:
@@ -269,7 +365,12 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--plan", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--ramp", type=float, default=120)
+    parser.add_argument("--ramp", type=float, default=120, help="arrival window, seconds")
+    parser.add_argument("--arrivals", choices=["uniform", "morning"], default="uniform")
+    parser.add_argument(
+        "--morning", action="store_true", help="sign in through the form, then the dashboard"
+    )
+    parser.add_argument("--officials-per-address", type=int, default=1)
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--save-every", type=float, default=30)
     parser.add_argument("--double-submit", type=float, default=0.1)
