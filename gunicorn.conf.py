@@ -6,8 +6,9 @@ import os
 
 wsgi_app = "xuefa.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# The usual 2 × cores + 1 synchronous workers; WEB_CONCURRENCY overrides.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+# The usual 2 × cores + 1 synchronous workers, counting the cores this process may
+# run on (taskset, cpusets), not the machine's; WEB_CONCURRENCY overrides.
+workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30

@@ -89,3 +89,11 @@ if MEDIA_S3_BUCKET:
 # (django-tasks-db) and run by the worker `manage.py db_worker`, a service of its own
 # on one or more machines, never inside web requests.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Database behind PgBouncer in transaction mode (docs/deploy.md) --------------
+# Set DATABASE_DISABLE_SERVER_SIDE_CURSORS=true there: a queryset's iterator() outside
+# a transaction opens a WITH HOLD cursor on one server connection, and the pooler may
+# send its next FETCH to another ("cursor ... does not exist"). Off by default (a
+# direct connection). Prepared statements: DATABASE_PREPARE_THRESHOLD (base.py).
+if env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", False):  # noqa: F405
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True  # noqa: F405
