@@ -1,7 +1,6 @@
 """gunicorn settings for production; every value can be overridden by environment."""
 
 import gc
-import multiprocessing
 import os
 
 wsgi_app = "xuefa.wsgi:application"
