@@ -4,7 +4,6 @@ other parameters become it at their owner's next sign-in, and roster initial
 passwords keep their own cheap hasher until that first sign-in."""
 
 import json
-import statistics
 import time
 
 from django.contrib.auth.hashers import identify_hasher, make_password
@@ -55,9 +54,10 @@ def test_a_hash_costs_about_fifty_milliseconds_of_cpu_at_most():
         start = time.process_time()
         hasher.verify(DEFAULT_PASSWORD, encoded)
         costs.append(time.process_time() - start)
-    # About 40 ms on the 2-core development machine; the bound leaves room for a
-    # slower CI runner while still catching Django's 100 MiB × 8 lanes default.
-    assert statistics.median(costs) < 0.15
+    # About 31-40 ms on the 2-core development machine; the bound leaves room for a
+    # slower CI runner while still catching Django's 100 MiB × 8 lanes default (about
+    # 260 ms). The least reading: a virtual machine's stolen time inflates the others.
+    assert min(costs) < 0.15
 
 
 def sign_in(client, username):

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-import statistics
 import time
 from unittest import mock
 
@@ -111,17 +110,20 @@ def test_an_sm3_check_costs_its_rounds_and_no_more():
     hasher = PBKDF2SM3PasswordHasher()
     encoded = hasher.encode(DEFAULT_PASSWORD, hasher.salt())
 
-    def median_cpu(call):
-        costs = []
-        for _ in range(5):
-            start = time.process_time()
-            call()
-            costs.append(time.process_time() - start)
-        return statistics.median(costs)
+    def cpu(call):
+        start = time.process_time()
+        call()
+        return time.process_time() - start
 
     rounds = PBKDF2SM3PasswordHasher.iterations
-    baseline = median_cpu(lambda: hashlib.pbkdf2_hmac("sm3", b"password", b"salt", rounds))
-    assert median_cpu(lambda: hasher.verify(DEFAULT_PASSWORD, encoded)) < 1.5 * baseline
+    baseline, check = [], []
+    # Interleaved, and the least of each: a virtual machine's stolen time inflates
+    # single readings (a median of five once read 0.10 s against 0.06 s), never the
+    # cheapest one.
+    for _ in range(7):
+        baseline.append(cpu(lambda: hashlib.pbkdf2_hmac("sm3", b"password", b"salt", rounds)))
+        check.append(cpu(lambda: hasher.verify(DEFAULT_PASSWORD, encoded)))
+    assert min(check) < 1.5 * min(baseline)
 
 
 @needs_sm3
