@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -38,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -172,8 +174,16 @@ def run_with_fault(name, env, port, args, plan, workdir, fault):
         f"{len(out['failed_saves'])}/{len(out['failed_submits'])}, "
         f"problems: {summary['problems'] or 'none'}"
     )
-    errors = Path(log).read_text(errors="replace").count("Traceback")
+    text = Path(log).read_text(errors="replace")
+    errors = text.count("Traceback")
     line += f"; {errors} tracebacks in the app's log"
+    if errors:
+        # What they were: each traceback's closing line (the exception), counted.
+        raised = Counter(
+            m.group(1)[:160]
+            for m in re.finditer(r"^((?:[\w.]+\.)?\w*(?:Error|Exception|Exit)\b.*)$", text, re.M)
+        )
+        line += " (" + "; ".join(f"{n} x {what}" for what, n in raised.most_common(4)) + ")"
     print(line, flush=True)
     return ok, line
 

@@ -47,7 +47,11 @@ def production(**env):
 def test_direct_connection_keeps_server_side_cursors_and_prepared_statements():
     values = production()
     assert values["cursors_off"] is False
-    assert values["options"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert values["options"] == {
+        "server_side_binding": True,
+        "connect_timeout": 5,
+        "prepare_threshold": 5,
+    }
     assert (values["conn_max_age"], values["health_checks"]) == (60, True)
 
 
@@ -56,7 +60,11 @@ def test_behind_transaction_pooling_pgbouncer():
     # server-side cursors; persistent client connections stay, checked before use.
     values = production(DATABASE_DISABLE_SERVER_SIDE_CURSORS="true", DATABASE_PREPARE_THRESHOLD="0")
     assert values["cursors_off"] is True
-    assert values["options"] == {"server_side_binding": True, "prepare_threshold": None}
+    assert values["options"] == {
+        "server_side_binding": True,
+        "connect_timeout": 5,
+        "prepare_threshold": None,
+    }
     assert values["health_checks"] is True
 
 

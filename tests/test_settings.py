@@ -65,14 +65,22 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     # Sessions stay in the database so a Redis outage signs nobody out.
     assert values["session"] == "learning.fast.sessions"
     # Hot statements are prepared once per connection, not planned per request...
-    assert values["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+    assert values["db_options"] == {
+        "server_side_binding": True,
+        "connect_timeout": 5,
+        "prepare_threshold": 5,
+    }
     # ...unless a transaction-pooling proxy in front of PostgreSQL forbids them.
     result = probe(
         "xuefa.settings.dev",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/xuefa",
         DATABASE_PREPARE_THRESHOLD="0",
+        DATABASE_CONNECT_TIMEOUT="2",
     )
-    assert json.loads(result.stdout)["db_options"]["prepare_threshold"] is None
+    options = json.loads(result.stdout)["db_options"]
+    assert options["prepare_threshold"] is None
+    # An unreachable server fails a connection within the timeout (libpq: forever).
+    assert options["connect_timeout"] == 2
 
 
 @pytest.mark.django_db
