@@ -2,7 +2,7 @@
 
 Throughput on a shared machine is noisy; the CPU time a request costs in the
 process that serves it is not. This runs the same requests as the gunicorn benches
-(bare view GET and POST, lecture page, study heartbeat, attempt page, answer save)
+(bare view GET and POST, the dashboard, lecture page, study heartbeat, attempt page, answer save)
 through Django's test client with the bench settings (production settings: Redis
 cache, database sessions) against a database with the demo data, and prints the
 least mean CPU ms over five interleaved rounds and the queries of one request
@@ -175,6 +175,7 @@ def measure(count, show_sql, only=None, profile_them=False, without=()):
 
     targets = {
         "bare GET": lambda: official.get(BARE_PATH),
+        "dashboard": lambda: official.get("/"),
         "lecture": lambda: official.get(LECTURE_PATH),
         "heartbeat": lambda: form_post(official, heartbeat, {"event": "beat"}),
         "bare POST": lambda: form_post(saver, BARE_PATH, {"n": 1}),

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fast import dashboard as fast_dashboard
 from .models import LecturePage, Official, StudyRecord
 from .models.study import StudyClock, heartbeat_seconds, study_state  # noqa: F401 - theirs
 
@@ -189,6 +190,9 @@ def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None, official=
         else:
             beat = _beat(lecture, official, record, anchor, event, now, cap)
         if beat is not None:
+            if beat.added_seconds or beat.completed_now:
+                # Credit is written with update(): no signal tells the dashboard.
+                fast_dashboard.touch(official.pk, user.pk)
             return beat
         # Another heartbeat moved the anchor or the record first: read both again.
         record.refresh_from_db()

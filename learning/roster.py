@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from wagtail.log_actions import log
 
 from . import roles
+from .fast import dashboard as fast_dashboard
 from .hashers import initial_password_hasher
 from .imports import Change, Importer, PlanChanged, Preview
 from .models import Department, DepartmentMembership, Official, User
@@ -719,6 +720,8 @@ def apply_file(data, filename, fingerprint, options, progress=None):
         credentials = _create(plan.create, progress)
         _update(plan.update)
         _deactivate(leavers, user)
+        # Written in bulk (no signals): names, departments and positions on dashboards.
+        fast_dashboard.touch_everyone()
     return {
         "created": len(plan.create),
         "updated": len(plan.update),

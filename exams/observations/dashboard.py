@@ -35,4 +35,10 @@ class ObservationPanel(DashboardPanel):
             "-observation__starts_at"
         )[:10]
         due = [a for a in candidates if now <= a.observation.reflection_due][:3]
+        # The clock alone changes the panel when the next observation ends or a
+        # reflection's time runs out.
+        moments = [a.observation.reflection_due for a in candidates]
+        if upcoming is not None:
+            moments.append(upcoming.observation.ends_at)
+        self.changes_at = min((m for m in moments if m and m >= now), default=None)
         return {"next_attendance": upcoming, "reflections_due": due}

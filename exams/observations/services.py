@@ -23,6 +23,8 @@ from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from learning.fast import dashboard as fast_dashboard
+
 from .models import (
     ATTENDED_STATUSES,
     EXPECTED_STATUSES,
@@ -406,6 +408,7 @@ def check_in(official, token, now=None, scanned_at=None, position=None, client_i
             ).update(status=status, checked_in_at=scanned_at)
             if updated:
                 change.save()
+                fast_dashboard.touch(attendance.official_id, official.user_id)
     except IntegrityError:
         # Only the unique redeemed code can clash: someone else checked in with it first.
         raise ObservationRefused(
@@ -431,6 +434,7 @@ def _check_out(observation, attendance, change, scanned_at, position, client_ip,
                 checked_out_at=scanned_at
             ):
                 change.save()
+                fast_dashboard.touch(attendance.official_id)
     except IntegrityError:
         raise ObservationRefused(
             _("This code has already been used. Scan the code on the screen again.")
@@ -553,6 +557,7 @@ def close(observation, by=None, now=None):
         )
         Attendance.objects.filter(pk__in=[a.pk for a in unmarked]).update(status=Status.ABSENT)
         CourtObservation.objects.filter(pk=locked.pk).update(closed_at=now)
+        fast_dashboard.touch_everyone()
         observation.closed_at = now
     return len(unmarked)
 

@@ -8,6 +8,7 @@ What is here (docs/architecture.md draws the request paths through them):
   filled in per request;
 - `restrictions`: whether any Wagtail view restriction exists at all;
 - `back_office`: whether a user may open the admin, for every page's navigation;
+- `dashboard`: the official's dashboard panels, kept per official between changes;
 - `auth` and `sessions`: the signed-in user and their session read by one plain
   SELECT each;
 - `memo`: values kept in each app process (exams keeps its papers there).
@@ -90,41 +91,52 @@ def bump(family):
         forget_recent(family)
 
     start()
-    transaction.on_commit(start)
+    if transaction.get_connection().in_atomic_block:
+        # Outside a transaction on_commit would run it again at once.
+        transaction.on_commit(start)
+
+
+def _families(family):
+    return (family,) if isinstance(family, str) else tuple(family)
 
 
 def keys(family, key):
     """The cache keys `remember(family, key, ...)` reads, for read_ahead.prefetch."""
-    return [generation_key(family), key]
+    return [*(generation_key(f) for f in _families(family)), key]
 
 
 def remember(family, key, compute, seconds=DEFAULT_SECONDS, valid=None):
-    """The value kept under `key` while `family`'s generation is current (and, if
-    given, `valid(value)` holds), else `compute()`, kept unless it is None. With the
-    fast paths off, always `compute()`."""
+    """The value kept under `key` while the generation of `family` (a name, or a
+    tuple of names: then of each of them) is current (and, if given, `valid(value)`
+    holds), else `compute()`, kept unless it is None. With the fast paths off, always
+    `compute()`."""
     if not enabled():
         return compute()
-    generation_name = generation_key(family)
-    found = read_ahead.get_many([generation_name, key])
-    current, entry = found.get(generation_name), found.get(key)
+    families = _families(family)
+    names = [generation_key(f) for f in families]
+    found = read_ahead.get_many([*names, key])
+    current, entry = [found.get(name) for name in names], found.get(key)
+    stamp = current[0] if len(current) == 1 else tuple(current)
     if (
-        current is not None
+        None not in current
         and entry is not None
-        and entry[0] == current
+        and entry[0] == stamp
         and (valid is None or valid(entry[1]))
     ):
         return entry[1]
-    if current is None:
-        current = generation(family)
+    if None in current:
+        current = [g or generation(f) for f, g in zip(families, current, strict=True)]
+        stamp = current[0] if len(current) == 1 else tuple(current)
     value = compute()
-    if value is not None and current is not None:
-        cache.set(key, (current, value), seconds)
+    if value is not None and None not in current:
+        cache.set(key, (stamp, value), seconds)
     return value
 
 
 class Invalidation:
     """`signal` (from `sender`, or from any sender when None) starts a new
-    generation of `family`."""
+    generation of `family`: a name, or a function of the signal's `instance` giving
+    the name (a family per official, say), or None when nothing need start anew."""
 
     def __init__(self, family, signal, sender=None):
         self.family, self.signal, self.sender = family, signal, sender
@@ -133,7 +145,9 @@ class Invalidation:
         family = self.family
 
         def changed(**kwargs):
-            bump(family)
+            name = family(kwargs.get("instance")) if callable(family) else family
+            if name is not None:
+                bump(name)
 
         return changed
 
