@@ -4,6 +4,7 @@ session grades) passed, in the session or in a make-up of it, by the year's end.
 
 from collections import defaultdict
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import InlinePanel
@@ -31,6 +32,7 @@ class ExamRequirements(RequirementProvider):
                     session.title,
                     session,
                     closes_at=session.closes_at,
+                    link=reverse("exams:session", args=[session.pk]),
                 )
             )
         return items

@@ -82,10 +82,17 @@ class RequirementItem:
     label: str
     obj: object = dataclasses.field(default=None, compare=False, hash=False, repr=False)
     closes_at: object = dataclasses.field(default=None, compare=False, hash=False, repr=False)
+    # Where the official does it, when that is not the object's own page (`obj.url`).
+    link: str = dataclasses.field(default="", compare=False, hash=False, repr=False)
 
     @property
     def kind_label(self):
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def url(self):
+        """Where the official goes to do it (a to-do on the dashboard is a link)."""
+        return self.link or getattr(self.obj, "url", None) or ""
 
 
 KIND_LABELS = {
@@ -240,6 +247,12 @@ class Completion:
     @property
     def required_hours(self):
         return round(self.required_seconds / 3600, 1)
+
+    @property
+    def missing_hours(self):
+        """Credit hours still to earn (rounded up to a tenth: never shown as 0.0)."""
+        missing = max(0, self.required_seconds - self.credited_seconds)
+        return math.ceil(missing / 360) / 10
 
     @property
     def credit_met(self):

@@ -10,6 +10,7 @@ check-in shows that the official arrived, and the credit is for sitting through 
 from collections import defaultdict
 
 from django.db.models import Exists, OuterRef, Q, Sum
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import InlinePanel
@@ -43,6 +44,7 @@ class ObservationRequirements(RequirementProvider):
                     observation.title,
                     observation,
                     closes_at=observation.starts_at,
+                    link=reverse("observations:detail", args=[observation.pk]),
                 )
             )
         return items
