@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.log_actions import log
 
-from . import certificates
+from . import certificates, notices
 from .models import Attempt
 
 VOIDED = "xuefa.attempt.void"
@@ -23,6 +23,7 @@ def on_result_final(attempt):
     transaction: the certificate of a pass is issued once the result is committed."""
     if attempt.passed and attempt.voided_at is None:
         transaction.on_commit(lambda: certificates.issue_for_attempt(attempt))
+    notices.result_final(attempt)  # the official hears of it once it is committed
 
 
 class VoidRefused(Exception):

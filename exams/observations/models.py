@@ -27,6 +27,8 @@ from modelcluster.models import ClusterableModel
 
 from learning.models import Department, Official
 
+from . import notices
+
 REFLECTION_EXTENSIONS = ["pdf", "doc", "docx", "txt", "jpg", "jpeg", "png"]
 REFLECTION_MAX_BYTES = 10 * 1024 * 1024
 # Where an event uses check-out, a scan by someone checked in counts as the check-out
@@ -316,7 +318,8 @@ class CourtObservation(index.Indexed, ClusterableModel):
 
     def save(self, **kwargs):
         super().save(**kwargs)
-        self.sync_invitations()
+        invited = self.sync_invitations()
+        notices.notify_invited(self, invited)  # sent once the save is committed
 
     def invited_official_ids(self):
         """Officials invited one by one or through a department (and its sub-departments)."""
@@ -330,7 +333,7 @@ class CourtObservation(index.Indexed, ClusterableModel):
 
     def sync_invitations(self):
         """Give every invitee an attendance row; drop rows of people no longer invited who
-        have done nothing yet (still merely invited)."""
+        have done nothing yet (still merely invited). Returns the ids newly invited."""
         invited = self.invited_official_ids()
         existing = dict(self.attendance.values_list("official_id", "status"))
         stale = [
@@ -338,13 +341,12 @@ class CourtObservation(index.Indexed, ClusterableModel):
         ]
         if stale:
             self.attendance.filter(official_id__in=stale, status=Status.INVITED).delete()
+        new = invited - existing.keys()
         Attendance.objects.bulk_create(
-            [
-                Attendance(observation=self, official_id=pk, status=Status.INVITED)
-                for pk in invited - existing.keys()
-            ],
+            [Attendance(observation=self, official_id=pk, status=Status.INVITED) for pk in new],
             ignore_conflicts=True,
         )
+        return new
 
     @property
     def is_closed(self):

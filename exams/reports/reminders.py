@@ -1,15 +1,15 @@
-"""Reminding officials who are behind (催学提醒): one e-mail each, in the site's
-language, saying what they miss and where their record is; one `Reminder` row per
-official so HR sees who was reminded when. Someone reminded within RESEND_AFTER is
-not reminded again unless HR insists; someone without an e-mail address is
-recorded as not reachable. Queries do not grow with the number of officials."""
+"""Reminding officials who are behind (催学提醒): one notice each (learning.notices:
+e-mail, and SMS or WeCom where switched on), in the site's language, saying what they
+miss and where their record is; one `Reminder` row per official so HR sees who was
+reminded when. Someone reminded within RESEND_AFTER is not reminded again unless HR
+insists; someone no channel reaches is recorded as not reachable. Queries do not
+grow with the number of officials."""
 
 import dataclasses
-import smtplib
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,6 +17,12 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from learning.models import User
+from learning.notices import (
+    DeliveryStatus,
+    NoticeChannel,
+    NoticeKind,
+    send_each_now,
+)
 from learning.text import printable
 
 from ..models import Reminder, ReminderStatus
@@ -44,10 +50,11 @@ def record_url():
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("learning:record")
 
 
-def _message(row, year, connection):
+def _text(row, year):
+    """The reminder's subject, body and the missing items as recorded."""
     with translation.override(settings.LANGUAGE_CODE):
-        # A plain-text mail: names and titles lose control characters and line
-        # breaks, so they neither act on a terminal nor forge lines of their own.
+        # Plain text: names and titles lose control characters and line breaks, so
+        # they neither act on a terminal nor forge lines of their own.
         context = {
             "name": printable(row.official.name),
             "year": year,
@@ -56,66 +63,52 @@ def _message(row, year, connection):
         }
         subject = render_to_string("exams/email/reminder_subject.txt", context)
         body = render_to_string("exams/email/reminder_body.txt", context)
-        missing_text = row.missing_text
-    message = EmailMessage(
-        " ".join(subject.split()),
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [row.official.user.email],
-        connection=connection,
-    )
-    return message, missing_text
+        return " ".join(subject.split()), body, row.missing_text
 
 
 def send_reminders(rows, year, sender, *, force=False, now=None):
     """Remind each official of `rows` (BehindRows, officials with users loaded) about
-    `year`. Returns a ReminderResult of officials by outcome."""
+    `year`, on every notice channel switched on (learning.notices: e-mail, SMS, WeCom).
+    Returns a ReminderResult of officials by outcome: reminded when any channel
+    delivered, failed when one failed and none delivered, else not reachable."""
     now = now or timezone.now()
     result = ReminderResult()
-    recent = set()
-    if not force and rows:
-        recent = set(
-            Reminder.objects.delivered()
-            .filter(
-                official_id__in=[row.official.pk for row in rows],
-                year=year,
-                sent_at__gt=now - RESEND_AFTER,
-            )
-            .values_list("official_id", flat=True)
-        )
+    due, messages, missing = [], [], {}
+    for row in rows:
+        # The rows carry the last delivered reminder of the year (behind.build_rows).
+        if not force and row.last_reminded and row.last_reminded > now - RESEND_AFTER:
+            result.recently_reminded.append(row.official)
+            continue
+        subject, body, missing[row.official.pk] = _text(row, year)
+        due.append(row.official)
+        messages.append((row.official.user, subject, body, record_url()))
+    deliveries = send_each_now(NoticeKind.STUDY_REMINDER, messages, sent_by=sender)
+    by_user = defaultdict(list)
+    for delivery in deliveries:
+        by_user[delivery.user_id].append(delivery)
     records = []
-    connection = None
-    try:
-        for row in rows:
-            official = row.official
-            if official.pk in recent:
-                result.recently_reminded.append(official)
-                continue
-            email = official.user.email.strip()
-            if not email:
-                with translation.override(settings.LANGUAGE_CODE):
-                    missing_text = row.missing_text
-                result.no_email.append(official)
-                records.append(
-                    _record(official, year, sender, now, missing_text, "", ReminderStatus.NO_EMAIL)
-                )
-                continue
-            if connection is None:
-                connection = get_connection()
-                connection.open()
-            message, missing_text = _message(row, year, connection)
-            try:
-                delivered = message.send()
-            except (smtplib.SMTPException, OSError, ValueError):
-                delivered = 0
-            status = ReminderStatus.SENT if delivered else ReminderStatus.FAILED
-            (result.sent if delivered else result.failed).append(official)
-            records.append(_record(official, year, sender, now, missing_text, email, status))
-    finally:
-        if connection is not None:
-            connection.close()
+    for official in due:
+        status, email = _outcome(by_user[official.user_id], official.user.email.strip())
+        {
+            ReminderStatus.SENT: result.sent,
+            ReminderStatus.FAILED: result.failed,
+            ReminderStatus.NO_EMAIL: result.no_email,
+        }[status].append(official)
+        records.append(_record(official, year, sender, now, missing[official.pk], email, status))
     Reminder.objects.bulk_create(records, batch_size=500)
     return result
+
+
+def _outcome(deliveries, email):
+    """(ReminderStatus, the e-mail address tried or "") of one official's deliveries."""
+    statuses = {d.status for d in deliveries}
+    emailed = any(d.channel == NoticeChannel.EMAIL for d in deliveries)
+    address = email if emailed else ""
+    if DeliveryStatus.SENT in statuses:
+        return ReminderStatus.SENT, address
+    if DeliveryStatus.FAILED in statuses:
+        return ReminderStatus.FAILED, address
+    return ReminderStatus.NO_EMAIL, ""
 
 
 def _record(official, year, sender, now, missing_text, email, status):
