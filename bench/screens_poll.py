@@ -8,7 +8,11 @@ temporary PostgreSQL database when the server in XUEFA_BENCH_POSTGRES answers
 (default postgres://postgres@127.0.0.1:5432/postgres), else a temporary SQLite file
 (--database sqlite forces it; SQLite reconnects on every request, which costs far
 more CPU than the poll itself). It creates --screens screens on
-the demo playlists, and runs a client in a separate process in which every screen
+the demo playlists (every --data-every-th screen on the default playlist, which holds
+the data screen (数据大屏) and the ticker, the rest on a copy without the data screen;
+with --officials, an organisation of that size from create_fake_data gives the data
+screen real figures, recomputed every --data-refresh seconds), and runs a client in a
+separate process in which every screen
 polls /screens/<token>/playlist.json every --interval seconds with If-None-Match and
 ?playing=, as the player does. After a warm-up (every screen fetches its playlist
 once, a few at a time) and one interval of steady polling, it measures for
@@ -18,7 +22,8 @@ of one core (from /proc, master and worker together, and each). Target: under 5 
 Then, in a process of its own against the same database and cache, it measures the
 CPU one warm 304 costs in-process: the view alone, and the whole Django stack (the
 WSGI handler with every middleware); the rest of the server's CPU per request is
-gunicorn, the access log and the kernel.
+gunicorn, the access log and the kernel; and the CPU of one recomputation of the data
+screen's figures, spread over its refresh interval.
 
     .venv/bin/python bench/screens_poll.py [--screens 1000] [--interval 30] [--duration 60]
 """
@@ -46,16 +51,29 @@ SETUP = """
 import json, sys
 from django.db import transaction
 from content import demo
-from content.models import Screen, ScreenPlaylist, Playlist
+from content.models import PlaylistEntry, PublicityItem, Screen, ScreenPlaylist, Playlist
 with transaction.atomic():
     demo.load_publicity_items()
     demo.load_screens()
-    playlist = Playlist.objects.get(is_default=True)
+    with_data = Playlist.objects.get(is_default=True)
+    plain = Playlist.objects.create(name="bench-plain", ticker=with_data.ticker)
+    PlaylistEntry.objects.bulk_create(
+        [
+            PlaylistEntry(playlist=plain, item=e.item, sort_order=e.sort_order)
+            for e in with_data.entries.select_related("item")
+            if e.item.kind != PublicityItem.Kind.DATA_SCREEN
+        ]
+    )
     screens = Screen.objects.bulk_create(
         [Screen(name=f"bench-{n}", location="bench") for n in range(COUNT)]
     )
     ScreenPlaylist.objects.bulk_create(
-        [ScreenPlaylist(screen=s, playlist=playlist, sort_order=0) for s in screens]
+        [
+            ScreenPlaylist(
+                screen=s, playlist=with_data if n % DATA_EVERY == 0 else plain, sort_order=0
+            )
+            for n, s in enumerate(screens)
+        ]
     )
 with open(TOKENS_PATH, "w") as out:
     json.dump([s.token for s in Screen.objects.filter(location="bench")], out)
@@ -135,6 +153,11 @@ for _ in range(rounds):
     for token in tokens:
         assert call(environ(token, etags[token])).startswith("304")
 stack_ms = (time.process_time() - started) * 1000 / (rounds * len(tokens))
+from content import data_screen
+
+started = time.process_time()
+data_screen.compute()
+data_ms = (time.process_time() - started) * 1000
 flush_ms = None
 if hasattr(screens, "flush_status"):
     from content.models import Screen
@@ -145,7 +168,7 @@ if hasattr(screens, "flush_status"):
     cpu, wall = time.process_time(), time.perf_counter()
     flushed = screens.flush_status()
     flush_ms = ((time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000, flushed)
-print(json.dumps({"view_ms": view_ms, "stack_ms": stack_ms, "flush": flush_ms}))
+print(json.dumps({"view_ms": view_ms, "stack_ms": stack_ms, "flush": flush_ms, "data_ms": data_ms}))
 """
 
 
@@ -331,6 +354,24 @@ def main():
     )
     parser.add_argument("--no-redis", action="store_true", help="local-memory cache")
     parser.add_argument(
+        "--data-every",
+        type=int,
+        default=5,
+        help="every n-th screen plays the playlist with the data screen (1: all)",
+    )
+    parser.add_argument(
+        "--data-refresh",
+        type=int,
+        default=60,
+        help="seconds between recomputations of the data screen's figures",
+    )
+    parser.add_argument(
+        "--officials",
+        type=int,
+        default=0,
+        help="officials created with create_fake_data, for the data screen's figures",
+    )
+    parser.add_argument(
         "--no-access-log",
         action="store_true",
         help="gunicorn without its access log (production writes one), for the breakdown",
@@ -352,6 +393,7 @@ def main():
         "SECURE_COOKIES": "0",
         "MEDIA_ROOT": str(workdir / "media"),
         "LOG_LEVEL": "WARNING",
+        "XUEFA_DATA_SCREEN_SECONDS": str(args.data_refresh),
     }
     cache_url = None if args.no_redis else redis_url()
     if cache_url:
@@ -368,8 +410,19 @@ def main():
         )
         manage = [PYTHON, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+        if args.officials:
+            subprocess.run(
+                [*manage, "create_fake_data", f"--officials={args.officials}"],
+                env=env,
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         tokens_file = workdir / "tokens.json"
-        setup = f"COUNT = {args.screens}\nTOKENS_PATH = {str(tokens_file)!r}\n" + SETUP
+        setup = (
+            f"COUNT = {args.screens}\nDATA_EVERY = {max(1, args.data_every)}\n"
+            f"TOKENS_PATH = {str(tokens_file)!r}\n" + SETUP
+        )
         subprocess.run(
             [*manage, "shell", "-c", setup],
             env=env,
@@ -467,7 +520,12 @@ def main():
     requests = stats["requests"]
     not_modified = stats["status"].get("304", 0)
     cpu_percent = 100 * cpu_used / args.duration
+    data_screens = len(range(0, args.screens, max(1, args.data_every)))
     print(f"screens:           {args.screens} polling every {args.interval:.0f} s")
+    print(
+        f"  on a data screen: {data_screens} (figures recomputed every {args.data_refresh} s, "
+        f"{args.officials} fake officials)"
+    )
     rate = requests / args.duration
     print(f"requests/s:        {rate:.1f} ({requests} in {args.duration:.0f} s)")
     print(f"answered 304:      {100 * not_modified / max(1, requests):.1f} %")
@@ -487,6 +545,13 @@ def main():
         f"{costs['stack_ms']:.3f} ms CPU (rest: gunicorn, access log, kernel "
         f"{max(0.0, per_request - costs['stack_ms']):.2f} ms)"
     )
+    if costs.get("data_ms") is not None:
+        share = costs["data_ms"] / 10 / args.data_refresh
+        print(
+            f"data screen:       {costs['data_ms']:.0f} ms CPU per recomputation "
+            f"({share:.3f} % of a core at one per {args.data_refresh} s, in the figure above "
+            f"when one fell in the measured window)"
+        )
     if costs.get("flush"):
         cpu_ms, wall_ms, flushed = costs["flush"]
         print(

@@ -1,7 +1,8 @@
 """Demo publicity screens from the seed document: the office shows 法治宣传挂图 and
 保密法 明白纸 on the screens in the building, and promotes the Tianjin civilised
 behaviour regulations and smoke control. A lobby screen (landscape) and a canteen
-screen (portrait) play them; the canteen shows its own cards at lunchtime."""
+screen (portrait) play them; the canteen shows its own cards at lunchtime. The main
+playlist also shows the data screen (数据大屏) and runs a ticker of the report's goals."""
 
 import io
 from datetime import time
@@ -90,6 +91,16 @@ QUOTATIONS = [
         "民事主体的人身权利、财产权利以及其他合法权益受法律平等保护，任何组织或者个人不得侵犯。",
         "《中华人民共和国民法典》第三条",
     ),
+]
+
+
+DATA_SCREEN = ("学法数据大屏", 20)
+
+# The main playlist's ticker: the report's goals for a rule-of-law government.
+TICKER = [
+    "职能科学、权责法定、执法严明、公开公正、廉洁高效、守法诚信",
+    "区政府主要负责同志带头学法、带头讲法，在区政府常务会上讲法治课",
+    "全面推进依法行政，为加快创建繁荣宜居智慧的现代化海滨城市提供有力法治保障",
 ]
 
 
@@ -190,10 +201,14 @@ def load_publicity_items():
                 )
             )
             created += 1
+    title, duration = DATA_SCREEN
+    if not PublicityItem.objects.filter(title=title).exists():
+        _publish(PublicityItem(title=title, kind=PublicityItem.Kind.DATA_SCREEN, duration=duration))
+        created += 1
     return created
 
 
-# name, default?, item titles
+# name, default?, item titles (the default playlist carries the ticker)
 PLAYLISTS = [
     (
         "法治宣传轮播",
@@ -204,6 +219,7 @@ PLAYLISTS = [
             "民法典宣传挂图",
             "民法典第三条",
             "保密法明白纸",
+            "学法数据大屏",
             "天津市文明行为促进条例",
         ],
     ),
@@ -237,7 +253,9 @@ def load_screens():
         playlist = Playlist.objects.filter(name=name).first()
         if playlist is None:
             is_default = is_default and not Playlist.objects.filter(is_default=True).exists()
-            playlist = Playlist(name=name, is_default=is_default)
+            playlist = Playlist(
+                name=name, is_default=is_default, ticker="\n".join(TICKER) if is_default else ""
+            )
             playlist.entries = [
                 PlaylistEntry(item=items[title], sort_order=n)
                 for n, title in enumerate(titles)

@@ -76,6 +76,7 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         TEXT_CARD = "text_card", _("Text card")
         QUOTATION = "quotation", _("Law article quotation")
         LECTURE = "lecture", _("Lecture highlight")
+        DATA_SCREEN = "data_screen", _("Data screen")
 
     MAX_POINTS = 6
 
@@ -245,13 +246,25 @@ class Playlist(ClusterableModel):
         default=False,
         help_text=_("Played on every screen whenever nothing else is scheduled."),
     )
+    ticker = models.TextField(
+        _("ticker"),
+        blank=True,
+        help_text=_(
+            "Short texts that scroll along the bottom of the screen while this playlist "
+            "plays, one per line."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     panels = [
         FieldPanel("name"),
         FieldPanel("is_default"),
+        FieldPanel("ticker"),
         InlinePanel("entries", heading=_("Items"), label=_("Item")),
     ]
+
+    MAX_TICKER_LINES = 10
+    MAX_TICKER_LINE = 200
 
     class Meta:
         verbose_name = _("playlist")
@@ -268,8 +281,18 @@ class Playlist(ClusterableModel):
     def __str__(self):
         return self.name
 
+    @property
+    def ticker_lines(self):
+        """The ticker's texts, blank lines left out."""
+        return [line.strip() for line in self.ticker.splitlines() if line.strip()]
+
     def clean(self):
         super().clean()
+        lines = self.ticker_lines
+        if len(lines) > self.MAX_TICKER_LINES:
+            raise ValidationError({"ticker": _("The ticker holds at most ten texts.")})
+        if any(len(line) > self.MAX_TICKER_LINE for line in lines):
+            raise ValidationError({"ticker": _("Each ticker text has at most 200 characters.")})
         if (
             self.is_default
             and Playlist.objects.filter(is_default=True).exclude(pk=self.pk).exists()
@@ -349,6 +372,21 @@ class Screen(ClusterableModel):
     # and, once a report found it gone, when: {"<item id>": [left at or null, seconds]}.
     # Plays of an item that left are accepted for a while (content/plays.py).
     held_items = models.JSONField(_("items lately in its playlists"), default=dict, editable=False)
+    offline_alert_minutes = models.PositiveSmallIntegerField(
+        _("offline alert after (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)],
+        help_text=_(
+            "Organizers are notified once when the screen has not been seen for this long. "
+            "Empty: the site's default (XUEFA_SCREEN_OFFLINE_ALERT_MINUTES)."
+        ),
+    )
+    # When organizers were last told the screen is offline: an outage is alerted once,
+    # and a poll after this time starts a new one (content/offline.py).
+    offline_alerted_at = models.DateTimeField(
+        _("offline alert sent"), null=True, blank=True, editable=False
+    )
 
     objects = ScreenQuerySet.as_manager()
 
@@ -356,6 +394,7 @@ class Screen(ClusterableModel):
         FieldPanel("name"),
         FieldPanel("location"),
         FieldPanel("orientation"),
+        FieldPanel("offline_alert_minutes"),
         InlinePanel("playlist_assignments", heading=_("Playlists"), label=_("Playlist")),
     ]
 
@@ -466,3 +505,65 @@ class PlayLog(models.Model):
 
     def __str__(self):
         return f"{self.screen_id} · {self.item_id} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ScreenNoticeQuerySet(models.QuerySet):
+    def current(self, now=None):
+        """Notices showing at `now`: started, not past their end, not ended early."""
+        now = now or timezone.now()
+        return self.filter(starts_at__lte=now, ends_at__gt=now, ended_at__isnull=True)
+
+    def not_over(self, now=None):
+        """Notices showing now or later."""
+        return self.filter(ends_at__gt=now or timezone.now(), ended_at__isnull=True)
+
+
+class ScreenNotice(models.Model):
+    """An urgent notice (紧急通知) that takes over all screens or chosen ones from its
+    start to its end, over whatever they play. Ended early by setting `ended_at`, never
+    deleted: with Wagtail's log (content/urgent.py) it is the audit trail."""
+
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    text = models.TextField(_("text"), max_length=400)
+    all_screens = models.BooleanField(_("all screens"), default=True)
+    screens = models.ManyToManyField(
+        Screen, verbose_name=_("screens"), blank=True, related_name="notices"
+    )
+    starts_at = models.DateTimeField(_("starts"), default=timezone.now)
+    ends_at = models.DateTimeField(_("ends"))
+    ended_at = models.DateTimeField(_("ended early"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScreenNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("urgent notice")
+        verbose_name_plural = _("urgent notices")
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["ends_at"], name="content_notice_ends_idx")]
+
+    def __str__(self):
+        return self.title or self.text[:30]
+
+    @property
+    def finishes_at(self):
+        """When it stops showing: its end, or when it was ended early."""
+        return min(self.ends_at, self.ended_at) if self.ended_at else self.ends_at
+
+    def is_current(self, now=None):
+        now = now or timezone.now()
+        return self.starts_at <= now < self.finishes_at

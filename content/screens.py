@@ -9,7 +9,12 @@ last-seen time is noted in memory and put into the cache every few seconds. Any 
 to what screens show (or a token rotation) moves the stamp, so every process rebuilds
 within a second. Last-seen times and reported items reach the database in one batch
 at most once per XUEFA_SCREEN_SEEN_INTERVAL (flush_status); the admin reads the
-cache first. Plays the players report are checked and logged in content/plays.py."""
+cache first. Plays the players report are checked and logged in content/plays.py.
+
+The document also carries the urgent notice a screen shows (content/urgent.py; starting
+or ending one early moves the stamp, and a document is valid only until the next
+notice starts or ends), the playlist's ticker, and the data screen's figures
+(content/data_screen.py; a document with a data screen is valid until they expire)."""
 
 import base64
 import hashlib
@@ -34,7 +39,7 @@ import qrcode.image.svg
 
 from learning import fast
 
-from . import schedule
+from . import data_screen, schedule, urgent
 from .models import (
     Playlist,
     PlaylistEntry,
@@ -142,21 +147,31 @@ def _playlists_queryset():
     )
 
 
-# Playlists (with their entries and items) and item data, shared by every screen this
-# process builds a document for under one stamp: after an edit, a thousand screens
-# load each playlist once rather than once each. Replaced, never cleared, when the
-# stamp moves, so a build still running under the old stamp cannot fill the new one.
-_shared = (None, {}, {})
+# Playlists (with their entries and items), item data and the urgent notices not yet
+# over, shared by every screen this process builds a document for under one stamp:
+# after an edit, a thousand screens load each playlist once rather than once each.
+# Replaced, never cleared, when the stamp moves, so a build still running under the
+# old stamp cannot fill the new one.
+_shared = (None, {}, {}, {})
 
 
 def _shared_for(stamp):
     global _shared
     if stamp is None:
-        return (None, {}, {})
+        return (None, {}, {}, {})
     shared = _shared
     if shared[0] != stamp:
-        shared = _shared = (stamp, {}, {})
+        shared = _shared = (stamp, {}, {}, {})
     return shared
+
+
+def _notices(stamp, now):
+    """The urgent notices not over at the first build under `stamp`: a notice that
+    starts or ends early moves the stamp; one that ends on time is left out by time."""
+    extra = _shared_for(stamp)[3]
+    if "notices" not in extra:
+        extra["notices"] = urgent.load_notices(now)
+    return extra["notices"]
 
 
 _DEFAULT = "default"
@@ -165,7 +180,7 @@ _DEFAULT = "default"
 def load_schedule(screen_pk, stamp=None):
     """The screen, its assignments and the default playlist, with entries and items;
     playlists already loaded under `stamp` are reused."""
-    _stamp, playlists, _items = _shared_for(stamp)
+    _stamp, playlists, _items, _extra = _shared_for(stamp)
     screen = Screen.objects.only("name", "orientation", "token").get(pk=screen_pk)
     assignments = list(ScreenPlaylist.objects.filter(screen_id=screen_pk))
     wanted = {a.playlist_id for a in assignments} - playlists.keys()
@@ -202,6 +217,11 @@ def _item_data(entry):
     elif item.kind == PublicityItem.Kind.LECTURE and item.lecture:
         data.update(lecture_data(item.lecture))
     return data
+
+
+def _with_figures(data, figures):
+    """A data screen's item data with the figures of the moment."""
+    return {**data, "figures": figures["panels"], "updated": figures["updated"]}
 
 
 SUMMARY_CHARACTERS = 160
@@ -256,6 +276,7 @@ def build_document(screen_pk, now=None, stamp=None):
     screen, assignments, default = load_schedule(screen_pk, stamp)
     moment = timezone.localtime(now)
     resolution = schedule.resolve(assignments, default, moment)
+    valid_until = resolution.valid_until.timestamp()
     item_data = _shared_for(stamp)[2]
     items = []
     media = {}
@@ -263,14 +284,23 @@ def build_document(screen_pk, now=None, stamp=None):
         if entry.pk not in item_data:
             item_data[entry.pk] = _item_data(entry)
         data = item_data[entry.pk]
+        if data["kind"] == PublicityItem.Kind.DATA_SCREEN:
+            figures = data_screen.figures(now.timestamp())
+            data = _with_figures(data, figures)
+            valid_until = min(valid_until, figures["expires"])
         media.update({data[kind]: kind for kind in MEDIA_KINDS if kind in data})
         items.append(_with_media_urls(data, screen.token))
+    notice, notice_changes = urgent.for_screen(_notices(stamp, now), screen_pk, now)
+    if notice_changes is not None:
+        valid_until = min(valid_until, notice_changes.timestamp())
     document = {
         "screen": {"name": screen.name, "orientation": screen.orientation},
         "playlist": resolution.playlist.name if resolution.playlist else None,
         "poll_seconds": settings.XUEFA_SCREEN_POLL_SECONDS,
         "items": items,
         "media": sorted({i[k] for i in items for k in MEDIA_KINDS if k in i}),
+        "ticker": resolution.playlist.ticker_lines if resolution.playlist else [],
+        "notice": urgent.notice_data(notice) if notice else None,
     }
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
@@ -278,7 +308,7 @@ def build_document(screen_pk, now=None, stamp=None):
         etag=etag,
         body=body,
         item_ids=frozenset(i["id"] for i in items),
-        valid_until=resolution.valid_until.timestamp(),
+        valid_until=valid_until,
         media=media,
     )
 
@@ -304,12 +334,13 @@ def playlist_document(state, now=None):
 def forget_documents():
     """Drop what this process remembers (tests start from nothing)."""
     global _next_flush_check, _seen_written_at, _shared
-    _shared = (None, {}, {})
+    _shared = (None, {}, {}, {})
     _documents.clear()
     _tokens.clear()
     _seen.clear()
     _next_flush_check = _seen_written_at = 0.0
     forget_stamp()
+    data_screen.forget()
 
 
 # --- last seen and the item on show --------------------------------------------------------

@@ -1,5 +1,6 @@
 """Wagtail admin for publicity screens: items, playlists and screens as snippets,
-grouped under one menu, plus the screen's player-URL page with token rotation."""
+grouped under one menu with the urgent notices (admin_views.py), plus the screen's
+player-URL page with token rotation."""
 
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
 from . import screens
+from .admin_views import ScreenNoticeViewSet
 from .models import Playlist, PlayLog, PublicityItem, Screen
 
 
@@ -300,7 +302,7 @@ class ScreenViewSet(SnippetViewSet):
 
 
 class ScreensViewSetGroup(SnippetViewSetGroup):
-    items = (PublicityItemViewSet, PlaylistViewSet, ScreenViewSet)
+    items = (PublicityItemViewSet, PlaylistViewSet, ScreenViewSet, ScreenNoticeViewSet)
     menu_icon = "desktop"
     menu_label = _("Publicity screens")
     menu_name = "publicity-screens"

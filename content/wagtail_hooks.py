@@ -1,4 +1,4 @@
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from wagtail import hooks
 from wagtail.documents import get_document_model
@@ -7,10 +7,17 @@ from wagtail.snippets.models import register_snippet
 
 from learning import roles
 from learning.fast import Invalidation
-from learning.models import LecturePage, Speaker
+from learning.models import Department, LecturePage, Speaker, StudyPlan
 
-from . import demo, screens
-from .models import Playlist, PlaylistEntry, PublicityItem, Screen, ScreenPlaylist
+from . import data_screen, demo, screens, urgent
+from .models import (
+    Playlist,
+    PlaylistEntry,
+    PublicityItem,
+    Screen,
+    ScreenNotice,
+    ScreenPlaylist,
+)
 from .viewsets import ScreensViewSetGroup
 
 register_snippet(ScreensViewSetGroup)
@@ -28,6 +35,10 @@ def screens_role_permissions():
                 for model in ("publicityitem", "playlist", "screen")
                 for action in ("add", "change", "delete", "view")
             ),
+            # Urgent notices: started and ended early, never deleted (the audit trail).
+            "content.add_screennotice",
+            "content.change_screennotice",
+            "content.view_screennotice",
         },
     }
 
@@ -46,9 +57,28 @@ def screens_fast_path_invalidations():
     shows or a token rotation. Lectures and speakers appear in lecture highlights;
     publishing and unpublishing a lecture saves the page, so post_save covers them."""
     models = (LecturePage, Speaker, PublicityItem, Playlist, PlaylistEntry, Screen)
-    models += (ScreenPlaylist, get_image_model(), get_document_model())
+    models += (ScreenPlaylist, get_image_model(), get_document_model(), ScreenNotice)
     return [
-        Invalidation(screens.FAMILY, signal, model)
-        for model in models
+        *(
+            Invalidation(screens.FAMILY, signal, model)
+            for model in models
+            for signal in (post_save, post_delete)
+        ),
+        Invalidation(screens.FAMILY, m2m_changed, ScreenNotice.screens.through),
+    ]
+
+
+@hooks.register("register_fast_path_invalidations")
+def data_screen_fast_path_invalidations():
+    """The data screen's figures (content.data_screen) refresh on their own schedule;
+    departments and study plans change the panels' rows at once."""
+    return [
+        Invalidation(data_screen.FAMILY, signal, model)
+        for model in (Department, StudyPlan)
         for signal in (post_save, post_delete)
     ]
+
+
+# The data screen's own panel (this month's studying officials); exams adds its own.
+hooks.register(data_screen.HOOK, data_screen.studying_panel)
+hooks.register("register_log_actions", urgent.register_actions)

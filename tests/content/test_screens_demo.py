@@ -12,20 +12,23 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_screens_are_created_once():
-    assert demo.load_publicity_items() == 7
+    assert demo.load_publicity_items() == 8
     assert demo.load_screens() == 4
     assert demo.load_publicity_items() == 0
     assert demo.load_screens() == 0
-    assert PublicityItem.objects.filter(live=True).count() == 7
+    assert PublicityItem.objects.filter(live=True).count() == 8
     assert set(PublicityItem.objects.values_list("kind", flat=True)) == {
         "poster",
         "text_card",
         "quotation",
+        "data_screen",
     }
     lobby = Screen.objects.get(name="大厅电子屏")
     canteen = Screen.objects.get(name="食堂电子屏")
     assert lobby.orientation == "landscape" and canteen.orientation == "portrait"
-    assert Playlist.objects.get(is_default=True).entries.count() == 6
+    default = Playlist.objects.get(is_default=True)
+    assert default.entries.count() == 7
+    assert default.ticker_lines == demo.TICKER
     lunch = canteen.playlist_assignments.order_by("-priority").first()
     assert lunch.playlist.name == "食堂午餐时段" and lunch.starts_at is not None
 

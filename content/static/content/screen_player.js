@@ -6,6 +6,9 @@
  * boundary. The last playlist is kept in localStorage and, with the media, in the
  * service worker's caches, so the screen keeps playing (even after a reload) while
  * the server is unreachable; plays made meanwhile are reported on reconnecting.
+ * An urgent notice in the playlist covers the screen at once, until its end time;
+ * the ticker's texts scroll along the bottom (one at a time, still, for viewers who
+ * prefer reduced motion). Both change as soon as a poll brings a new playlist.
  */
 (function () {
     "use strict";
@@ -29,6 +32,15 @@
     var online = true;
     var itemTimer = null;
     var pollTimer = null;
+    var noticeTimer = null;
+    var tickerTimer = null;
+    var tickerKey = null;
+    var TICKER_STEP_MS = 6000;
+    var noticeBox = document.getElementById("notice");
+    var tickerBar = document.getElementById("ticker");
+    var reducedMotion = window.matchMedia
+        ? window.matchMedia("(prefers-reduced-motion: reduce)")
+        : {matches: false};
 
     function readStore(key, fallback) {
         try {
@@ -61,6 +73,7 @@
         etag = newEtag;
         writeStore(PLAYLIST_KEY, {etag: newEtag, doc: newDoc});
         cacheMedia(newDoc.media || []);
+        showOverlays(newDoc);
         if (doc === null) {
             doc = newDoc;
             playNext();
@@ -162,6 +175,89 @@
         }
         return Promise.all(done).then(function () {
             window.location.reload();
+        });
+    }
+
+    /* ---- urgent notice and ticker -------------------------------------------- */
+
+    /* Not at the next item boundary: a notice takes over at once, and goes at its
+       end time even if the server cannot be reached by then. */
+    function showOverlays(newDoc) {
+        showNotice(newDoc.notice || null);
+        showTicker(newDoc.ticker || []);
+    }
+
+    function showNotice(notice) {
+        window.clearTimeout(noticeTimer);
+        var left = notice ? Date.parse(notice.ends_at) - Date.now() : 0;
+        if (!notice || !(left > 0)) {
+            noticeBox.hidden = true;
+            document.documentElement.removeAttribute("data-notice");
+            return;
+        }
+        var title = noticeBox.querySelector(".notice-title");
+        title.textContent = notice.title || "";
+        title.hidden = !notice.title;
+        noticeBox.querySelector(".notice-text").textContent = notice.text;
+        noticeBox.hidden = false;
+        document.documentElement.setAttribute("data-notice", String(notice.id));
+        /* setTimeout holds at most about 24.8 days; a notice lasts at most a week. */
+        noticeTimer = window.setTimeout(function () {
+            showNotice(null);
+        }, Math.min(left, 2147483647));
+    }
+
+    function showTicker(lines) {
+        var key = JSON.stringify(lines) + (reducedMotion.matches ? ":still" : ":moving");
+        if (key === tickerKey) {
+            return;
+        }
+        tickerKey = key;
+        window.clearInterval(tickerTimer);
+        var track = tickerBar.querySelector(".ticker-track");
+        track.replaceChildren();
+        track.style.animationDuration = "";
+        if (!lines.length) {
+            tickerBar.hidden = true;
+            document.documentElement.removeAttribute("data-ticker");
+            return;
+        }
+        tickerBar.hidden = false;
+        document.documentElement.setAttribute("data-ticker", reducedMotion.matches ? "still" : "moving");
+        if (reducedMotion.matches) {
+            /* Still text, one line at a time. */
+            var shown = 0;
+            var line = element("span", "ticker-line", lines[0]);
+            track.appendChild(line);
+            if (lines.length > 1) {
+                tickerTimer = window.setInterval(function () {
+                    shown = (shown + 1) % lines.length;
+                    line.textContent = lines[shown];
+                }, TICKER_STEP_MS);
+            }
+            return;
+        }
+        /* Two copies side by side, moved left by one copy's width: a seamless loop. */
+        for (var copy = 0; copy < 2; copy += 1) {
+            var group = element("span", "ticker-group");
+            if (copy) {
+                group.setAttribute("aria-hidden", "true");
+            }
+            lines.forEach(function (text) {
+                group.appendChild(element("span", "ticker-line", text));
+            });
+            track.appendChild(group);
+        }
+        var characters = lines.join("").length;
+        track.style.animationDuration = Math.max(20, Math.round(characters * 0.5)) + "s";
+    }
+
+    if (reducedMotion.addEventListener) {
+        reducedMotion.addEventListener("change", function () {
+            if (doc) {
+                tickerKey = null;
+                showTicker((pending || doc).ticker || []);
+            }
         });
     }
 
@@ -276,6 +372,9 @@
             });
             content.appendChild(list);
             entry.ready = Promise.resolve();
+        } else if (item.kind === "data_screen") {
+            content = buildDataScreen(item);
+            entry.ready = Promise.resolve();
         } else if (item.kind === "lecture") {
             content = element("div", "slide-lecture");
             var text = element("div", "lecture-text");
@@ -311,6 +410,48 @@
         slot.setAttribute("data-item", String(item.id));
         slot.setAttribute("data-title", item.title);
         return entry;
+    }
+
+    /* The data screen (数据大屏): the figures' panels as the server sent them. */
+    function buildDataScreen(item) {
+        var content = element("div", "slide-data");
+        var header = element("header", "data-header");
+        header.appendChild(element("h1", "", item.title));
+        header.appendChild(element("p", "data-updated", item.updated || ""));
+        content.appendChild(header);
+        var grid = element("div", "data-grid");
+        (item.figures || []).forEach(function (panel) {
+            var box = element("section", "data-panel data-" + panel.kind);
+            box.setAttribute("data-panel", panel.key);
+            box.appendChild(element("h2", "", panel.title));
+            if (panel.kind === "number") {
+                var figure = element("p", "data-number");
+                figure.appendChild(element("strong", "", String(panel.value)));
+                figure.appendChild(element("span", "", " " + (panel.unit || "")));
+                box.appendChild(figure);
+            } else {
+                var list = element("ul");
+                list.style.setProperty("--rows", String(Math.max(4, (panel.rows || []).length)));
+                (panel.rows || []).forEach(function (row) {
+                    var li = element("li");
+                    li.appendChild(element("span", "data-label", row.label));
+                    if (panel.kind === "bars") {
+                        var bar = element("span", "data-bar");
+                        var fill = element("span", "data-fill");
+                        var value = typeof row.value === "number" ? row.value : 0;
+                        fill.style.width = Math.max(0, Math.min(100, value)) + "%";
+                        bar.appendChild(fill);
+                        li.appendChild(bar);
+                    }
+                    li.appendChild(element("span", "data-text", row.text));
+                    list.appendChild(li);
+                });
+                box.appendChild(list);
+            }
+            grid.appendChild(box);
+        });
+        content.appendChild(grid);
+        return content;
     }
 
     function clearSlot(slot) {
@@ -484,6 +625,7 @@
                 if (saved && saved.doc) {
                     etag = saved.etag;
                     doc = saved.doc;
+                    showOverlays(doc);
                     playNext();
                 } else {
                     showMessage("offline-message");
