@@ -35,6 +35,7 @@ from .models import (
     QuestionType,
 )
 from .models.questions import FALSE, TRUE, blank_accepts, blank_count, split_stem
+from .next_step import next_step
 
 NOTEBOOK_PRACTICE_SIZE = 20
 
@@ -647,6 +648,7 @@ def result(request, session_pk, pk):
     if attempt.session.is_practice and not answers:
         score_withheld = bool(withheld_scores(attempt.official, attempt.session, [attempt]))
     _prepare_review(answers, withheld)
+    score_withheld = attempt.session.is_practice and score_withheld
     return render(
         request,
         "exams/result.html",
@@ -656,9 +658,17 @@ def result(request, session_pk, pk):
             "review": review,
             "answers": answers,
             "withheld": withheld,
-            "score_withheld": attempt.session.is_practice and score_withheld,
+            "score_withheld": score_withheld,
             "awaiting_marking": _awaiting_marking(attempt, answers),
             "certificate": _valid_certificate(attempt),
+            # Try again, the notebook or back to my exams (exams.next_step).
+            "next_step": next_step(
+                attempt,
+                attempt.official,
+                review=review,
+                withheld=withheld,
+                score_withheld=score_withheld,
+            ),
         },
     )
 
