@@ -28,7 +28,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install pinned dependencies
+# axe-core for the accessibility checks (tests/browser/test_accessibility.py), pinned
+# in package-lock.json; without npm those checks skip (and fail in CI).
+NODE_STAMP := node_modules/.xuefa-installed
+$(NODE_STAMP): package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility checks (axe-core) will be skipped"; fi
+
+install: $(STAMP) $(NODE_STAMP) ## Create .venv and install pinned dependencies (and axe-core with npm)
 
 migrate: install ## Apply database migrations
 	$(MANAGE) migrate --noinput
