@@ -12,18 +12,26 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from learning import media
+from learning import fast, media
 
 from . import plays, screens
-from .home import dashboard
+from .home import dashboard, prefetch
 from .models import HomePage, Screen
+
+NOTICE_KEY = "xuefa:fast:home-notice"
 
 
 @login_required
 def home(request):
-    """The official's dashboard (content/home.py) with the live home page's notice."""
-    home_page = HomePage.objects.live().only("notice").first()
-    return dashboard(request, notice=home_page.notice if home_page else "")
+    """The official's dashboard (content/home.py) with the live home page's notice,
+    kept in the "pages" family (learning.fast)."""
+    prefetch(request, *fast.keys("pages", NOTICE_KEY))
+
+    def notice():
+        home_page = HomePage.objects.live().only("notice").first()
+        return home_page.notice if home_page else ""
+
+    return dashboard(request, notice=fast.remember("pages", NOTICE_KEY, notice))
 
 
 @never_cache

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import include, path, reverse
 from django.utils.translation import gettext
@@ -23,6 +23,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from learning import roles
 from learning.fast import Invalidation
+from learning.fast import dashboard as fast_dashboard
 from learning.models import LawTopic
 
 from . import admin_views as v
@@ -40,12 +41,19 @@ from .models import (
     PaperRule,
     Question,
 )
-from .models.quizzes import LectureQuiz
+from .models.plans import PlanExam
+from .models.quizzes import LectureQuiz, LectureQuizQuestion, QuizAttempt
+from .models.sessions import SessionCandidate, SessionOverride
 from .plan_requirements import ExamRequirements
 from .question_io import QuestionImporter
 from .quiz_admin import LectureQuizViewSet
 from .quizzes import QuizRequirements
 from .reports import admin_home, completion_hooks, exports_hooks, lists_hooks, menu  # noqa: F401
+from .reports.data_screen import (
+    DATA_SCREEN_HOOK,
+    data_screen_invalidations,
+    data_screen_panels,
+)
 
 
 class QuestionIndexView(SnippetIndexView):
@@ -346,6 +354,30 @@ def register_question_importer():
 
 
 @hooks.register("register_fast_path_invalidations")
+def dashboard_fast_path_invalidations():
+    """What the exams panel and the plans' exam requirements show on the dashboard
+    (learning.fast.dashboard): sessions, their audiences and the plans' exams for
+    everyone; an official's attempts, overrides and quiz attempts for that official
+    (a submission's state UPDATE is followed by a save of its scores, which tells)."""
+    shared = [ExamSession, SessionCandidate, PlanExam, LectureQuiz, LectureQuizQuestion]
+    found = [
+        Invalidation(fast_dashboard.SHARED_FAMILY, signal, model)
+        for model in shared
+        for signal in (post_save, post_delete)
+    ]
+    found += [
+        Invalidation(fast_dashboard.SHARED_FAMILY, m2m_changed, through)
+        for through in (ExamSession.departments.through, ExamSession.gate_topics.through)
+    ]
+    found += [
+        Invalidation(fast_dashboard.family_of_official, signal, model)
+        for model in (Attempt, SessionOverride, QuizAttempt)
+        for signal in (post_save, post_delete)
+    ]
+    return found
+
+
+@hooks.register("register_fast_path_invalidations")
 def papers_fast_path_invalidations():
     """The "papers" family (exams.paper_cache): what an attempt draws from."""
     return [
@@ -447,3 +479,9 @@ hooks.register("after_edit_snippet", _warn_of_undrawable_session_papers)
 
 # The admin home's panels per role (exams/reports/admin_home.py).
 hooks.register("construct_homepage_panels", admin_home.add_role_panels)
+
+
+# The screens' data screen (content's hook, named by string: exams does not import
+# content): the completion, pass-rate and observation panels, and what renews them.
+hooks.register(DATA_SCREEN_HOOK, data_screen_panels)
+hooks.register("register_fast_path_invalidations", data_screen_invalidations)

@@ -11,15 +11,38 @@ from wagtail.documents import get_document_model
 from wagtail.embeds.models import Embed
 from wagtail.images import get_image_model
 from wagtail.models import PageViewRestriction, Site, get_page_models
+from wagtail.permissions import register_permission_policy
 from wagtail.signals import page_published, page_unpublished, post_page_move
 from wagtail.snippets.models import register_snippet
 
 from . import audit_log, demo, demo_lectures, media, roles, roster
 from .admin_views import RosterImportViewSet
+from .agenda import register_log_actions as register_agenda_log_actions
+from .agenda_attendance import AttendanceImporter
+from .agenda_views import (
+    AgendaItemViewSet,
+    AttendanceImportViewSet,
+    add_overdue_panel,
+    agenda_admin_urls,
+)
 from .completion import LectureRequirements
 from .dashboard import ProfilePanel
+from .demo_agenda import load_agenda
 from .fast import Invalidation
-from .models import LawTopic, Speaker
+from .fast import dashboard as fast_dashboard
+from .models import (
+    CollectiveStudySession,
+    Delivery,
+    Department,
+    LawTopic,
+    Official,
+    SessionAttendance,
+    Speaker,
+    StudyExemption,
+    StudyPlan,
+    StudyRecord,
+)
+from .notices.viewsets import DeliveryPermissionPolicy, DeliveryViewSet
 from .study_admin import LearningViewSetGroup
 from .study_dashboard import StudyPanel
 from .viewsets import (
@@ -165,6 +188,7 @@ def learning_demo_data():
         (34, "Study plans", demo_lectures.load_study_plans),
         (36, "Collective study sessions", demo_lectures.load_study_sessions),
         (38, "Study records", demo_lectures.load_study_progress),
+        (39, "Meeting law-study agenda", load_agenda),
     ]
 
 
@@ -193,3 +217,82 @@ def learning_fast_path_invalidations():
     found += [Invalidation("permissions", m2m_changed, through) for through in throughs]
     found += [Invalidation("permissions", post_delete, model) for model in (Group, Permission)]
     return found
+
+
+@hooks.register("register_fast_path_invalidations")
+def dashboard_fast_path_invalidations():
+    """What learning's dashboard panels show (learning.fast.dashboard): plans,
+    departments and collective study for everyone; an official's credit, attendance,
+    exemptions and profile for that official (credit written with update() is
+    touched in learning.credits)."""
+    shared = [StudyPlan, Department, CollectiveStudySession]
+    throughs = [
+        StudyPlan.departments.through,
+        StudyPlan.required_lectures.through,
+        StudyPlan.required_series.through,
+        CollectiveStudySession.attendees.through,
+        CollectiveStudySession.departments.through,
+    ]
+    found = [
+        Invalidation(fast_dashboard.SHARED_FAMILY, signal, model)
+        for model in shared
+        for signal in (post_save, post_delete)
+    ]
+    found += [Invalidation(fast_dashboard.SHARED_FAMILY, m2m_changed, t) for t in throughs]
+    found += [
+        Invalidation(fast_dashboard.family_of_official, signal, model)
+        for model in (StudyRecord, SessionAttendance, StudyExemption, Official)
+        for signal in (post_save, post_delete)
+    ]
+    found.append(Invalidation(fast_dashboard.family_of_user, post_save, get_user_model()))
+    return found
+
+
+# --- The year's meeting law-study agenda, 会前学法 (issue 21) ----------------------
+
+
+register_snippet(AgendaItemViewSet)
+hooks.register("register_admin_urls", agenda_admin_urls)
+hooks.register("register_log_actions", register_agenda_log_actions)
+hooks.register("construct_homepage_panels", add_overdue_panel)
+
+
+@hooks.register("register_admin_viewset")
+def register_attendance_import_viewset():
+    return AttendanceImportViewSet()
+
+
+@hooks.register("register_importers")
+def register_attendance_importer():
+    return [AttendanceImporter()]
+
+
+@hooks.register("register_role_permissions")
+def agenda_role_permissions():
+    return {
+        roles.ORGANIZER: {
+            f"learning.{action}_agendaitem" for action in ("add", "change", "delete", "view")
+        },
+        roles.HR: {"learning.view_agendaitem"},
+        roles.OFFICIAL: set(),
+    }
+
+
+# --- Notices: the delivery log (issue 20) ---------------------------------------------
+
+register_permission_policy(Delivery, DeliveryPermissionPolicy(Delivery))
+
+
+@hooks.register("register_admin_viewset")
+def register_notice_delivery_viewset():
+    return DeliveryViewSet()
+
+
+@hooks.register("register_role_permissions")
+def notice_role_permissions():
+    """HR and organizers read the delivery log; nobody edits it."""
+    return {
+        roles.ORGANIZER: {"wagtailadmin.access_admin", "learning.view_delivery"},
+        roles.HR: {"wagtailadmin.access_admin", "learning.view_delivery"},
+        roles.OFFICIAL: set(),
+    }

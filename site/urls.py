@@ -6,8 +6,12 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents.views import serve as document_views
 
 from content import views as content_views
-from learning import media
+from learning import media, social
 from learning.accounts import AdminLogoutView
+
+# While the database is unreachable: 503 with Retry-After and one log line
+# (learning/outage.py); any other uncaught error: Django's 500.
+handler500 = "learning.outage.server_error"
 
 urlpatterns = [
     path("healthz", content_views.healthz, name="healthz"),
@@ -29,7 +33,8 @@ urlpatterns = [
         "_util/login/",
         RedirectView.as_view(pattern_name="account_login", query_string=True),
     ),
-    path("accounts/", include("allauth.urls")),
+    # allauth's, with sign-in through DingTalk, Feishu or WeChat when switched on.
+    path("accounts/", include(social.account_urlpatterns())),
     path("i18n/", include("django.conf.urls.i18n")),
     # Wagtail's document routes; a download is checked per person (learning's
     # before_serve_document hook), so no shared cache may keep it.

@@ -1,5 +1,7 @@
 """factory_boy factories shared by every app's tests."""
 
+import datetime
+
 from django.contrib.auth.models import Group
 
 import factory
@@ -59,3 +61,15 @@ class OfficialFactory(factory.django.DjangoModelFactory):
     rank = "一级科员"
     is_leader = False
     mobile = factory.Sequence(lambda n: f"138{n:08d}")
+
+
+class AgendaItemFactory(factory.django.DjangoModelFactory):
+    """An item of the meeting law-study agenda (learning.AgendaItem), planned."""
+
+    class Meta:
+        model = "learning.AgendaItem"
+
+    date = factory.Sequence(lambda n: datetime.date(2026, 3, 1 + n % 28))
+    meeting = "executive"
+    title = factory.Sequence(lambda n: f"学习法律{n}")
+    credit_minutes = 60

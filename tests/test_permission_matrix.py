@@ -56,12 +56,32 @@ RULES = [
     (r"^admin/certificates/$", REPORTS),
     (r"^admin/results/<id:pk>/void/$", OWNER),
     (r"^admin/marking/", MARKERS),
+    # The meeting law-study agenda (会前学法): organizers' actions, refused to HR as
+    # marking is (Wagtail's refusal, to the dashboard); a sign-in list upload waiting for
+    # its confirmation is its uploader's only.
+    (r"^admin/agenda/<id:pk>/held/$", MARKERS),
+    (r"^admin/agenda/<id:pk>/cancel/$", MARKERS),
+    (r"^admin/agenda/sessions/<id:pk>/attendance/$", MARKERS),
+    (r"^admin/agenda/sign-in-template/$", MARKERS),
+    (r"^admin/agenda_attendance/<id:session>/$", MARKERS),
+    (r"^admin/agenda_attendance/jobs/<id:pk>/", OWNER),
+    # The notice delivery log: HR and organizers read it, officials 403.
+    (r"^admin/notices/deliveries/", REPORTS),
+    # Urgent notices on the screens: organizers start and end them (200; a made-up id is
+    # a 404); HR is refused as marking is (Wagtail's refusal, to the dashboard).
+    (r"^admin/screen-notices/$", MARKERS),
+    (r"^admin/screen-notices/<id:pk>/end/$", MARKERS),
     (r"^admin/", BACK_OFFICE),
     # Wagtail's front-end login for private pages leads to allauth's.
     (r"^_util/login/$", ACCOUNT),
     (r"^_util/authenticate_with_password/", NOT_GET),
     (r"^documents/authenticate_with_password/", NOT_GET),
     (r"^me/record/$", SIGNED_IN),
+    (r"^me/notices/$", SIGNED_IN),  # one's own notice channels
+    # The design system's page: back-office staff (organizers, HR, superusers) 200,
+    # officials 403, anonymous visitors to sign in, as REPORTS checks.
+    (r"^styleguide/$", REPORTS),
+    (r"^manifest\.webmanifest$", PUBLIC),  # the PWA manifest, fetched without cookies
     (r"^study/<id:lecture_id>/heartbeat/$", NOT_GET),
     (r"^exams/$", SIGNED_IN),
     (r"^exams/notebook/$", SIGNED_IN),

@@ -3,16 +3,20 @@ plan requirement, the dashboard panel, the audit records to retain (attendance
 changes), demo data and sized fake data. They are how this app joins the rest:
 neither learning nor exams' core imports it."""
 
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from learning import roles
 from learning.audit_log import AuditLogModel
+from learning.fast import Invalidation
+from learning.fast import dashboard as fast_dashboard
 
 from . import demo, fake_data
 from .credit import ObservationRequirements
 from .dashboard import ObservationPanel
-from .models import AttendanceChange
+from .models import Attendance, AttendanceChange, CourtObservation, PlanObservation, Reflection
 from .viewsets import CourtObservationViewSet, ObservationToolsViewSet
 
 register_snippet(CourtObservationViewSet)
@@ -68,3 +72,36 @@ def observation_demo_data():
 @hooks.register("register_fake_data")
 def observation_fake_data():
     return [("court observation attendances", fake_data.create_observations)]
+
+
+@hooks.register("register_fast_path_invalidations")
+def observation_dashboard_invalidations():
+    """What the court observation panel and the plans' observation requirements show
+    on the dashboard (learning.fast.dashboard): observations, invitations and plans
+    for everyone; an official's attendance and reflections for that official
+    (check-in and check-out written with update() are touched in the services)."""
+    found = [
+        Invalidation(fast_dashboard.SHARED_FAMILY, signal, model)
+        for model in (CourtObservation, PlanObservation)
+        for signal in (post_save, post_delete)
+    ]
+    found += [
+        Invalidation(fast_dashboard.SHARED_FAMILY, m2m_changed, through)
+        for through in (
+            CourtObservation.invited_officials.through,
+            CourtObservation.invited_departments.through,
+        )
+    ]
+    found += [
+        Invalidation(fast_dashboard.family_of_official, signal, model)
+        for model in (Attendance,)
+        for signal in (post_save, post_delete)
+    ]
+    found += [
+        Invalidation(reflection_family, signal, Reflection) for signal in (post_save, post_delete)
+    ]
+    return found
+
+
+def reflection_family(reflection):
+    return fast_dashboard.family_of_official(reflection.attendance)

@@ -1,5 +1,13 @@
+from .agenda import AgendaItem, AgendaStatus
 from .imports import ImportJob, ImportPhase, ImportStatus
 from .lectures import LectureIndexPage, LecturePage, LectureSeriesPage
+from .notices import (
+    Delivery,
+    DeliveryStatus,
+    NoticeChannel,
+    NoticeKind,
+    NoticePreference,
+)
 from .organisation import (
     Department,
     DepartmentMembership,
@@ -19,7 +27,11 @@ from .study import (
 from .topics import LawTopic, Speaker
 
 __all__ = [
+    "AgendaItem",
+    "AgendaStatus",
     "CollectiveStudySession",
+    "Delivery",
+    "DeliveryStatus",
     "Department",
     "DepartmentMembership",
     "ImportJob",
@@ -29,6 +41,9 @@ __all__ = [
     "LectureIndexPage",
     "LecturePage",
     "LectureSeriesPage",
+    "NoticeChannel",
+    "NoticeKind",
+    "NoticePreference",
     "Official",
     "ReportScope",
     "SessionAttendance",

@@ -151,6 +151,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "server_side_binding": True,
+            # An unreachable server fails a connection in seconds (libpq waits
+            # forever by default), so requests answer 503 instead of hanging.
+            "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
             "prepare_threshold": int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")) or None,
         }
     )
@@ -459,11 +462,122 @@ WAGTAILEMBEDS_FINDERS = [
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # A 503 answered while the database is unreachable: one line, no traceback.
+        "database_outage": {"()": "learning.outage.DatabaseOutageFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["database_outage"]},
         # The immediate task backend logs every task it runs; keep the console readable.
         "django_tasks": {"level": "WARNING"},
     },
 }
+
+# --- Accounts: sign-in with DingTalk, Feishu or WeChat (learning/social.py) --------
+# Off by default. XUEFA_SOCIAL_PROVIDERS=dingtalk,feishu,weixin offers those buttons
+# on the sign-in page; each needs XUEFA_SOCIAL_<PROVIDER>_CLIENT_ID and
+# XUEFA_SOCIAL_<PROVIDER>_SECRET (the app's credentials, read here, never from the
+# database). A sign-in through them never makes an account: it is linked to the roster
+# official with the same mobile number or staff number, or refused. allauth's
+# socialaccount and the three providers are installed either way, so the database
+# schema does not change with the switch; their URLs and buttons exist only when on.
+XUEFA_SOCIAL_PROVIDER_CHOICES = ("dingtalk", "feishu", "weixin")
+XUEFA_SOCIAL_PROVIDERS = env_list("XUEFA_SOCIAL_PROVIDERS")
+for _provider in XUEFA_SOCIAL_PROVIDERS:
+    if _provider not in XUEFA_SOCIAL_PROVIDER_CHOICES:
+        raise ImproperlyConfigured(
+            f"XUEFA_SOCIAL_PROVIDERS: {_provider!r} is not one of "
+            f"{', '.join(XUEFA_SOCIAL_PROVIDER_CHOICES)}."
+        )
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    *(f"allauth.socialaccount.providers.{p}" for p in XUEFA_SOCIAL_PROVIDER_CHOICES),
+]
+
+
+def social_provider_settings(providers):
+    """SOCIALACCOUNT_PROVIDERS for the enabled providers, credentials from the
+    environment; a provider without them refuses to start the site."""
+    configured = {}
+    for provider in providers:
+        prefix = f"XUEFA_SOCIAL_{provider.upper()}_"
+        app = {key: os.environ.get(prefix + key.upper(), "") for key in ("client_id", "secret")}
+        if not all(app.values()):
+            raise ImproperlyConfigured(
+                f"{provider} sign-in needs {prefix}CLIENT_ID and {prefix}SECRET."
+            )
+        configured[provider] = {"APP": app}
+        authorize_url = os.environ.get(prefix + "AUTHORIZE_URL", "")
+        if authorize_url:
+            configured[provider]["AUTHORIZE_URL"] = authorize_url
+    return configured
+
+
+SOCIALACCOUNT_PROVIDERS = social_provider_settings(XUEFA_SOCIAL_PROVIDERS)
+SOCIALACCOUNT_ADAPTER = "learning.social.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+
+# --- Notices: e-mail, SMS, WeCom, DingTalk (learning/notices, README "Notices") -----------
+# Channels every notice may use, in order: email, sms, wecom (work notifications),
+# wecom_robot and dingtalk_robot (group robots; by default only notices meant for the
+# whole group, see learning.notices.services.DEFAULT_CHANNEL_KINDS).
+XUEFA_NOTICE_CHANNELS = env_list("XUEFA_NOTICE_CHANNELS", "email")
+XUEFA_NOTICE_TIMEOUT = float(os.environ.get("XUEFA_NOTICE_TIMEOUT", "5"))  # seconds, at most 5
+# Notices to at most this many people are sent right after the commit; more go to a task.
+XUEFA_NOTICE_INLINE_MAX = int(os.environ.get("XUEFA_NOTICE_INLINE_MAX", "3"))
+# SMS: XUEFA_SMS_BACKEND is http (a generic gateway), aliyun or tencent.
+XUEFA_SMS_BACKEND = os.environ.get("XUEFA_SMS_BACKEND", "http")
+XUEFA_SMS_SIGNATURE = os.environ.get("XUEFA_SMS_SIGNATURE", "")
+XUEFA_SMS_BODY_CHARS = int(os.environ.get("XUEFA_SMS_BODY_CHARS", "200"))
+XUEFA_SMS_TEMPLATE_CHARS = int(os.environ.get("XUEFA_SMS_TEMPLATE_CHARS", "35"))
+XUEFA_SMS_HTTP_URL = os.environ.get("XUEFA_SMS_HTTP_URL", "")
+XUEFA_SMS_HTTP_METHOD = os.environ.get("XUEFA_SMS_HTTP_METHOD", "POST")
+XUEFA_SMS_HTTP_FORMAT = os.environ.get("XUEFA_SMS_HTTP_FORMAT", "json")  # json or form
+XUEFA_SMS_HTTP_AUTH_HEADER = os.environ.get("XUEFA_SMS_HTTP_AUTH_HEADER", "")
+XUEFA_SMS_HTTP_BODY = os.environ.get(
+    "XUEFA_SMS_HTTP_BODY", '{"mobile": "{mobile}", "text": "{text}"}'
+)
+XUEFA_SMS_HTTP_ID_FIELD = os.environ.get("XUEFA_SMS_HTTP_ID_FIELD", "")
+XUEFA_SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("XUEFA_SMS_ALIYUN_ACCESS_KEY_ID", "")
+XUEFA_SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("XUEFA_SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+XUEFA_SMS_ALIYUN_TEMPLATE = os.environ.get("XUEFA_SMS_ALIYUN_TEMPLATE", "")
+XUEFA_SMS_ALIYUN_REGION = os.environ.get("XUEFA_SMS_ALIYUN_REGION", "cn-hangzhou")
+XUEFA_SMS_ALIYUN_ENDPOINT = os.environ.get(
+    "XUEFA_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"
+)
+XUEFA_SMS_TENCENT_SECRET_ID = os.environ.get("XUEFA_SMS_TENCENT_SECRET_ID", "")
+XUEFA_SMS_TENCENT_SECRET_KEY = os.environ.get("XUEFA_SMS_TENCENT_SECRET_KEY", "")
+XUEFA_SMS_TENCENT_SDK_APP_ID = os.environ.get("XUEFA_SMS_TENCENT_SDK_APP_ID", "")
+XUEFA_SMS_TENCENT_TEMPLATE = os.environ.get("XUEFA_SMS_TENCENT_TEMPLATE", "")
+XUEFA_SMS_TENCENT_REGION = os.environ.get("XUEFA_SMS_TENCENT_REGION", "ap-guangzhou")
+XUEFA_SMS_TENCENT_ENDPOINT = os.environ.get(
+    "XUEFA_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/"
+)
+# WeCom work notifications: the self-built app's corp id, secret and agent id; a person's
+# WeCom user id is their staff_number or username.
+XUEFA_WECOM_CORP_ID = os.environ.get("XUEFA_WECOM_CORP_ID", "")
+XUEFA_WECOM_SECRET = os.environ.get("XUEFA_WECOM_SECRET", "")
+XUEFA_WECOM_AGENT_ID = os.environ.get("XUEFA_WECOM_AGENT_ID", "")
+XUEFA_WECOM_USER_ID = os.environ.get("XUEFA_WECOM_USER_ID", "staff_number")
+XUEFA_WECOM_API_BASE = os.environ.get("XUEFA_WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+# Group robots: the webhook URLs (with their key / access_token) and DingTalk's signing secret.
+XUEFA_WECOM_ROBOT_URL = os.environ.get("XUEFA_WECOM_ROBOT_URL", "")
+XUEFA_DINGTALK_ROBOT_URL = os.environ.get("XUEFA_DINGTALK_ROBOT_URL", "")
+XUEFA_DINGTALK_ROBOT_SECRET = os.environ.get("XUEFA_DINGTALK_ROBOT_SECRET", "")
+
+# ---- Design system and shell (issue 20) ----
+# The lecture index (学法课堂) is a Wagtail page at a stable address; the header links
+# to it from here (learning/templatetags/navigation.py) without a page-tree query.
+XUEFA_LECTURE_HALL_URL = os.environ.get("XUEFA_LECTURE_HALL_URL", "/lectures/")
+
+# --- Screens: offline alerts and the data screen (content app, issue #21) ---------------
+# Organizers are notified once when a screen has not polled for this many minutes (a
+# screen may set its own); the data screen's figures are recomputed this often.
+XUEFA_SCREEN_OFFLINE_ALERT_MINUTES = int(os.environ.get("XUEFA_SCREEN_OFFLINE_ALERT_MINUTES", "15"))
+XUEFA_DATA_SCREEN_SECONDS = int(os.environ.get("XUEFA_DATA_SCREEN_SECONDS", "300"))
