@@ -172,14 +172,16 @@ class StudyExemptionCreateView(CreateView):
 class StudyExemptionIndexView(IndexView):
     def get_base_queryset(self):
         queryset = super().get_base_queryset().select_related("official__user", "created_by")
-        return queryset.filter(official__in=_scoped_officials(self.request.user, Official.objects))
+        return queryset.filter(
+            official__in=_scoped_officials(self.request.user, Official.objects.all())
+        )
 
 
 class _ScopedExemptionMixin:
     """A user limited to a department subtree reaches only its officials' exemptions."""
 
     def get_queryset(self):
-        officials = _scoped_officials(self.request.user, Official.objects)
+        officials = _scoped_officials(self.request.user, Official.objects.all())
         return StudyExemption.objects.filter(official__in=officials)
 
 

@@ -177,8 +177,9 @@ def test_recent_plays_of_a_screen(organizer_client, screen):
 
 def test_play_counts_per_item_over_a_date_range(organizer_client, screen):
     first, second = PublicityItem.objects.order_by("pk")
-    today = timezone.localdate()
-    plays = [play(first, 5, "t1"), play(first, 6, "t2"), play(second, 7, "t3")]
+    # All three plays a moment ago, so that they fall on one day even just after midnight.
+    today = timezone.localdate(timezone.now() - timedelta(minutes=5))
+    plays = [play(first, 5, "t1"), play(first, 5, "t2"), play(second, 5, "t3")]
     plays.append(play(second, 3 * 24 * 60, "t4"))  # three days ago
     post(organizer_client, screen, {"plays": plays})
     url = reverse("wagtailsnippets_content_publicityitem:plays")
