@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView, DeleteView, EditView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.users import forms as wagtail_forms
@@ -10,6 +11,14 @@ from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from .forms import NewObjectDefaultsMixin, this_year
 from .models import Department, Official, ReportScope, StudyExemption
+
+
+class YesNoColumn(Column):
+    """A yes/no field in words of the user's language (Wagtail's boolean column shows
+    an icon titled "True"/"False", in English)."""
+
+    def get_value(self, instance):
+        return _("Yes") if super().get_value(instance) else _("No")
 
 
 class _NameFieldsMixin:
@@ -127,7 +136,14 @@ class OfficialViewSet(ModelViewSet):
     icon = "user"
     menu_label = _("Officials")
     menu_order = 200
-    list_display = ["user", "staff_number", "department", "position", "rank", "is_leader"]
+    list_display = [
+        "user",
+        "staff_number",
+        "department",
+        "position",
+        "rank",
+        YesNoColumn("is_leader", label=_("Leader")),
+    ]
     list_export = ["name", "staff_number", "department", "position", "rank", "is_leader", "mobile"]
     export_filename = "officials"
     filterset_class = OfficialFilterSet
