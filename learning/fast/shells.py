@@ -41,6 +41,8 @@ from django.utils.translation import gettext
 
 import wagtail
 
+from ..templatetags.icons import icon
+from ..templatetags.study_clock import clock
 from . import enabled, keys, remember
 from .back_office import can_open_back_office
 
@@ -162,6 +164,30 @@ def _lecture_progress(request, context):
     )
 
 
+def _lecture_study_clock(request, context):
+    # What learning/includes/lecture_study_clock.html prints, written out for the
+    # same reason as _lecture_progress and kept equal to it by the same test.
+    record, page = context["record"], context["page"]
+    credited = (record.credited_seconds if record else 0) or 0
+    required = page.credit_seconds
+    note_hidden = " hidden" if credited >= required else ""
+    label, note = (
+        conditional_escape(gettext(text))
+        for text in ("Time studied", "Keep this page open while you study")
+    )
+    return (
+        '<div class="study-clock" data-study-clock-row>\n'
+        f'    <p class="study-clock-time">{icon("clock")} <span>{label}</span> '
+        f'<time data-study-clock data-seconds="{conditional_escape(credited)}" '
+        f'data-required-seconds="{conditional_escape(required)}" '
+        f'datetime="PT{conditional_escape(credited)}S">{clock(credited)}</time> '
+        f'<span class="muted">/ <time datetime="PT{conditional_escape(required)}S">'
+        f"{clock(required)}</time></span></p>\n"
+        f'    <p class="muted study-clock-note" data-study-note{note_hidden}>{note}</p>\n'
+        "</div>"
+    )
+
+
 def _messages(request, context):
     # Only the common case, no messages: the template renders any there are (and
     # marks them shown), as it does outside shells.
@@ -181,6 +207,7 @@ FAST_HOLES = {
     "includes/messages.html": _messages,
     "includes/back_office_link.html": _back_office_link,
     "learning/includes/lecture_progress.html": _lecture_progress,
+    "learning/includes/lecture_study_clock.html": _lecture_study_clock,
 }
 
 
