@@ -13,6 +13,7 @@ class LearningConfig(AppConfig):
     def ready(self):
         # converters: <id:...> in every URLconf; lookups: __any_of
         from . import converters, fast, lookups  # noqa: F401
+        from .notices import checks  # noqa: F401  (registers the notice settings' checks)
         from .roles import sync_role_permissions
 
         post_migrate.connect(sync_role_permissions, sender=self)
