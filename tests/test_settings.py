@@ -356,3 +356,36 @@ def test_the_key_file_is_ignored_by_git():
         timeout=30,
     )
     assert result.returncode == 0, ".secret_key must be listed in .gitignore"
+
+
+RATES = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "print(json.dumps(settings.ACCOUNT_RATE_LIMITS))"
+)
+
+
+def test_sign_in_limits_per_address_are_set_by_the_environment():
+    """An office behind one NAT address raises or lifts the per-address limits; the
+    per-account lockout stays whatever they say."""
+    assert json.loads(probe("xuefa.settings.dev", RATES).stdout) == {
+        "login_failed": "10/m/ip,5/300s/key",
+        "login": "30/m/ip",
+        "reset_password": "20/m/ip,5/m/key",
+        "change_password": "5/m/user",
+    }
+    raised = probe(
+        "xuefa.settings.dev",
+        RATES,
+        XUEFA_LOGIN_FAILURES_PER_ADDRESS="200/5m",
+        XUEFA_LOGINS_PER_ADDRESS="off",
+    )
+    limits = json.loads(raised.stdout)
+    assert limits["login_failed"] == "200/5m/ip,5/300s/key"
+    assert limits["login"] is False
+
+
+@pytest.mark.parametrize("value", ["10/min", "ten/m", "10", "0/m", "10/m/key"])
+def test_a_malformed_sign_in_limit_stops_the_start(value):
+    result = probe("xuefa.settings.dev", RATES, XUEFA_LOGINS_PER_ADDRESS=value)
+    assert result.returncode != 0
+    assert "XUEFA_LOGINS_PER_ADDRESS" in result.stderr and "30/m or 600/5m" in result.stderr

@@ -2,6 +2,7 @@
 environment variables (see .env.example); per-environment files refine these."""
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -254,10 +255,30 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_INPUT_RENDER_VALUE = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
-# Failed logins: 10 a minute per IP address, 5 in 5 minutes per account.
+
+
+def per_address_rate(name, default):
+    """An allauth rate per client address from the environment ("10/m", "600/5m"), or
+    none for "off". An office whose officials all reach the site through one NAT
+    address shares these counters (README, "Offices behind one address")."""
+    value = os.environ.get(name, default).strip()
+    if value.lower() in {"", "off", "0"}:
+        return []
+    if not re.fullmatch(r"[1-9]\d*/(\d+(\.\d+)?)?[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: give sign-ins per period, like 30/m or 600/5m, or off."
+        )
+    return [f"{value}/ip"]
+
+
+# Failed sign-ins: 10 a minute per client address, and 5 in 5 minutes per account,
+# whichever identifier names it (learning/lockout.py). Sign-ins of any outcome: 30 a
+# minute per address.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/300s/key",
-    "login": "30/m/ip",
+    "login_failed": ",".join(
+        [*per_address_rate("XUEFA_LOGIN_FAILURES_PER_ADDRESS", "10/m"), "5/300s/key"]
+    ),
+    "login": ",".join(per_address_rate("XUEFA_LOGINS_PER_ADDRESS", "30/m")) or False,
     "reset_password": "20/m/ip,5/m/key",
     "change_password": "5/m/user",
 }

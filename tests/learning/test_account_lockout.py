@@ -169,3 +169,31 @@ def test_a_password_reset_clears_the_accounts_failures(client, official, rf):
         lockout.clear_accounts(rf.post(LOGIN), "wang.xiaoming@example.cn")
         response = attempt(Client(REMOTE_ADDR="10.2.2.2"), "wangxm")
     assert response.status_code == 302
+
+
+def sign_in_from_one_address(officials):
+    """Each official signs in from the same address (an office's NAT): the status of
+    each sign-in POST."""
+    statuses = []
+    for official in officials:
+        client = Client(REMOTE_ADDR="10.9.9.9")
+        statuses.append(attempt(client, official.user.username).status_code)
+    return statuses
+
+
+def test_thirty_sign_ins_a_minute_from_one_address_by_default():
+    officials = OfficialFactory.create_batch(31)
+    with at(0):
+        assert sign_in_from_one_address(officials) == [302] * 30 + [429]
+
+
+def test_an_office_behind_one_address_may_lift_the_sign_in_limit(settings):
+    """XUEFA_LOGINS_PER_ADDRESS=off (README): forty officials sign in within a minute
+    from one address, while failures still lock each account."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": False}
+    officials = OfficialFactory.create_batch(40)
+    with at(0):
+        assert sign_in_from_one_address(officials) == [302] * 40
+        client = Client(REMOTE_ADDR="10.9.9.9")
+        fail(client, officials[0].user.username, 5)
+        assert is_locked(attempt(client, officials[0].user.username))
