@@ -53,6 +53,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from . import lecture_requirements
+from .fast.dashboard import SHARED_FAMILY
+from .fast.memo import Held
+from .fast.shells import FAMILY as PAGES_FAMILY
 from .lookups import IdArray
 from .models import (
     LecturePage,
@@ -334,11 +337,12 @@ def evaluate(officials, year, plans=None, chunk_size=CHUNK_SIZE):
 
 def _evaluate(officials, year, plans, chunk_size):
     official_ids = _official_ids(officials)
-    if plans is None:
-        plans = plans_for_year(year)
     all_providers = providers()
+    if plans is None:
+        plans, plan_items, own_items = _declared_for_year.get(year)
+    else:
+        plan_items, own_items = _declared_items(all_providers if plans else [], plans)
     active_providers = all_providers if plans else []
-    plan_items, own_items = _declared_items(active_providers, plans)
     required_of = _Requirements(plans, plan_items)
     results = {}
     for offset in range(0, len(official_ids), chunk_size):
@@ -367,8 +371,29 @@ def _declared_items(active_providers, plans):
         for plan_id, items in provider.required_items(plans).items():
             plan_items[plan_id].extend(items)
             mine.update(items)
-        own_items.append(mine)
-    return plan_items, own_items
+        own_items.append(frozenset(mine))
+    return dict(plan_items), own_items
+
+
+def _load_declared(year):
+    plans = plans_for_year(year)
+    plan_items, own_items = _declared_items(providers() if plans else [], plans)
+    return plans, plan_items, own_items
+
+
+# The year's plans and what they require are the same for every official, and every
+# first dashboard of the morning would ask for them again: they are held in each app
+# process while the "pages" family (lecture and series titles, what is live) and the
+# dashboard's shared family (plans, exam sessions, observations, departments) stay
+# current (learning.fast.memo). Held values are shared between requests: read only.
+_declared_for_year = Held((PAGES_FAMILY, SHARED_FAMILY), _load_declared)
+
+
+def held_plans_for_year(year):
+    """The year's plans as `plans_for_year` reads them, held in the app process with
+    what they require (see above): for the dashboard, whose `completion_for(official,
+    year)` then uses the same held value. Read only."""
+    return _declared_for_year.get(year)[0]
 
 
 class _Requirements:
@@ -386,7 +411,9 @@ class _Requirements:
         if key not in self.standing:
             mine = [plan for plan in self.plans if _applies(plan, is_leader, path)]
             seconds = max((plan.required_seconds for plan in mine), default=0)
-            items = list(dict.fromkeys(i for plan in mine for i in self.plan_items[plan.pk]))
+            items = list(
+                dict.fromkeys(i for plan in mine for i in self.plan_items.get(plan.pk, ()))
+            )
             self.standing[key] = (mine, seconds, items)
         return self.standing[key]
 
@@ -517,6 +544,7 @@ __all__ = [
     "completion_for",
     "cyclic_gc_paused",
     "evaluate",
+    "held_plans_for_year",
     "months_left",
     "plans_for_year",
     "prorated_seconds",

@@ -3,7 +3,7 @@ lectures in progress and the newest lectures."""
 
 from django.utils import timezone
 
-from .completion import completion_for, plans_for_year
+from .completion import completion_for, held_plans_for_year
 from .credits import official_for
 from .dashboard import DashboardPanel
 from .fast import remember
@@ -22,11 +22,10 @@ class StudyPanel(DashboardPanel):
     def get_context_data(self, parent_context=None):
         official = official_for(self.request.user)
         year = timezone.localdate().year
-        plans = plans_for_year(year)
         return {
             "year": year,
             # Without a plan nothing is required: skip the evaluation's queries.
-            "completion": completion_for(official, year, plans) if plans else None,
+            "completion": completion_for(official, year) if held_plans_for_year(year) else None,
             "in_progress": StudyRecord.objects.filter(official=official)
             .in_progress()
             .select_related("lecture")

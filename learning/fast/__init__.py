@@ -11,7 +11,8 @@ What is here (docs/architecture.md draws the request paths through them):
 - `dashboard`: the official's dashboard panels, kept per official between changes;
 - `auth` and `sessions`: the signed-in user and their session read by one plain
   SELECT each;
-- `memo`: values kept in each app process (exams keeps its papers there).
+- `memo`: values kept in each app process (exams keeps its papers there, learning
+  the year's study plans and what they require).
 
 One invalidation idiom. A shared value is kept in the cache together with the
 *generation* of its family that was current when it was computed, and used only

@@ -1,8 +1,10 @@
 """Values kept in each app process, for what even a cache round trip is too slow.
 
-`Held` keeps values of one family while its generation (see learning.fast) is the
-current one: every read asks the cache for the generation, one small round trip,
-and a new generation drops everything held. Without the cache (Redis down) nothing
+`Held` keeps values of a family (or of several: then while each of theirs is
+current) while its generation (see learning.fast) is the current one: every read
+asks the cache for the generation, one small round trip (a request that read it
+already has it at hand, learning.fast.read_ahead), and a new generation drops
+everything held. Without the cache (Redis down) nothing
 is held, and as a backstop (a change made while Redis was down could not start a
 new generation) nothing is held longer than `hold_seconds`.
 
@@ -23,10 +25,16 @@ class Held:
         self._lock = threading.Lock()
         self._generation, self._since, self._values = None, 0.0, {}
 
+    def _current(self):
+        if isinstance(self.family, str):
+            return generation(self.family)
+        found = tuple(generation(family) for family in self.family)
+        return None if None in found else found
+
     def get(self, key):
         if not enabled():
             return self.load(key)
-        current = generation(self.family)
+        current = self._current()
         now = time.monotonic()
         with self._lock:
             if current is None or now - self._since > self.hold_seconds:
@@ -35,7 +43,7 @@ class Held:
                 return self._values[key]
         value = self.load(key)
         # Keep it only if no change started a new generation while it was read.
-        if current is not None and generation(self.family) == current:
+        if current is not None and self._current() == current:
             with self._lock:
                 if self._generation != current:
                     self._generation, self._since, self._values = current, now, {}
