@@ -1,12 +1,15 @@
 """{% icon "book" %}: an icon of the bundled Tabler set (static/icons/sprite.svg), drawn
 with <use> so that the page carries no inline style or script (the CSP forbids both)."""
 
+from functools import lru_cache
 from pathlib import Path
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 
 register = template.Library()
 
@@ -24,6 +27,14 @@ def icon(name, css_class="", label=""):
     error, not an empty square."""
     if name not in ICONS:
         raise template.TemplateSyntaxError(f"No icon {name!r} in {SPRITE}")
+    return _icon_html(name, conditional_escape(css_class), conditional_escape(label))
+
+
+# The same few icons are drawn on every page, and finding the sprite's hashed name
+# costs more than the rest of the tag: each variant is made once per process, again
+# when the static files' settings change (tests).
+@lru_cache(maxsize=512)
+def _icon_html(name, css_class, label):
     classes = f"icon icon-{name} {css_class}".strip()
     href = f"{static(SPRITE)}#{name}"
     if label:
@@ -39,3 +50,9 @@ def icon(name, css_class="", label=""):
         classes,
         href,
     )
+
+
+@receiver(setting_changed)
+def _static_settings_changed(setting, **kwargs):
+    if setting in {"STATIC_URL", "STATIC_ROOT", "STORAGES"}:
+        _icon_html.cache_clear()
