@@ -9,12 +9,14 @@ then follows the collective-study rules unchanged (`learning.completion`: attend
 × the session's credit minutes, in the session's year)."""
 
 import dataclasses
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wagtail import hooks
 from wagtail.log_actions import log
 
 from .models import AgendaItem, AgendaStatus, CollectiveStudySession, Official
@@ -22,6 +24,9 @@ from .models import AgendaItem, AgendaStatus, CollectiveStudySession, Official
 HELD = "xuefa.agenda.held"
 CANCELLED = "xuefa.agenda.cancelled"
 ATTENDANCE = "xuefa.agenda.attendance"
+# Follow-up questions (会后测试) are exams' lecture quiz: exams registers a provider
+# here (`summaries(items)`, `attendance_recorded(item)`), learning never imports it.
+FOLLOW_UP_HOOK = "register_agenda_follow_up"
 
 
 def register_log_actions(actions):
@@ -57,6 +62,61 @@ def session_initial(item):
 
 
 @dataclasses.dataclass
+class FollowUpSummary:
+    """How an item's follow-up questions went, for the organizer: no `quiz_url` means
+    the lecture has no quiz yet (then `create_url` leads to making one)."""
+
+    quiz_url: str = ""
+    create_url: str = ""
+    attended: int = 0
+    answered: int = 0
+    passed: int = 0
+    average: object = None  # Decimal percent of the answers, None before any
+
+    @property
+    def has_quiz(self):
+        return bool(self.quiz_url)
+
+
+def follow_up_providers():
+    return [hook() for hook in hooks.get_hooks(FOLLOW_UP_HOOK)]
+
+
+def follow_up_summaries(items):
+    """{item pk: FollowUpSummary} of the items with follow-up questions on."""
+    items = [item for item in items if item.follow_up_questions]
+    found = {}
+    if items:
+        for provider in follow_up_providers():
+            found.update(provider.summaries(items))
+    return found
+
+
+def attendance_recorded(session_id):
+    """Once the transaction commits, tell the follow-up providers that the attendance
+    of this record changed (they remind the new attendees once)."""
+    transaction.on_commit(partial(_tell_providers, session_id), robust=True)
+
+
+def _tell_providers(session_id):
+    item = (
+        AgendaItem.objects.filter(
+            session_id=session_id, follow_up_questions=True, status=AgendaStatus.HELD
+        )
+        .select_related("session", "lecture")
+        .first()
+    )
+    if item is not None:
+        for provider in follow_up_providers():
+            provider.attendance_recorded(item)
+
+
+def check_follow_up(on, lecture):
+    if on and lecture is None:
+        raise AgendaRefused(_("Follow-up questions need a lecture page: choose one."))
+
+
+@dataclasses.dataclass
 class Recorded:
     session: CollectiveStudySession
     created: bool
@@ -69,6 +129,15 @@ def record_held(item, values=None, user=None):
     created=False. Raises AgendaRefused for a cancelled item."""
     values = {**session_initial(item), **(values or {})}
     topics = values.pop("topics", [])
+    follow_up = {
+        name: values.pop(name)
+        for name in ("follow_up_questions", "follow_up_days")
+        if name in values
+    }
+    check_follow_up(follow_up.get("follow_up_questions"), values.get("lecture"))
+    if follow_up:
+        # The follow-up asks the quiz of the lecture actually studied.
+        follow_up["lecture"] = values.get("lecture")
     with transaction.atomic():
         # The claim is the first write: a concurrent request waits on it and then
         # finds the item no longer planned.
@@ -87,9 +156,12 @@ def record_held(item, values=None, user=None):
         session = CollectiveStudySession(**values)
         session.topics = topics
         session.save()
-        AgendaItem.objects.filter(pk=item.pk).update(session=session)
+        AgendaItem.objects.filter(pk=item.pk).update(session=session, **follow_up)
+        for name, value in follow_up.items():
+            setattr(item, name, value)
         item.status, item.session = AgendaStatus.HELD, session
         log(item, HELD, user=user, data={"session": session.pk})
+        attendance_recorded(session.pk)
     return Recorded(session, created=True)
 
 
@@ -159,6 +231,8 @@ def set_attendance(session, shown_ids, ticked_ids, user=None):
         added, removed = len(after - before), len(before - after)
         if added or removed:
             log(session, ATTENDANCE, user=user, data={"added": added, "removed": removed})
+        if added:
+            attendance_recorded(session.pk)
     return added, removed
 
 
@@ -175,4 +249,5 @@ def add_attendees(session, official_ids, user=None):
             session.attendees.set(Official.objects.filter(pk__in=picked))
             session.save()
             log(session, ATTENDANCE, user=user, data={"added": len(new), "removed": 0})
+            attendance_recorded(session.pk)
     return len(new), len(official_ids & before)

@@ -8,9 +8,10 @@ names nobody, or more than one official, or whose staff number belongs to someon
 else, is a problem: the file imports nothing until it is corrected, so no attendance
 is ever credited to the wrong person. Rows marked as leave or absence are skipped.
 
-The preview says whom the file names; the record it goes to is chosen with the upload
-and carried in the job's options to the confirmation, where officials already
-recorded count as unchanged."""
+The preview says whom the file names, and which of them the record already has as
+attending (they change nothing); the record it goes to is chosen with the upload and
+carried in the job's options to the confirmation, where officials already recorded
+count as unchanged."""
 
 import dataclasses
 from collections import defaultdict
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .agenda import add_attendees
 from .imports import Change, Importer, PlanChanged, Preview
-from .models import CollectiveStudySession, Department, Official, User
+from .models import CollectiveStudySession, Department, Official, SessionAttendance, User
 from .spreadsheets import new_workbook, workbook_bytes
 from .tabular import (
     Field,
@@ -194,8 +195,10 @@ def _read(data, filename):
         return None, error.problems
 
 
-def plan_file(data, filename, progress=None):
-    """(Preview, Plan or None): whom the sign-in list names as present."""
+def plan_file(data, filename, session_id=None, progress=None):
+    """(Preview, Plan or None): whom the sign-in list names as present; with the
+    record, those it already has are listed as skipped, already recorded. The plan
+    (and so the fingerprint) is the same either way."""
     preview = Preview(kind=KIND)
     table, problems = _read(data, filename)
     if table is None:
@@ -204,6 +207,7 @@ def plan_file(data, filename, progress=None):
     preview.warnings = list(table.warnings)
     preview.rows = len(table.rows)
     officials = _Officials()
+    officials.recorded = _recorded(session_id)
     columns = table.columns
     first_row = {}
     for done, row in enumerate(table.rows, start=1):
@@ -215,6 +219,17 @@ def plan_file(data, filename, progress=None):
     if preview.errors:
         return preview, None
     return preview, plan
+
+
+def _recorded(session_id):
+    """The officials the record already has as attending (none without a record)."""
+    if session_id is None:
+        return set()
+    return set(
+        SessionAttendance.objects.filter(session_id=session_id).values_list(
+            "official_id", flat=True
+        )
+    )
 
 
 def _plan_row(row, columns, officials, preview, first_row):
@@ -249,6 +264,12 @@ def _plan_row(row, columns, officials, preview, first_row):
         )
         return
     first_row[pk] = row.number
+    if pk in officials.recorded:
+        preview.unchanged += 1
+        preview.skipped.append(
+            Change(row.number, label, [("", "", _("Already recorded as attending."))])
+        )
+        return
     preview.created.append(
         Change(row.number, label, [(_("Department"), "", officials.departments[pk])])
     )
@@ -282,7 +303,12 @@ class AttendanceImporter(Importer):
     template_url_name = "agenda_admin:attendance_template"
 
     def preview(self, data, filename, progress=None):
-        return plan_file(data, filename, progress)[0]
+        # A job run by the worker carries its record already (see agenda_views).
+        job = getattr(progress, "job", None)
+        session_id = (getattr(job, "options", None) or {}).get("session")
+        if not isinstance(session_id, int):
+            session_id = None
+        return plan_file(data, filename, session_id, progress)[0]
 
     def apply(self, data, filename, fingerprint, options, progress=None):
         return apply_file(data, filename, fingerprint, options, progress)

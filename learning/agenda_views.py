@@ -21,6 +21,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 import django_filters
@@ -116,6 +117,30 @@ class NextStepColumn(Column):
         return context
 
 
+class FollowUpColumn(Column):
+    """The item's follow-up questions (会后测试): how the attendees answered a held
+    item's, or a warning when the lecture has no quiz for them to answer."""
+
+    cell_template_name = "learning/agenda/follow_up_cell.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["summary"] = getattr(instance, "follow_up", None)
+        return context
+
+
+class AgendaIndexView(SnippetIndexView):
+    """The listing, with the follow-up figures of the shown items gathered at once
+    (a few queries however many items: the providers take them all together)."""
+
+    def get_table(self, object_list):
+        items = list(object_list)
+        summaries = agenda.follow_up_summaries(items)
+        for item in items:
+            item.follow_up = summaries.get(item.pk)
+        return super().get_table(items)
+
+
 class AgendaItemViewSet(SnippetViewSet):
     """The year's agenda items: organizers plan them, HR may look."""
 
@@ -131,7 +156,11 @@ class AgendaItemViewSet(SnippetViewSet):
         Column("speaker", label=gettext_lazy("Speaker"), accessor="speaker"),
         "status",
         NextStepColumn("next_step", label=gettext_lazy("Next step"), accessor="status"),
+        FollowUpColumn(
+            "follow_up", label=gettext_lazy("Follow-up questions"), accessor="follow_up_questions"
+        ),
     ]
+    index_view_class = AgendaIndexView
     filterset_class = AgendaItemFilterSet
     search_fields = ["title"]
     ordering = ["date", "pk"]
@@ -174,6 +203,26 @@ class HeldForm(forms.Form):
     credit_minutes = forms.IntegerField(
         label=gettext_lazy("Credit minutes"), min_value=0, max_value=32767
     )
+    follow_up_questions = forms.BooleanField(
+        label=gettext_lazy("Follow-up questions"),
+        required=False,
+        help_text=gettext_lazy(
+            "Attendees are asked to answer the quiz of the lecture page after the meeting."
+        ),
+    )
+    follow_up_days = forms.IntegerField(
+        label=gettext_lazy("Days to answer"),
+        required=False,
+        min_value=1,
+        max_value=366,
+        help_text=gettext_lazy("Counted from the meeting; leave empty for no due date."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("follow_up_questions") and not cleaned.get("lecture"):
+            self.add_error("lecture", _("Follow-up questions need a lecture page: choose one."))
+        return cleaned
 
 
 class _ItemView(_AgendaPage):
@@ -211,7 +260,12 @@ class RecordHeldView(_ItemView, FormView):
         return super().post(request, *args, **kwargs)
 
     def get_initial(self):
-        return agenda.session_initial(self.get_item())
+        item = self.get_item()
+        return {
+            **agenda.session_initial(item),
+            "follow_up_questions": item.follow_up_questions,
+            "follow_up_days": item.follow_up_days,
+        }
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(item=self.get_item(), **kwargs)
@@ -223,6 +277,7 @@ class RecordHeldView(_ItemView, FormView):
         except agenda.AgendaRefused as refused:
             messages.warning(self.request, str(refused))
             return redirect(_agenda_index_url())
+        _warn_without_quiz(self.request, item)
         if recorded.created:
             messages.success(
                 self.request,
@@ -232,6 +287,30 @@ class RecordHeldView(_ItemView, FormView):
         else:
             messages.info(self.request, _("This item was already recorded as held."))
         return redirect("agenda_admin:attendance", recorded.session.pk)
+
+
+def _warn_without_quiz(request, item):
+    """The organizer hears at once when the follow-up has no quiz to ask."""
+    summary = agenda.follow_up_summaries([item]).get(item.pk)
+    if summary is not None and not summary.has_quiz:
+        messages.warning(
+            request,
+            _(
+                "The lecture page has no quiz yet: attendees see no follow-up questions "
+                "until one is made (Lecture quizzes)."
+            ),
+        )
+
+
+def follow_up_after_edit(request, instance):
+    """For `after_edit_snippet`: follow-up switched on for a held item, or attendees
+    added on a record's own form, reach the follow-up providers (once per person)."""
+    if isinstance(instance, AgendaItem) and instance.follow_up_questions:
+        if instance.session_id:
+            agenda.attendance_recorded(instance.session_id)
+        _warn_without_quiz(request, instance)
+    elif isinstance(instance, CollectiveStudySession):
+        agenda.attendance_recorded(instance.pk)
 
 
 class CancelForm(forms.Form):
@@ -417,8 +496,20 @@ class AttendanceUploadView(UploadView):
             except import_jobs.ImportRefused as refused:
                 form.add_error("file", str(refused))
                 return self.form_invalid(form)
-            ImportJob.objects.filter(pk=job.pk).update(options={"session": self.get_session().pk})
+            session_id = self.get_session().pk
+            ImportJob.objects.filter(pk=job.pk).update(options={"session": session_id})
+            _preview_against_session(job, session_id)
         return redirect(self.url("job", job.pk))
+
+
+def _preview_against_session(job, session_id):
+    """A file previewed in the request was read before the job knew its record: read
+    it again against the record, so those already recorded are said to be (a file
+    left to the worker is read once the record is in the job)."""
+    job.refresh_from_db()
+    if job.preview and job.data:
+        preview = agenda_attendance.plan_file(bytes(job.data), job.filename, session_id)[0]
+        ImportJob.objects.filter(pk=job.pk).update(preview=preview.to_json())
 
 
 class _JobOfSession:

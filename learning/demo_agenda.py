@@ -3,7 +3,8 @@ lectures at the district executive meeting (付士成 on major administrative de
 陈耀东 on the Civil Code), the district head's rule-of-law lesson, the party group's
 study of party regulations and the all-staff meeting's Secrecy Law study. Dates are
 counted from the day the demo is loaded: the first lecture was held (with its
-attendance), the Civil Code lecture is overdue, the rest lie ahead.
+attendance, and follow-up questions on: the quiz of its lecture, which the exams demo
+makes), the Civil Code lecture is overdue, the rest lie ahead.
 
 Idempotent: items are looked up by meeting and title."""
 
@@ -56,6 +57,8 @@ AGENDA = [
     ),
 ]
 HELD_TITLE = "法律专家讲座：重大行政决策程序"
+# Days the held item's attendees have to answer its follow-up questions.
+FOLLOW_UP_DAYS = 60
 
 
 def load_agenda():
@@ -74,6 +77,8 @@ def load_agenda():
             speaker=speakers.get(speaker),
             lecture=LecturePage.objects.filter(slug=lecture).first() if lecture else None,
             credit_minutes=minutes,
+            follow_up_questions=title == HELD_TITLE,
+            follow_up_days=FOLLOW_UP_DAYS if title == HELD_TITLE else None,
         )
         item.topics = list(LawTopic.objects.filter(name__in=topics))
         item.save()

@@ -3,6 +3,9 @@ study at the district executive meeting, the party group meeting and the all-sta
 meeting, and what became of each item (held, with its collective-study record, or
 cancelled with a reason)."""
 
+import datetime
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -87,6 +90,20 @@ class AgendaItem(index.Indexed, ClusterableModel):
         on_delete=models.SET_NULL,
         related_name="agenda_item",
     )
+    follow_up_questions = models.BooleanField(
+        _("follow-up questions"),
+        default=False,
+        help_text=_(
+            "After the meeting, attendees are asked to answer the quiz of the lecture page "
+            "(会后测试)."
+        ),
+    )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("days to answer"),
+        null=True,
+        blank=True,
+        help_text=_("Counted from the meeting; leave empty for no due date."),
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     objects = AgendaItemQuerySet.as_manager()
@@ -97,6 +114,7 @@ class AgendaItem(index.Indexed, ClusterableModel):
         FieldPanel("topics"),
         FieldRowPanel([FieldPanel("speaker"), FieldPanel("credit_minutes")]),
         FieldPanel("lecture"),
+        FieldRowPanel([FieldPanel("follow_up_questions"), FieldPanel("follow_up_days")]),
         MultiFieldPanel(
             [FieldPanel("status", read_only=True), FieldPanel("cancel_reason", read_only=True)],
             heading=_("Status"),
@@ -119,6 +137,19 @@ class AgendaItem(index.Indexed, ClusterableModel):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.get_meeting_display()} · {self.title}"
+
+    def clean(self):
+        super().clean()
+        if self.follow_up_questions and self.lecture_id is None:
+            raise ValidationError(
+                {"follow_up_questions": _("Follow-up questions need a lecture page: choose one.")}
+            )
+
+    def follow_up_due(self, held_on=None):
+        """The last day attendees are asked to answer, or None when open-ended."""
+        if self.follow_up_days is None:
+            return None
+        return (held_on or self.date) + datetime.timedelta(days=self.follow_up_days)
 
     @property
     def is_overdue(self):

@@ -4,6 +4,8 @@ party group and all-staff items; one held with attendance, one overdue; idempote
 
 import pytest
 
+from exams import agenda_follow_up
+from exams import demo as exams_demo
 from learning import agenda, demo, demo_agenda, demo_lectures
 from learning.completion import completion_for
 from learning.models import AgendaItem, Official
@@ -48,3 +50,16 @@ def test_one_item_is_held_with_attendance_and_one_is_overdue(loaded):
 def test_loading_again_changes_nothing(loaded):
     assert demo_agenda.load_agenda() == 0
     assert AgendaItem.objects.count() == 5
+
+
+def test_the_held_item_asks_follow_up_questions_from_the_exams_demo_quiz(loaded):
+    held = AgendaItem.objects.get(status="held")
+    assert (held.follow_up_questions, held.lecture.slug) == (True, "major-administrative-decisions")
+    assert agenda.follow_up_summaries([held])[held.pk].has_quiz is False
+    exams_demo.load_questions()
+    assert agenda_follow_up.load_demo() == 1
+    assert agenda_follow_up.load_demo() == 0  # idempotent
+    summary = agenda.follow_up_summaries([held])[held.pk]
+    # Two attendees answered: all three right, and two of three (66.67%).
+    assert (summary.answered, summary.passed, str(summary.average)) == (2, 2, "83.3")
+    assert summary.attended == len(agenda.attending_ids(held.session))
