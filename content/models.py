@@ -77,6 +77,7 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         QUOTATION = "quotation", _("Law article quotation")
         LECTURE = "lecture", _("Lecture highlight")
         DATA_SCREEN = "data_screen", _("Data screen")
+        BRIEFING = "briefing", _("Briefing sheet (明白纸)")
 
     MAX_POINTS = 6
 
@@ -129,6 +130,18 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
             "QR code. Left out of the playlist while the lecture is not published."
         ),
     )
+    briefing = models.ForeignKey(
+        "briefings.BriefingSheetPage",
+        verbose_name=_("briefing sheet"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "Briefing sheets: its title, key points and a QR code to read and confirm it. "
+            "Left out of the playlist while the sheet is not published or not in force."
+        ),
+    )
     duration = models.PositiveSmallIntegerField(
         _("default duration (seconds)"),
         null=True,
@@ -161,6 +174,7 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
         FieldPanel("quote"),
         FieldPanel("citation"),
         FieldPanel("lecture"),
+        FieldPanel("briefing"),
         FieldPanel("duration"),
         FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_to")], heading=_("Validity")),
         PublishingPanel(),
@@ -207,6 +221,8 @@ class PublicityItem(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin
                 errors["citation"] = _("A quotation needs its citation.")
         if self.kind == self.Kind.LECTURE and not self.lecture_id:
             errors["lecture"] = _("A lecture highlight needs a lecture.")
+        if self.kind == self.Kind.BRIEFING and not self.briefing_id:
+            errors["briefing"] = _("A briefing card needs a briefing sheet.")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             errors["valid_to"] = _("The end date must not be before the start date.")
         if errors:

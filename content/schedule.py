@@ -43,10 +43,15 @@ def window_contains(days, starts_at, ends_at, moment):
 
 def item_is_playable(item, day):
     """Published and within its validity dates (inclusive) on `day`; a lecture
-    highlight also needs its lecture to be live."""
+    highlight also needs its lecture to be live, a briefing card its sheet live and in
+    force."""
     if not item.live:
         return False
     if item.kind == "lecture" and not (item.lecture is not None and item.lecture.live):
+        return False
+    if item.kind == "briefing" and not (
+        item.briefing is not None and item.briefing.live and item.briefing.is_valid_on(day)
+    ):
         return False
     if item.valid_from and day < item.valid_from:
         return False

@@ -30,7 +30,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from wagtail.images import get_image_model
 
@@ -133,7 +134,7 @@ def screen_for_token(token):
 
 def _entries_queryset():
     images = get_image_model().objects.prefetch_renditions(POSTER_RENDITION)
-    items = PublicityItem.objects.select_related("video", "lecture").prefetch_related(
+    items = PublicityItem.objects.select_related("video", "lecture", "briefing").prefetch_related(
         Prefetch("image", queryset=images), "lecture__speakers"
     )
     return PlaylistEntry.objects.prefetch_related(Prefetch("item", queryset=items)).order_by(
@@ -216,6 +217,8 @@ def _item_data(entry):
         data.update(headline=item.headline, quote=item.quote, citation=item.citation)
     elif item.kind == PublicityItem.Kind.LECTURE and item.lecture:
         data.update(lecture_data(item.lecture))
+    elif item.kind == PublicityItem.Kind.BRIEFING and item.briefing:
+        data.update(briefing_data(item.briefing))
     return data
 
 
@@ -240,6 +243,23 @@ def lecture_data(lecture):
         "date": lecture.date.isoformat(),
         "occasion": lecture.occasion,
         "summary": summary,
+        "url": url,
+        "qr": qr_data_uri(url) if url else None,
+    }
+
+
+def briefing_data(sheet):
+    """What a 明白纸 card shows: the sheet's title, its key points, and its address as
+    text and as a QR code, to read and confirm it on a phone. The labels are in the
+    site's language (the player's own labels are for the kinds it always knows)."""
+    url = sheet.get_full_url() or sheet.url or ""
+    with translation.override(settings.LANGUAGE_CODE):
+        label, scan = _("Briefing sheet (明白纸)"), _("Scan to read and confirm:")
+    return {
+        "headline": sheet.title,
+        "points": sheet.point_list,
+        "label": label,
+        "scan": scan,
         "url": url,
         "qr": qr_data_uri(url) if url else None,
     }

@@ -30,6 +30,7 @@ from exams.models import Attempt, AttemptState, ExamSession, SessionKind
 from exams.models.sessions import SessionCandidate, SessionOverride
 from exams.observations.models import ATTENDED_STATUSES, Attendance
 from learning import spreadsheets
+from learning.briefings.report import official_counts as briefing_counts
 from learning.completion import cyclic_gc_paused, evaluate, plans_for_year
 from learning.models import Department, Official, User, departments_at, reporting_day
 from learning.models.study import year_bounds
@@ -107,6 +108,8 @@ class OfficialRow:
     exam_percent: object = None  # the counting attempt's percentage
     pre_appointment: str = ""  # the same for pre-appointment exams they are named for
     observations: int = 0  # court observations attended in the year
+    # 明白纸 of the year: (sheets meant for them, sheets they confirmed)
+    briefings: tuple = (0, 0)
 
     @functools.cached_property
     def official(self):
@@ -169,9 +172,13 @@ class DepartmentRow:
     pre_failed: int = 0
     pre_not_taken: int = 0
     observations: int = 0
+    briefings_expected: int = 0  # 明白纸: person × sheet pairs of the year
+    briefings_confirmed: int = 0
 
     def add(self, row):
         self.headcount += 1
+        self.briefings_expected += row.briefings[0]
+        self.briefings_confirmed += row.briefings[1]
         completion = row.completion
         self.credited_seconds += completion.credited_seconds
         self.required_seconds += completion.required_seconds
@@ -208,6 +215,17 @@ class DepartmentRow:
         return None if share is None else round(100 * share, 1)
 
     @property
+    def briefings_share(self):
+        """Share of the year's 明白纸 confirmed (0–1), None when none was meant for them."""
+        expected = self.briefings_expected
+        return self.briefings_confirmed / expected if expected else None
+
+    @property
+    def briefings_percent(self):
+        share = self.briefings_share
+        return None if share is None else round(100 * share, 1)
+
+    @property
     def credited_hours(self):
         return round(self.credited_seconds / 3600, 1)
 
@@ -230,6 +248,11 @@ class CompletionReport:
     has_pre_appointment: bool
     histogram: list  # (label, count) of the annual exam's percentages
     full_names: dict  # {department.pk: "top / … / department"}
+
+    @property
+    def has_briefings(self):
+        """Whether any 明白纸 of the year was meant for the officials reported on."""
+        return self.totals.briefings_expected > 0
 
     def officials_of(self, department):
         """Rows of officials the report lists under `department` or below it."""
@@ -295,7 +318,7 @@ def _build_report(year, user, department, leaders_only, position, rank, only):
     joined = {official.id: official.joined_on for official, _where in chosen}
     annual, annual_percent, has_annual = _exam_status(year, SessionKind.ANNUAL, chosen, joined)
     pre, _percent, has_pre = _exam_status(year, SessionKind.PRE_APPOINTMENT, chosen, joined)
-    observations = _observations_attended(year)
+    observations, briefings = _observations_attended(year), _briefing_counts(year, chosen)
 
     rows_by_department, totals = {}, DepartmentRow(None)
     official_rows, percents = [], []
@@ -310,6 +333,7 @@ def _build_report(year, user, department, leaders_only, position, rank, only):
             exam_percent=annual_percent.get(pk),
             pre_appointment=pre.get(pk, ""),
             observations=observations.get(pk, 0),
+            briefings=briefings.get(pk, (0, 0)),
         )
         if completion.exempt and row.exam == NOT_TAKEN:
             row.exam = ""  # nothing is expected of an exempted official
@@ -338,6 +362,11 @@ def _build_report(year, user, department, leaders_only, position, rank, only):
         histogram=_histogram(percents),
         full_names=_full_names(r.department for r in rows_by_department.values()),
     )
+
+
+def _briefing_counts(year, chosen):
+    """{official_id: (明白纸 of the year meant for them, confirmed)} (learning.briefings)."""
+    return briefing_counts([(o.id, o.is_leader, where.path) for o, where in chosen], year)
 
 
 def _full_names(departments):
@@ -501,6 +530,7 @@ def department_headers():
         _("Court observations attended"),
         _("Complete"),
         _("Share complete (exempted excluded)"),
+        _("Briefing sheets confirmed"),
     ]
 
 
@@ -523,6 +553,7 @@ def department_values(row, label):
         row.observations,
         row.complete,
         None if share is None else round(share, 4),
+        None if row.briefings_share is None else round(row.briefings_share, 4),
     ]
 
 
@@ -626,7 +657,7 @@ def _report_xlsx(report, progress):
             *tick(department_rows),
             department_values(report.totals, _("Total")),
         ],
-        number_formats={3: "0.0", 4: "0.0", 15: "0.0%"},
+        number_formats={3: "0.0", 4: "0.0", 15: "0.0%", 16: "0.0%"},
     )
     spreadsheets.add_sheet(
         workbook,

@@ -396,6 +396,9 @@
                 content.appendChild(figure);
             }
             entry.ready = Promise.resolve();
+        } else if (item.kind === "briefing") {
+            content = buildBriefing(item);
+            entry.ready = Promise.resolve();
         } else {
             content = element("div", "slide-quote");
             if (item.headline) {
@@ -410,6 +413,31 @@
         slot.setAttribute("data-item", String(item.id));
         slot.setAttribute("data-title", item.title);
         return entry;
+    }
+
+    /* A 明白纸 card: its label, title and key points, with a QR code to read and
+       confirm it on a phone (the labels come with the item, in the site's language). */
+    function buildBriefing(item) {
+        var content = element("div", "slide-briefing");
+        var text = element("div", "briefing-text");
+        text.appendChild(element("p", "label", item.label || ""));
+        text.appendChild(element("h1", "", item.headline));
+        var list = element("ol");
+        (item.points || []).forEach(function (point) {
+            list.appendChild(element("li", "", point));
+        });
+        text.appendChild(list);
+        content.appendChild(text);
+        if (item.qr) {
+            var figure = element("figure", "briefing-qr");
+            var code = new Image();
+            code.alt = item.scan || "";
+            code.src = item.qr;
+            figure.appendChild(code);
+            figure.appendChild(element("figcaption", "", (item.scan || "") + " " + item.url));
+            content.appendChild(figure);
+        }
+        return content;
     }
 
     /* The data screen (数据大屏): the figures' panels as the server sent them. */
