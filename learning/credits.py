@@ -17,6 +17,7 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,13 @@ class StudyRefused(Exception):
 def max_credit_seconds():
     """The most one heartbeat can credit: the interval plus a margin for network delay."""
     return heartbeat_seconds() + int(settings.XUEFA_HEARTBEAT_MARGIN_SECONDS)
+
+
+# Sent once per official and lecture, after the commit, when the credited time first
+# completes the lecture (credit is written with update(), so no model signal tells):
+# sender LecturePage, with `official`, `lecture` (the page as served) and `record`.
+# Other apps act on a completion through it (a case study's make-up, say).
+lecture_completed = Signal()
 
 
 @dataclasses.dataclass
@@ -193,12 +201,21 @@ def credit_heartbeat(user, lecture, event=BEAT, now=None, record=None, official=
             if beat.added_seconds or beat.completed_now:
                 # Credit is written with update(): no signal tells the dashboard.
                 fast_dashboard.touch(official.pk, user.pk)
+            if beat.completed_now:
+                _announce_completion(official, lecture, beat.record)
             return beat
         # Another heartbeat moved the anchor or the record first: read both again.
         record.refresh_from_db()
         anchor = StudyClock.objects.filter(pk=official.pk).values_list("anchor_at", flat=True)
         anchor = anchor.first()
     return Heartbeat(record)
+
+
+def _announce_completion(official, lecture, record):
+    def send():
+        lecture_completed.send(LecturePage, official=official, lecture=lecture, record=record)
+
+    transaction.on_commit(send)
 
 
 def _own(user, official, record):

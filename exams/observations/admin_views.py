@@ -12,15 +12,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from wagtail.admin.admin_url_finder import AdminURLFinder
+from wagtail.admin.auth import permission_denied
 
 import qrcode
 import qrcode.image.svg
 
 from learning.spreadsheets import add_sheet, new_workbook, workbook_bytes, xlsx_response
 
-from . import services
+from ..models import LectureQuiz
+from . import cases, services
+from .forms import CaseForm
 from .models import (
     MARKABLE_STATUSES,
     SEAT_STATUSES,
@@ -37,6 +43,11 @@ CHANGE_PERMISSION = "observations.change_attendance"
 # Reflections are for their authors and organizers only, not HR.
 REFLECTION_PERMISSION = "observations.view_reflection"
 CLOSE_PERMISSION = "observations.change_courtobservation"
+# Turning an observation into a case (以案释法) is the organizers' job, not HR's.
+CASE_PERMISSION = "observations.add_casepage"
+# Where the case's success page sends the organizer to put it on the screens; a URL
+# name only, since exams never imports content (content.page_cards).
+SCREEN_CARD_URL = "content_page_card"
 SIGNATURE_WIDTH = 14
 
 
@@ -91,7 +102,10 @@ def _sheet_rows(request, observation, addresses):
         counts[row.status] += 1
         row.reflection_obj = reflections.get(row.pk)
         row.checkin_address = addresses.get(row.pk)
-    return rows, [(s.label, counts[s.value]) for s in Status]
+    made_up = sum(1 for row in rows if row.made_up_at)
+    counts = [(s.label, counts[s.value]) for s in Status]
+    # Missed, then made up on the case page (补学): shown apart from the attended.
+    return rows, [*counts, (pgettext("court observation make-up", "Made up"), made_up)]
 
 
 def sheet(request, pk):
@@ -243,4 +257,51 @@ def reflection_file(request, pk):
         reflection.file.open("rb"),
         as_attachment=True,
         filename=reflection.file.name.rsplit("/", 1)[-1],
+    )
+
+
+def turn_into_case(request, pk):
+    """Turn an ended observation into its case page, quiz and tagged questions; once
+    it has one, this opens it instead (one case per observation)."""
+    if not request.user.has_perm(CASE_PERMISSION):
+        return permission_denied(request)
+    observation = get_object_or_404(CourtObservation, pk=pk)
+    case = cases.case_of(observation)
+    if case is not None:
+        return _case_done(request, observation, case)
+    if not observation.has_ended():
+        messages.error(request, _("A court observation becomes a case once its hearing has ended."))
+        return redirect("observation_tools:sheet", pk=observation.pk)
+    if cases.lecture_index() is None:
+        messages.error(request, _("Create the lecture index page first."))
+        return redirect("observation_tools:sheet", pk=observation.pk)
+    form = CaseForm(observation, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case, created = cases.create_case(observation, form.draft(), user=request.user)
+        if created:
+            messages.success(request, _("The case page, its quiz and questions were created."))
+        return redirect("observation_tools:case", pk=observation.pk)
+    return render(
+        request,
+        "observations/admin/case_form.html",
+        {"observation": observation, "form": form, "page_title": _("Turn into a case")},
+    )
+
+
+def _edit_url(request, obj):
+    return AdminURLFinder(request.user).get_edit_url(obj) if obj is not None else None
+
+
+def _case_done(request, observation, case):
+    return render(
+        request,
+        "observations/admin/case_done.html",
+        {
+            "observation": observation,
+            "case": case,
+            "quiz_url": _edit_url(request, LectureQuiz.objects.filter(lecture_id=case.pk).first()),
+            "questions": case.tagged_questions.select_related("question__topic"),
+            "screen_card_url": reverse(SCREEN_CARD_URL, args=[case.pk]),
+            "page_title": _("Case page"),
+        },
     )

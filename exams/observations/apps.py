@@ -8,3 +8,9 @@ class ObservationsConfig(AppConfig):
     # (Meta.db_table); the label names their permissions: observations.view_attendance.
     label = "observations"
     verbose_name = _("Court observations")
+
+    def ready(self):
+        # Models are loaded only once apps are ready, so the module is imported here.
+        from . import cases
+
+        cases.connect()

@@ -1,7 +1,8 @@
 """Court observations in the annual study plan: a plan lists required observations
 (`PlanObservation`, edited inline on the plan through this provider's panels), and an
 official has done one when they attended (present or late) and, where the observation
-requires it, submitted a reflection by the end of the year. The same attendance earns
+requires it, submitted a reflection by the end of the year; or, having missed it, made
+it up on its case page (补学). The same attendance earns
 the observation's credit minutes toward the year's credit hours (`credit_seconds`).
 
 Neither counts before the hearing's scheduled end (`AttendanceQuerySet.credited`): a
@@ -9,8 +10,9 @@ check-in shows that the official arrived, and the credit is for sitting through 
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.admin.panels import InlinePanel
@@ -55,21 +57,32 @@ class ObservationRequirements(RequirementProvider):
         if not observation_ids:
             return done
         _start, end = year_bounds(year)
+        now = now or timezone.now()
         reflected = Reflection.objects.filter(attendance=OuterRef("pk"), submitted_at__lt=end)
+        # A missed hearing made up on its case page (补学, exams.observations.cases)
+        # meets the requirement too; its credit hours come from the lecture, not here.
+        made_up = Q(made_up_at__lt=end, made_up_at__lte=now)
         rows = (
-            Attendance.objects.credited(now)
+            (Attendance.objects.credited(now) | Attendance.objects.filter(made_up))
             .filter(
                 official_id__any_of=official_ids,
                 observation_id__in=observation_ids,
                 observation__starts_at__lt=end,
             )
-            .annotate(reflected=Exists(reflected))
+            .annotate(
+                reflected=Exists(reflected),
+                counts_as_made_up=ExpressionWrapper(made_up, output_field=BooleanField()),
+            )
             .values_list(
-                "official_id", "observation_id", "observation__reflection_required", "reflected"
+                "official_id",
+                "observation_id",
+                "observation__reflection_required",
+                "reflected",
+                "counts_as_made_up",
             )
         )
-        for official_id, observation_id, reflection_required, has_reflection in rows:
-            if has_reflection or not reflection_required:
+        for official_id, observation_id, reflection_required, has_reflection, made in rows:
+            if made or has_reflection or not reflection_required:
                 done[official_id].add(item_key(observation_id))
         return done
 

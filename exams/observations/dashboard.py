@@ -1,11 +1,12 @@
-"""The court observation panel on the official's dashboard: my next observation and
-reflections still to write."""
+"""The court observation panel on the official's dashboard: my next observation,
+reflections still to write, and missed hearings to make up on their case page (补学)."""
 
 from django.utils import timezone
 
 from learning.credits import official_for
 from learning.dashboard import DashboardPanel
 
+from . import cases
 from .models import ATTENDED_STATUSES, EXPECTED_STATUSES, Attendance
 
 
@@ -41,4 +42,7 @@ class ObservationPanel(DashboardPanel):
         if upcoming is not None:
             moments.append(upcoming.observation.ends_at)
         self.changes_at = min((m for m in moments if m and m >= now), default=None)
-        return {"next_attendance": upcoming, "reflections_due": due}
+        # Make-ups are recorded by the events that earn them (cases.connect): the
+        # panel only reads what is still open.
+        make_ups = cases.make_up_candidates(official, now)[:3]
+        return {"next_attendance": upcoming, "reflections_due": due, "make_ups": make_ups}

@@ -15,17 +15,21 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.html import escape, format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.models import Orderable
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 
-from learning.models import Department, Official
+from learning.blocks import LawArticleBlock
+from learning.models import Department, LecturePage, Official
 
 from . import notices
 
@@ -477,6 +481,17 @@ class Attendance(models.Model):
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    # Make-up (补学): a missed hearing studied on its case page (exams.observations.cases).
+    made_up_at = models.DateTimeField(_("made up at"), null=True, blank=True, editable=False)
+    made_up_case = models.ForeignKey(
+        "observations.CasePage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="make_ups",
+        verbose_name=_("made up with case"),
+    )
 
     objects = AttendanceQuerySet.as_manager()
 
@@ -507,6 +522,10 @@ class Attendance(models.Model):
     @property
     def attended(self):
         return self.status in ATTENDED_STATUSES
+
+    @property
+    def made_up(self):
+        return self.made_up_at is not None
 
 
 class ChangeSource(models.TextChoices):
@@ -594,6 +613,11 @@ class Reflection(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    feature_consent = models.BooleanField(
+        _("may be quoted on the case page"),
+        default=False,
+        help_text=_("The author agrees that an excerpt may be shown, with their name."),
+    )
 
     class Meta:
         db_table = "exams_reflection"
@@ -633,3 +657,150 @@ class PlanObservation(Orderable):
 
     def __str__(self):
         return f"{self.plan} · {self.observation}"
+
+
+class CaseArticlesBlock(blocks.StreamBlock):
+    law_article = LawArticleBlock()
+
+
+class CasePage(LecturePage):
+    """A court observation explained as a case (以案释法): facts, legal issues, the cited
+    articles and consenting attendees' reflections. It is a lecture, so study credit,
+    the quiz and make-up (补学) for those who missed the hearing work as for any lecture.
+    Every lecture path (the fast route, shells, search) renders a LecturePage, so the
+    case's sections are written into the lecture body on save (`case_body`)."""
+
+    observation = models.OneToOneField(
+        CourtObservation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_page",
+        verbose_name=_("court observation"),
+    )
+    facts = models.TextField(_("facts of the case"), blank=True)
+    legal_issues = models.TextField(_("legal issues"), blank=True)
+    cited_articles = StreamField(CaseArticlesBlock(), verbose_name=_("cited articles"), blank=True)
+    trial_video_url = models.URLField(_("recorded trial video"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("date"), FieldPanel("occasion")]),
+                FieldPanel("observation"),
+                FieldPanel("topics"),
+                FieldRowPanel([FieldPanel("credit_minutes"), FieldPanel("video_minutes")]),
+            ],
+            heading=_("About the case"),
+        ),
+        FieldPanel("summary"),
+        FieldPanel("facts"),
+        FieldPanel("legal_issues"),
+        FieldPanel("cited_articles"),
+        FieldPanel("trial_video_url"),
+        InlinePanel(
+            "featured_reflections",
+            label=_("Reflections"),
+            heading=_("Featured reflections (authors who consented only)"),
+        ),
+    ]
+    # Allowed under the lecture index and series by their own subpage_types.
+    parent_page_types = ["learning.LectureIndexPage", "learning.LectureSeriesPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("case page")
+        verbose_name_plural = _("case pages")
+
+    def case_body(self):
+        """The lecture body shown for the case: its sections as heading, text, law
+        article and quotation blocks (plain text escaped into the rich text)."""
+        body = []
+
+        def text(heading, value):
+            if value:
+                paragraphs = "".join(
+                    f"<p>{escape(line)}</p>" for line in value.splitlines() if line.strip()
+                )
+                body.extend([("heading", str(heading)), ("paragraph", paragraphs)])
+
+        text(_("Facts of the case"), self.facts)
+        text(_("Legal issues"), self.legal_issues)
+        articles = [block.value for block in self.cited_articles]
+        if articles:
+            body.append(("heading", str(_("Cited articles"))))
+            body.extend(("law_article", value) for value in articles)
+        if self.trial_video_url:
+            link = format_html(
+                '<p><a href="{}">{}</a></p>', self.trial_video_url, _("Watch the recorded trial")
+            )
+            body.extend([("heading", str(_("Recorded trial"))), ("paragraph", link)])
+        featured = list(self.featured_reflections.all())
+        if featured:
+            body.append(("heading", str(_("Reflections of those who attended"))))
+            body.extend(
+                (
+                    "law_article",
+                    {"text": item.excerpt, "citation": item.author_name()},
+                )
+                for item in featured
+            )
+        return body
+
+    def save(self, *args, **kwargs):
+        self.body = self.case_body()
+        return super().save(*args, **kwargs)
+
+    def full_clean(self, *args, **kwargs):
+        self.body = self.case_body()
+        return super().full_clean(*args, **kwargs)
+
+
+class CaseReflection(Orderable):
+    """A reflection excerpt featured on a case page: only from a reflection whose author
+    consented (`Reflection.feature_consent`), on the case's own observation."""
+
+    page = ParentalKey(CasePage, on_delete=models.CASCADE, related_name="featured_reflections")
+    reflection = models.ForeignKey(
+        Reflection,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"feature_consent": True},
+        verbose_name=_("reflection"),
+    )
+    excerpt = models.TextField(_("excerpt"), max_length=2000)
+
+    panels = [FieldPanel("reflection"), FieldPanel("excerpt")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("featured reflection")
+        verbose_name_plural = _("featured reflections")
+
+    def clean(self):
+        super().clean()
+        if self.reflection_id and not self.reflection.feature_consent:
+            raise ValidationError({"reflection": _("Its author has not agreed to be quoted.")})
+
+    def author_name(self):
+        return self.reflection.attendance.official.user.get_full_name()
+
+
+class CaseQuestion(models.Model):
+    """Tags a bank question with the case it was asked about: the question bank has no
+    tags, and the quiz may change later while the questions stay the case's."""
+
+    case = models.ForeignKey(CasePage, on_delete=models.CASCADE, related_name="tagged_questions")
+    question = models.ForeignKey(
+        "exams.Question", on_delete=models.CASCADE, related_name="cases", verbose_name=_("question")
+    )
+
+    class Meta:
+        verbose_name = _("case question")
+        verbose_name_plural = _("case questions")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "question"], name="unique_case_question")
+        ]
+
+    def __str__(self):
+        return f"{self.case} · {self.question_id}"

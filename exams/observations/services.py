@@ -567,9 +567,10 @@ def can_reflect(attendance, now=None):
     return attendance.status in ATTENDED_STATUSES and now <= attendance.observation.reflection_due
 
 
-def submit_reflection(attendance, text, file=None, now=None):
+def submit_reflection(attendance, text, file=None, now=None, consent=None):
     """Save the attendee's reflection (观后感); it can be revised until it is due.
-    Only officials who attended may submit one."""
+    Only officials who attended may submit one. `consent` (when given) is whether the
+    author agrees to be quoted on the observation's case page (以案释法)."""
     now = now or timezone.now()
     if attendance.status not in ATTENDED_STATUSES:
         raise ObservationRefused(_("Only officials who attended can submit a reflection."))
@@ -592,6 +593,8 @@ def submit_reflection(attendance, text, file=None, now=None):
     reflection.updated_at = now
     if file:
         reflection.file = file
+    if consent is not None:
+        reflection.feature_consent = bool(consent)
     reflection.full_clean(exclude=["attendance"])
     reflection.save()
     return reflection

@@ -23,7 +23,7 @@ from allauth.account.adapter import get_adapter
 
 from learning.credits import official_for
 
-from . import services
+from . import cases, services
 from .models import (
     ATTENDED_STATUSES,
     EXPECTED_STATUSES,
@@ -58,18 +58,22 @@ def _with_my_attendance(queryset, official):
 
 @login_required
 def index(request):
-    """Upcoming observations I may attend, and the ones I was on the list for."""
+    """Upcoming observations I may attend, and the ones I was on the list for (a missed
+    one with a case page can be made up by studying it: 补学)."""
     official = _official_or_403(request)
     now = timezone.now()
+    make_ups = {a.pk: case for a, case in cases.reconcile_make_ups(official, now)}
     upcoming = _with_my_attendance(
         CourtObservation.objects.upcoming(now).visible_to(official).order_by("starts_at"), official
     )
-    past = (
+    past = list(
         Attendance.objects.filter(official=official)
         .filter(Q(observation__ends_at__lt=now) | Q(observation__closed_at__isnull=False))
-        .select_related("observation", "reflection")
+        .select_related("observation", "reflection", "made_up_case")
         .order_by("-observation__starts_at")[:50]
     )
+    for attendance in past:
+        attendance.make_up_case = make_ups.get(attendance.pk)
     return render(
         request,
         "observations/index.html",
@@ -85,11 +89,14 @@ def _visible_observation(official, pk):
 @login_required
 def detail(request, pk):
     official = _official_or_403(request)
+    now = timezone.now()
+    # First, so a make-up earned since the last visit shows on this page.
+    open_make_ups = cases.reconcile_make_ups(official, now)
     observation = _visible_observation(official, pk)
     attendance = observation.mine[0] if observation.mine else None
-    now = timezone.now()
     registration_open = observation.registration_is_open(now)
     status = attendance.status if attendance else ""
+    make_up = next((c for a, c in open_make_ups if attendance and a.pk == attendance.pk), None)
     return render(
         request,
         "observations/detail.html",
@@ -102,6 +109,7 @@ def detail(request, pk):
             and (attendance is not None or observation.open_registration),
             "can_withdraw": registration_open and status in EXPECTED_STATUSES,
             "can_reflect": attendance is not None and services.can_reflect(attendance, now),
+            "make_up_case": make_up,
         },
     )
 
@@ -286,6 +294,10 @@ class ReflectionForm(forms.Form):
             attrs={"accept": ",".join(f".{ext}" for ext in REFLECTION_EXTENSIONS)}
         ),
     )
+    feature_consent = forms.BooleanField(
+        label=_("An excerpt may be quoted, with my name, on the case page"),
+        required=False,
+    )
 
 
 @login_required
@@ -306,7 +318,11 @@ def reflection(request, pk):
         if form.is_valid():
             try:
                 services.submit_reflection(
-                    attendance, form.cleaned_data["text"], form.cleaned_data["file"], now=now
+                    attendance,
+                    form.cleaned_data["text"],
+                    form.cleaned_data["file"],
+                    now=now,
+                    consent=form.cleaned_data["feature_consent"],
                 )
             except services.ObservationRefused as refusal:
                 form.add_error(None, str(refusal))
@@ -316,7 +332,12 @@ def reflection(request, pk):
                 messages.success(request, _("Your reflection has been saved."))
                 return redirect("observations:reflection", pk=pk)
     else:
-        form = ReflectionForm(initial={"text": existing.text if existing else ""})
+        form = ReflectionForm(
+            initial={
+                "text": existing.text if existing else "",
+                "feature_consent": existing.feature_consent if existing else False,
+            }
+        )
     return render(
         request,
         "observations/reflection.html",

@@ -2,7 +2,7 @@
 links to each one's tools), and the per-observation tools (admin_views) routed under
 /admin/observations/ without a menu item of their own."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -20,12 +20,13 @@ from .admin_views import (
     close,
     reflection_file,
     sheet,
+    turn_into_case,
 )
-from .models import SEAT_STATUSES, CourtObservation
+from .models import SEAT_STATUSES, CasePage, CourtObservation
 
 
 def _tools_links(observation):
-    return format_html(
+    links = format_html(
         '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
         reverse("observation_tools:sheet", args=[observation.pk]),
         _("Attendance"),
@@ -34,6 +35,13 @@ def _tools_links(observation):
         reverse("observation_tools:attendees", args=[observation.pk]),
         _("Attendee list"),
     )
+    if observation.has_ended():
+        links += format_html(
+            ' · <a href="{}" data-case-link>{}</a>',
+            reverse("observation_tools:case", args=[observation.pk]),
+            _("Case page") if getattr(observation, "has_case", False) else _("Turn into a case"),
+        )
+    return links
 
 
 class CourtObservationViewSet(SnippetViewSet):
@@ -65,7 +73,8 @@ class CourtObservationViewSet(SnippetViewSet):
 
     def get_queryset(self, request):
         return CourtObservation.objects.annotate(
-            seats_taken=Count("attendance", filter=Q(attendance__status__in=SEAT_STATUSES))
+            seats_taken=Count("attendance", filter=Q(attendance__status__in=SEAT_STATUSES)),
+            has_case=Exists(CasePage.objects.filter(observation_id=OuterRef("pk"))),
         )
 
 
@@ -84,4 +93,5 @@ class ObservationToolsViewSet(ViewSet):
             path("<id:pk>/attendees/", attendees, name="attendees"),
             path("<id:pk>/attendees.xlsx", attendees_xlsx, name="attendees_xlsx"),
             path("reflections/<id:pk>/file/", reflection_file, name="reflection_file"),
+            path("<id:pk>/case/", turn_into_case, name="case"),
         ]

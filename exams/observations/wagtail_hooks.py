@@ -16,7 +16,14 @@ from learning.fast import dashboard as fast_dashboard
 from . import demo, fake_data
 from .credit import ObservationRequirements
 from .dashboard import ObservationPanel
-from .models import Attendance, AttendanceChange, CourtObservation, PlanObservation, Reflection
+from .models import (
+    Attendance,
+    AttendanceChange,
+    CasePage,
+    CourtObservation,
+    PlanObservation,
+    Reflection,
+)
 from .viewsets import CourtObservationViewSet, ObservationToolsViewSet
 
 register_snippet(CourtObservationViewSet)
@@ -39,6 +46,10 @@ def observation_role_permissions():
             "observations.view_attendance",
             "observations.change_attendance",
             "observations.view_reflection",
+            # Turning an observation into a case page (以案释法, exams.observations.cases).
+            "observations.add_casepage",
+            "observations.change_casepage",
+            "observations.view_casepage",
         },
         roles.HR: {
             "wagtailadmin.access_admin",
@@ -66,7 +77,10 @@ def observation_audit_log_models():
 
 @hooks.register("register_demo_data")
 def observation_demo_data():
-    return [(66, "Court observations", demo.load_observations)]
+    return [
+        (66, "Court observations", demo.load_observations),
+        (67, "Court observation case pages", demo.load_case),
+    ]
 
 
 @hooks.register("register_fake_data")
@@ -77,12 +91,13 @@ def observation_fake_data():
 @hooks.register("register_fast_path_invalidations")
 def observation_dashboard_invalidations():
     """What the court observation panel and the plans' observation requirements show
-    on the dashboard (learning.fast.dashboard): observations, invitations and plans
-    for everyone; an official's attendance and reflections for that official
-    (check-in and check-out written with update() are touched in the services)."""
+    on the dashboard (learning.fast.dashboard): observations, invitations, plans and
+    case pages (publishing one opens make-ups) for everyone; an official's attendance
+    and reflections for that official (check-in and check-out written with update()
+    are touched in the services)."""
     found = [
         Invalidation(fast_dashboard.SHARED_FAMILY, signal, model)
-        for model in (CourtObservation, PlanObservation)
+        for model in (CourtObservation, PlanObservation, CasePage)
         for signal in (post_save, post_delete)
     ]
     found += [

@@ -125,7 +125,8 @@ class LectureIndexPage(SignedInPageMixin, Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["content.HomePage"]
-    subpage_types = ["learning.LectureSeriesPage", "learning.LecturePage"]
+    # observations.CasePage (以案释法) is a lecture too; named as a string, not imported.
+    subpage_types = ["learning.LectureSeriesPage", "learning.LecturePage", "observations.CasePage"]
     max_count = 1
 
     class Meta:
@@ -180,7 +181,8 @@ class LectureSeriesPage(SignedInPageMixin, Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("topic")]
     parent_page_types = ["learning.LectureIndexPage"]
-    subpage_types = ["learning.LecturePage"]
+    # observations.CasePage (以案释法) is a lecture too; named as a string, not imported.
+    subpage_types = ["learning.LecturePage", "observations.CasePage"]
 
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 

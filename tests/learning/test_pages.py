@@ -20,9 +20,17 @@ def test_page_hierarchy_rules():
     assert LectureIndexPage.allowed_parent_page_models() == [
         Page.objects.get(depth=2).specific_class
     ]
-    assert set(LectureIndexPage.allowed_subpage_models()) == {LecturePage, LectureSeriesPage}
+    # observations.CasePage (以案释法) is a lecture the index and series also take.
+    assert {m._meta.label for m in LectureIndexPage.allowed_subpage_models()} == {
+        "learning.LecturePage",
+        "learning.LectureSeriesPage",
+        "observations.CasePage",
+    }
     assert set(LectureSeriesPage.allowed_parent_page_models()) == {LectureIndexPage}
-    assert LectureSeriesPage.allowed_subpage_models() == [LecturePage]
+    assert {m._meta.label for m in LectureSeriesPage.allowed_subpage_models()} == {
+        "learning.LecturePage",
+        "observations.CasePage",
+    }
     assert set(LecturePage.allowed_parent_page_models()) == {LectureIndexPage, LectureSeriesPage}
     assert LecturePage.allowed_subpage_models() == []
 
