@@ -21,7 +21,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 
-from . import screens
+from . import screens, yearend
 from .admin_views import ScreenNoticeViewSet
 from .models import Playlist, PlayLog, PublicityItem, Screen
 
@@ -74,13 +74,18 @@ class PlayCountsView(WagtailAdminTemplateMixin, TemplateView):
         }
         form = PlayCountsForm(data)
         rows = []
+        totals = {}
         if form.is_valid():
             plays = PlayLog.objects.between(form.cleaned_data["start"], form.cleaned_data["end"])
             rows = list(plays.counts_by_item())
+            # Hours and screens as the year-end report quotes them (content.yearend).
+            totals = yearend.play_totals(plays)
         return super().get_context_data(
             form=form,
             rows=rows,
             total=sum(row["plays"] for row in rows),
+            hours=totals.get("hours"),
+            screens=totals.get("screens"),
             **kwargs,
         )
 

@@ -25,6 +25,7 @@ def report_lists_urls():
         path("year-end/", v.YearEndView.as_view(), name="yearend"),
         path("year-end/print/", v.YearEndPrintView.as_view(), name="yearend_print"),
         path("year-end.xlsx", v.YearEndExportView.as_view(), name="yearend_export"),
+        path("year-end.docx", v.YearEndDocxView.as_view(), name="yearend_docx"),
     ]
     return [path("reports/", include((urls, "report_lists"), namespace="report_lists"))]
 

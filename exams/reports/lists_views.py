@@ -21,7 +21,7 @@ from django_tasks import TaskResultStatus
 from learning.spreadsheets import table_xlsx, xlsx_response
 
 from ..certificates import certificate_pdf
-from . import behind, register, reminders, yearend
+from . import behind, register, reminders, yearend, yearend_docx
 from .access import ReportAccessMixin, can_view_reports
 
 PER_PAGE = 50
@@ -300,3 +300,17 @@ class YearEndExportView(ReportAccessMixin, View):
             return redirect(reverse("report_lists:yearend") + "?" + request.GET.urlencode())
         figures = yearend.year_end(request.user, year)
         return xlsx_response(yearend.workbook(figures), f"year-end-{year}.xlsx")
+
+
+class YearEndDocxView(ReportAccessMixin, View):
+    """The study section of the annual report drafted as .docx (yearend_docx)."""
+
+    def get(self, request):
+        form, year = _year(request)
+        if year is None:
+            return redirect(reverse("report_lists:yearend") + "?" + request.GET.urlencode())
+        response = HttpResponse(
+            yearend_docx.draft(request, year), content_type=yearend_docx.CONTENT_TYPE
+        )
+        response["Content-Disposition"] = f'attachment; filename="year-end-{year}.docx"'
+        return response
