@@ -6,10 +6,11 @@ from wagtail.images import get_image_model
 from wagtail.snippets.models import register_snippet
 
 from learning import roles
+from learning.briefings.models import BriefingSheetPage
 from learning.fast import Invalidation
 from learning.models import Department, LecturePage, Speaker, StudyPlan
 
-from . import data_screen, demo, screens, urgent
+from . import briefing_card, data_screen, demo, page_cards, screens, urgent, yearend
 from .models import (
     Playlist,
     PlaylistEntry,
@@ -58,6 +59,7 @@ def screens_fast_path_invalidations():
     publishing and unpublishing a lecture saves the page, so post_save covers them."""
     models = (LecturePage, Speaker, PublicityItem, Playlist, PlaylistEntry, Screen)
     models += (ScreenPlaylist, get_image_model(), get_document_model(), ScreenNotice)
+    models += (BriefingSheetPage,)  # briefing cards (明白纸)
     return [
         *(
             Invalidation(screens.FAMILY, signal, model)
@@ -82,3 +84,24 @@ def data_screen_fast_path_invalidations():
 # The data screen's own panel (this month's studying officials); exams adds its own.
 hooks.register(data_screen.HOOK, data_screen.studying_panel)
 hooks.register("register_log_actions", urgent.register_actions)
+
+# The screens' figures in the drafted year-end report (exams/reports/yearend_docx.py),
+# and a month of demo plays behind them.
+hooks.register("register_year_end_figures", yearend.year_end_figures)
+
+
+@hooks.register("register_demo_data")
+def screen_plays_demo_data():
+    return [(88, "Screen plays logged", yearend.load_demo_plays)]
+
+
+# "Show on screens" for lecture pages, case pages included (content/page_cards.py).
+hooks.register("register_admin_urls", page_cards.admin_urls)
+hooks.register("register_page_header_buttons", page_cards.header_buttons)
+hooks.register("register_page_listing_more_buttons", page_cards.listing_buttons)
+
+
+# The 明白纸 card in the default demo playlist (content/briefing_card.py).
+@hooks.register("register_demo_data")
+def briefing_card_demo_data():
+    return [(85, "Briefing sheet card on the screens", briefing_card.load_demo_card)]

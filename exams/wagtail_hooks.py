@@ -22,6 +22,7 @@ from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from learning import roles
+from learning.agenda import FOLLOW_UP_HOOK as AGENDA_FOLLOW_UP_HOOK
 from learning.fast import Invalidation
 from learning.fast import dashboard as fast_dashboard
 from learning.models import LawTopic
@@ -30,6 +31,10 @@ from . import admin_views as v
 from . import audit, certificate_views, certificates, demo, integrity, marking_views, papers
 from . import results as exam_results
 from .admin_views import QuestionImportViewSet
+from .agenda_follow_up import FollowUpProvider
+from .agenda_follow_up import dashboard_panels as follow_up_dashboard_panels
+from .agenda_follow_up import invalidations as follow_up_invalidations
+from .agenda_follow_up import load_demo as load_follow_up_demo
 from .dashboard import ExamsPanel
 from .forms import QUESTION_EDIT_HANDLER, ExamSessionForm, PaperForm
 from .models import (
@@ -485,3 +490,13 @@ hooks.register("construct_homepage_panels", admin_home.add_role_panels)
 # content): the completion, pass-rate and observation panels, and what renews them.
 hooks.register(DATA_SCREEN_HOOK, data_screen_panels)
 hooks.register("register_fast_path_invalidations", data_screen_invalidations)
+
+
+# Follow-up questions after a meeting's law study, 会后测试 (exams/agenda_follow_up.py):
+# learning's agenda asks the provider; officials' to-do panel, its invalidation, demo.
+hooks.register(AGENDA_FOLLOW_UP_HOOK, FollowUpProvider)
+hooks.register("register_dashboard_panels", follow_up_dashboard_panels)
+hooks.register("register_fast_path_invalidations", follow_up_invalidations)
+hooks.register(
+    "register_demo_data", lambda: [(66, "Agenda follow-up questions", load_follow_up_demo)]
+)

@@ -24,6 +24,7 @@ from .agenda_views import (
     AttendanceImportViewSet,
     add_overdue_panel,
     agenda_admin_urls,
+    follow_up_after_edit,
 )
 from .completion import LectureRequirements
 from .dashboard import ProfilePanel
@@ -255,6 +256,9 @@ register_snippet(AgendaItemViewSet)
 hooks.register("register_admin_urls", agenda_admin_urls)
 hooks.register("register_log_actions", register_agenda_log_actions)
 hooks.register("construct_homepage_panels", add_overdue_panel)
+# Follow-up questions (会后测试): the providers hear of attendees added on the forms.
+hooks.register("after_edit_snippet", follow_up_after_edit)
+hooks.register("after_create_snippet", follow_up_after_edit)
 
 
 @hooks.register("register_admin_viewset")

@@ -57,5 +57,7 @@ urlpatterns = [
     # development); no pattern at the root.
     path("", include("learning.urls")),
     path("screens/", include("content.urls")),
+    # Confirming a 明白纸 as read (its page is in the Wagtail tree, /briefings/…).
+    path("briefing-receipts/", include("learning.briefings.urls")),
     path("", include(wagtail_urls)),
 ]

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 WORDS = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}(?: [A-Za-z][A-Za-z'’-]+)*")
 ALLOWED = {
     # Names of the product and of file formats.
-    "Wagtail", "Xuefa", "Excel", "PDF", "CSV", "XLSX", "WPS", "csv", "xls", "xlsx",
+    "Wagtail", "Xuefa", "Excel", "PDF", "CSV", "XLSX", "WPS", "csv", "xls", "xlsx", "docx",
     # Wagtail's slim header writes aria-label="Actions" into its template untranslated
     # (wagtailadmin/shared/headers/_actions.html): nothing of ours can translate it.
     "Actions",

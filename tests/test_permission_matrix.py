@@ -42,6 +42,8 @@ RULES = [
     (r"^admin/(roster|question_import)/<id:pk>/", OWNER),
     (r"^admin/roster/", HR_ONLY),
     (r"^admin/reports/behind/remind/$", NOT_GET),
+    # The drafted year-end report (.docx): the year-end figures' readers.
+    (r"^admin/reports/year-end\.docx$", REPORTS),
     (r"^admin/reports/(behind|register|year-end)", REPORTS),
     (r"^admin/reports/exports/request/$", NOT_GET),
     # An export's file (its requester's only) and an official's study record (within
@@ -67,10 +69,17 @@ RULES = [
     (r"^admin/agenda_attendance/jobs/<id:pk>/", OWNER),
     # The notice delivery log: HR and organizers read it, officials 403.
     (r"^admin/notices/deliveries/", REPORTS),
+    # 明白纸 report (per sheet, its xlsx, reminders by POST): HR and organizers, officials
+    # 403; a made-up sheet id is a 404, a GET of the reminder 405.
+    (r"^admin/briefings/", REPORTS),
     # Urgent notices on the screens: organizers start and end them (200; a made-up id is
     # a 404); HR is refused as marking is (Wagtail's refusal, to the dashboard).
     (r"^admin/screen-notices/$", MARKERS),
     (r"^admin/screen-notices/<id:pk>/end/$", MARKERS),
+    # A court observation turned into a case (以案释法), and "Show on screens" for a
+    # lecture page: organizers (a made-up id is a 404); HR is refused as marking is.
+    (r"^admin/observations/<id:pk>/case/$", MARKERS),
+    (r"^admin/page-cards/<id:page_id>/$", MARKERS),
     (r"^admin/", BACK_OFFICE),
     # Wagtail's front-end login for private pages leads to allauth's.
     (r"^_util/login/$", ACCOUNT),
@@ -83,6 +92,8 @@ RULES = [
     (r"^styleguide/$", REPORTS),
     (r"^manifest\.webmanifest$", PUBLIC),  # the PWA manifest, fetched without cookies
     (r"^study/<id:lecture_id>/heartbeat/$", NOT_GET),
+    # Confirming a 明白纸 as read: the signed-in official's own receipt, by POST only.
+    (r"^briefing-receipts/<id:pk>/confirm/$", NOT_GET),
     (r"^exams/$", SIGNED_IN),
     (r"^exams/notebook/$", SIGNED_IN),
     (r"^exams/record\.pdf$", SIGNED_IN),  # the signed-in official's own study record

@@ -60,6 +60,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "learning",
+    "learning.briefings",
     "exams",
     "exams.observations",
     "content",
