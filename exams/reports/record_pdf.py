@@ -17,6 +17,7 @@ from io import BytesIO
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -243,12 +244,13 @@ def _exams_taken(chunk, start, end, item_dates):
 
 def _observations_attended(chunk, start, end, item_dates):
     """{official_id: [(date, title, court, status label, credit minutes)]} of the court
-    observations attended (one query)."""
+    observations attended, or made up by studying their case (补学: dated by the
+    make-up, no observation credit, which the case's study time gave) (one query)."""
     observations = defaultdict(list)
     for attendance in (
         Attendance.objects.filter(
+            Q(status__in=ATTENDED_STATUSES) | Q(made_up_at__isnull=False),
             official_id__in=chunk,
-            status__in=ATTENDED_STATUSES,
             observation__starts_at__gte=start,
             observation__starts_at__lt=end,
         )
@@ -256,14 +258,17 @@ def _observations_attended(chunk, start, end, item_dates):
         .order_by("observation__starts_at", "pk")
     ):
         observation = attendance.observation
-        done_on = _local_date(observation.starts_at)
+        attended = attendance.status in ATTENDED_STATUSES
+        done_on = _local_date(observation.starts_at if attended else attendance.made_up_at)
         observations[attendance.official_id].append(
             (
                 done_on,
                 observation.title,
                 observation.court,
-                attendance.get_status_display(),
-                observation.credit_minutes,
+                attendance.get_status_display()
+                if attended
+                else pgettext("court observation make-up", "Made up"),
+                observation.credit_minutes if attended else 0,
             )
         )
         item_dates[attendance.official_id].setdefault(

@@ -166,3 +166,25 @@ def test_study_records_export_job_builds_the_department_pdf(
     assert job.filename.endswith(".pdf") and "区司法局" in job.filename
     with job.file.open("rb") as handle:
         assert "欧阳明月" in text_of(handle.read())
+
+
+def test_a_hearing_made_up_by_studying_its_case_shows_as_made_up(year):
+    """补学 (exams/observations/cases.py): on the record, dated by the make-up, with
+    no observation credit (the case's study time gave it)."""
+    official = OfficialFactory(user=UserFactory(name="司马光", roles=["Official"]))
+    starts = timezone.now() - datetime.timedelta(days=3)
+    court = CourtObservationFactory(
+        title="旁听民事纠纷案",
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=2),
+        registration_deadline=starts - datetime.timedelta(days=2),
+        credit_minutes=90,
+    )
+    Attendance.objects.create(
+        observation=court, official=official, status=Status.ABSENT, made_up_at=timezone.now()
+    )
+    text = text_of(record_pdf(official, year))
+    assert "旁听民事纠纷案" in text and "已补学" in text
+    assert "90" not in text
+    Attendance.objects.filter(official=official).update(made_up_at=None)
+    assert "旁听民事纠纷案" not in text_of(record_pdf(official, year))
