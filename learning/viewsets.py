@@ -11,6 +11,7 @@ from wagtail.users.views.users import UserViewSet as WagtailUserViewSet
 
 from .forms import NewObjectDefaultsMixin, this_year
 from .models import Department, Official, ReportScope, StudyExemption
+from .report_scope import visible_officials
 
 
 class YesNoColumn(Column):
@@ -158,12 +159,6 @@ class OfficialViewSet(ModelViewSet):
     index_view_class = OfficialIndexView
 
 
-def _scoped_officials(user, queryset):
-    """Officials in the user's report scope (learning.ReportScope), or all of them."""
-    scope = ReportScope.objects.filter(user=user).select_related("department").first()
-    return queryset.in_department(scope.department) if scope else queryset
-
-
 class StudyExemptionForm(NewObjectDefaultsMixin, WagtailAdminModelForm):
     new_object_initial = {"year": this_year}
 
@@ -171,7 +166,7 @@ class StudyExemptionForm(NewObjectDefaultsMixin, WagtailAdminModelForm):
         super().__init__(*args, for_user=for_user, **kwargs)
         officials = Official.objects.select_related("user").order_by("staff_number")
         if for_user is not None:
-            officials = _scoped_officials(for_user, officials)
+            officials = visible_officials(for_user, officials)
         self.fields["official"].queryset = officials
 
     class Meta:
@@ -189,7 +184,7 @@ class StudyExemptionIndexView(IndexView):
     def get_base_queryset(self):
         queryset = super().get_base_queryset().select_related("official__user", "created_by")
         return queryset.filter(
-            official__in=_scoped_officials(self.request.user, Official.objects.all())
+            official__in=visible_officials(self.request.user, Official.objects.all())
         )
 
 
@@ -197,7 +192,7 @@ class _ScopedExemptionMixin:
     """A user limited to a department subtree reaches only its officials' exemptions."""
 
     def get_queryset(self):
-        officials = _scoped_officials(self.request.user, Official.objects.all())
+        officials = visible_officials(self.request.user, Official.objects.all())
         return StudyExemption.objects.filter(official__in=officials)
 
 

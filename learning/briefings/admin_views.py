@@ -17,6 +17,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .. import spreadsheets
+from ..report_scope import can_view_reports, scope_root
 from . import notices, report
 from .models import BriefingSheetPage
 
@@ -35,7 +36,7 @@ class ReportAccessMixin:
     """403 unless the user may read reports."""
 
     def dispatch(self, request, *args, **kwargs):
-        if not report.can_view(request.user):
+        if not can_view_reports(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -122,7 +123,7 @@ class RemindView(ReportAccessMixin, View):
 
     def post(self, request, pk):
         sheet = _live_sheet(pk)
-        root = report.scope_root(request.user)
+        root = scope_root(request.user)
         key = f"xuefa:briefings:remind:{sheet.pk}:{root.pk if root else 'all'}"
         target = reverse("briefings_report:sheet", args=[sheet.pk])
         if not cache.add(key, timezone.now().isoformat(), REMIND_THROTTLE_SECONDS):
@@ -156,7 +157,7 @@ class BriefingReportMenuItem(MenuItem):
     """In Wagtail's Reports menu, for those who may read reports."""
 
     def is_shown(self, request):
-        return report.can_view(request.user)
+        return can_view_reports(request.user)
 
 
 def report_menu_item():

@@ -5,7 +5,7 @@ each department and who has not; per year, the totals the year-end report quotes
 A sheet's audience is the active officials it is for as their profiles are now
 (department, leader); "confirmed" counts receipts of that audience only. Everything
 is limited to the viewer's report scope (learning.ReportScope: a department subtree;
-read here as exams.reports.access reads it, since learning imports no other app)."""
+learning/report_scope.py, which exams' reports use too)."""
 
 import dataclasses
 
@@ -13,23 +13,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from ..models import Official, ReportScope
+from ..models import Official
 from ..models.study import Audience
+from ..report_scope import scope_root
 from .models import BriefingReceipt, BriefingSheetPage, department_prefixes
-
-PERMISSION = "learning.view_reports"
-
-
-def can_view(user):
-    return bool(user.is_authenticated and user.is_active and user.has_perm(PERMISSION))
-
-
-def scope_root(user):
-    """The department the user's reports are limited to, or None for everything."""
-    if not hasattr(user, "_report_scope_root"):
-        scope = ReportScope.objects.filter(user=user).select_related("department").first()
-        user._report_scope_root = scope.department if scope else None
-    return user._report_scope_root
 
 
 def audience_condition(sheet):
