@@ -47,6 +47,7 @@ from exams.models import (
     SessionKind,
 )
 from tests.factories import DEFAULT_PASSWORD, OfficialFactory, UserFactory
+from tests.races import racing_test
 
 from .factories import ExamSessionFactory, QuestionFactory, fixed_paper
 
@@ -642,11 +643,7 @@ def test_invalid_form_values_are_ignored_and_the_saved_answer_kept(official_clie
     assert stored(attempt, CASE) == "已保存"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Needs PostgreSQL: SQLite serialises every writer, so there is no race to test.",
-)
+@racing_test
 def test_text_saves_racing_a_submit_are_graded_or_refused():
     """Autosaves of a blank and a written answer (what exams:save runs) from three
     threads against a submit from a fourth: every save that began after the submit

@@ -3,7 +3,6 @@ make one case; a make-up recorded from several requests at once is recorded once
 
 import datetime
 
-from django.db import connection
 from django.utils import timezone
 
 import pytest
@@ -14,19 +13,12 @@ from exams.observations.models import Attendance, AttendanceChange, CasePage, St
 from learning.models import StudyRecord
 from tests.factories import OfficialFactory, UserFactory
 from tests.learning.factories import lecture_index
+from tests.races import race, racing
 
 from .factories import QuestionFactory
 from .observation_factories import CourtObservationFactory
-from .test_concurrency import race
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="Needs PostgreSQL: SQLite serialises every writer, so there is no race to test "
-        "(run with DATABASE_URL=postgres://…).",
-    ),
-]
+pytestmark = racing
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ concurrently it is asked for; study plan certificates for those who complete a p
 that promises one; and revoking when a result is voided."""
 
 import datetime
-import threading
 
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +28,7 @@ from exams.models import (
 from learning.models import StudyExemption
 from tests.factories import OfficialFactory, UserFactory
 from tests.learning.factories import complete, make_lecture, make_plan
+from tests.races import race, racing_test
 
 from .certificate_helpers import SHANGHAI, short_answer_question, sit
 from .factories import ExamSessionFactory, fixed_paper
@@ -348,34 +347,12 @@ def test_voiding_a_required_exam_revokes_the_plan_certificate(plan_world, annual
 THREADS = 8
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Needs PostgreSQL: SQLite serialises every writer, so there is no race.",
-)
+@racing_test
 def test_concurrent_issues_create_one_certificate(bank):
     official = OfficialFactory()
     session = ExamSessionFactory(paper=fixed_paper(bank))
     attempt = sit(session, official, right=9)
-    barrier = threading.Barrier(THREADS)
-    codes, errors = [], []
-
-    def run():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            codes.append(certificates.issue_for_attempt(attempt).code)
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    codes, errors = race(lambda: certificates.issue_for_attempt(attempt).code, THREADS)
     assert errors == []
     assert len(codes) == THREADS and len(set(codes)) == 1
     assert Certificate.objects.filter(attempt=attempt).count() == 1

@@ -4,50 +4,16 @@ connections race; one attempt is created and it is graded exactly once."""
 import threading
 import time
 
-from django.db import connection
-
 import pytest
 
 from exams import attempts as engine
 from exams.models import Attempt, AttemptState
 from tests.factories import OfficialFactory
+from tests.races import THREADS, race, racing
 
 from .factories import ExamSessionFactory, QuestionFactory, fixed_paper
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="Needs PostgreSQL: SQLite serialises every writer, so there is no race to test "
-        "(run with DATABASE_URL=postgres://…).",
-    ),
-]
-
-THREADS = 8
-
-
-def race(target):
-    """Run target() in THREADS threads released together; collect results or errors."""
-    barrier = threading.Barrier(THREADS)
-    results, errors = [], []
-
-    def run():
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results, errors
+pytestmark = racing
 
 
 @pytest.fixture

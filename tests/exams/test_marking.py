@@ -30,6 +30,7 @@ from exams.models import (
 from exams.models.certificates import CertificateKind
 from learning import roles
 from tests.factories import DepartmentFactory, OfficialFactory, UserFactory
+from tests.races import racing_test
 
 from .factories import QuestionFactory
 from .marking_factories import case_question, marking_exam, short_question, sit
@@ -284,11 +285,7 @@ def test_two_markers_for_one_round_one_wins_and_the_other_is_told(sat, markers):
     assert case_answer(sat).points_awarded == Decimal("20.00")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="Needs PostgreSQL: SQLite serialises every writer, so there is no race to test.",
-)
+@racing_test
 def test_markers_racing_for_a_round_on_postgresql_leave_one_mark():
     case, choice = case_question(), QuestionFactory()
     exam = marking_exam([(choice, 10), (case, 20)])
