@@ -42,12 +42,15 @@ OFFICIAL_PAGES = [
     ("notebook", "official", "/exams/notebook/"),
     ("record", "official", "/me/record/"),
     ("observations", "official", "/observations/"),
+    ("briefing", "official", "/briefings/secrecy/"),
+    ("case", "official", "/lectures/以案释法政府信息公开答复案/"),
 ]
 ADMIN_PAGES = [
     ("admin_home_organizer", "organizer", "/admin/"),
     ("marking_queue", "organizer", "/admin/marking/"),
     ("admin_home_hr", "hr", "/admin/"),
     ("completion_report", "hr", "/admin/reports/completion/"),
+    ("briefing_report", "hr", "/admin/briefings/"),
 ]
 
 # Pages with a known critical or serious finding still to fix, by name: their check is
@@ -154,7 +157,8 @@ def scan_official(browser, live_server, script, results):
     page = new_page(browser, live_server, "official")
     for name, who, path in OFFICIAL_PAGES:
         if who and path:
-            page.goto(f"{live_server.url}{path}")
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, (path, response.status)
             results[name] = look_at(page, name, script, official=True)
     # The annual exam: its page, an attempt, and after handing in, the result.
     page.set_viewport_size(WIDE)
@@ -178,7 +182,8 @@ def scan_admin(browser, live_server, script, results):
         page = new_page(browser, live_server, who)
         for name, role, path in ADMIN_PAGES:
             if role == who:
-                page.goto(f"{live_server.url}{path}")
+                response = page.goto(f"{live_server.url}{path}")
+                assert response.status == 200, (path, response.status)
                 results[name] = look_at(page, name, script, official=False)
         page.context.close()
 
