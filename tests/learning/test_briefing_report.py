@@ -7,6 +7,8 @@ import datetime
 import io
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -205,3 +207,30 @@ def test_the_report_is_in_the_reports_menu_for_hr_and_organizers(client, org):
     client.force_login(back_office(roles.ORGANIZER))
     html = client.get(reverse("wagtailadmin_home")).content.decode()
     assert reverse("briefings_report:index") in html
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_report_pages_cost_the_same_queries_as_the_organisation_grows(client, org):
+    """Departments, officials, receipts and sheets added: the year page, a sheet's page
+    and its xlsx ask the database as often as before."""
+    client.force_login(back_office(roles.HR))
+    sheet = org["sheet"]
+    urls = [
+        reverse("briefings_report:index") + f"?year={timezone.localdate().year}",
+        reverse("briefings_report:sheet", args=[sheet.pk]),
+        reverse("briefings_report:xlsx", args=[sheet.pk]),
+    ]
+    for url in urls:
+        client.get(url)  # warm: the first request of a client reads its session anew
+    before = [_queries(client, url) for url in urls]
+    for n in range(6):
+        department = DepartmentFactory(name=f"新部门{n}", parent=org["justice"])
+        for official in OfficialFactory.create_batch(4, department=department)[:2]:
+            receipts.confirm(sheet, official.user, {})
+    make_sheet("第二份明白纸")
+    assert [_queries(client, url) for url in urls] == before
