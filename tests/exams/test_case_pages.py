@@ -425,3 +425,18 @@ def test_the_case_opens_in_the_page_editor(organizer_client, organizer, world):
     html = response.content.decode()
     assert "featured_reflections-TOTAL_FORMS" in html and 'name="facts"' in html
     assert f'data-page-card="{case.pk}"' in html
+
+
+def test_the_observations_pages_of_a_missed_official_take_a_bounded_number_of_queries(
+    client, world, case, django_assert_max_num_queries
+):
+    """The list and the detail read the open make-ups with a few queries, whatever
+    else the official attended."""
+    absent = world["people"]["absent"]
+    client.force_login(absent.user)
+    client.get(reverse("observations:index"))  # the session is read anew once
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("observations:index")).status_code == 200
+    with django_assert_max_num_queries(16):
+        detail = reverse("observations:detail", args=[world["observation"].pk])
+        assert client.get(detail).status_code == 200
