@@ -19,7 +19,7 @@ from learning.models.study import year_bounds
 from ..models import ExamSession
 from ..observations.models import CourtObservation
 from .completion import DepartmentRow, build_report
-from .yearend import _exam_figures as exam_figures
+from .yearend import exam_figures
 
 # content's hook and fast-path family of the data screen (content/data_screen.py),
 # named here: exams does not import content.

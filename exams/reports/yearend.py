@@ -92,7 +92,7 @@ def year_end(user, year):
     sessions = CollectiveStudySession.objects.filter(date__year=year)
     study_people = _study_attendance(year, root)
     speakers = _speaker_count(year, sessions)
-    exams = _exam_figures(year, end, root)
+    exams = exam_figures(year, end, root)
     observations = CourtObservation.objects.filter(starts_at__gte=start, starts_at__lt=end)
     counts = _observation_counts(observations, root)
     officials, with_plan, complete = _plan_completion(user, year)
@@ -142,7 +142,7 @@ def _speaker_count(year, sessions):
     return len(speaker_ids)
 
 
-def _exam_figures(year, end, root):
+def exam_figures(year, end, root):
     """[ExamFigures] per kind of exam but practice: sessions opened in the year, and the
     attempts, participants and passes of the officials in scope (two queries)."""
     exams = {

@@ -58,6 +58,12 @@ def test_leaving_the_page_is_warned_and_the_server_submits_at_the_limit(page, li
     notice.wait_for(state="visible")
     assert "1" in notice.inner_text() and "2" in notice.inner_text()
     page.evaluate(SHOW)
+    # The departure is reported in the background: wait for the server to record it.
+    recorded = Attempt.objects.filter(pk=attempt.pk, departures=1)
+    for _ in range(100):
+        if recorded.exists():
+            break
+        page.wait_for_timeout(100)
     attempt.refresh_from_db()
     assert attempt.departures == 1 and attempt.state == AttemptState.IN_PROGRESS
 

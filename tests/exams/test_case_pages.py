@@ -6,7 +6,9 @@ only by completing the case's study time from heartbeats and passing its quiz.""
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -440,3 +442,40 @@ def test_the_observations_pages_of_a_missed_official_take_a_bounded_number_of_qu
     with django_assert_max_num_queries(16):
         detail = reverse("observations:detail", args=[world["observation"].pk])
         assert client.get(detail).status_code == 200
+
+
+def _case_form_queries(client, observation, data=None):
+    with CaptureQueriesContext(connection) as queries:
+        if data is None:
+            assert client.get(case_url(observation)).status_code == 200
+        else:
+            # Invalid on purpose (no title): the form comes back with every field.
+            assert client.post(case_url(observation), data).status_code == 200
+    return len(queries)
+
+
+def test_the_case_form_costs_the_same_queries_as_reflections_and_the_bank_grow(
+    organizer_client, world
+):
+    """More consenting reflections (each with its excerpt field and author's name) and a
+    larger question bank: the form, shown and sent back with an error, asks the database
+    as often as before."""
+    observation = world["observation"]
+    invalid = form_data(world, reflections=[world["quoted"]], title="")
+    organizer_client.get(case_url(observation))  # warm the client's session
+    before = [
+        _case_form_queries(organizer_client, observation),
+        _case_form_queries(organizer_client, observation, invalid),
+    ]
+    later = NOW - datetime.timedelta(days=1)
+    for n in range(6):
+        attendance = Attendance.objects.create(
+            observation=observation, official=OfficialFactory(), status=Status.PRESENT
+        )
+        services.submit_reflection(attendance, f"第{n}篇感想。", now=later, consent=True)
+    QuestionFactory.create_batch(12)
+    assert len(organizer_client.get(case_url(observation)).context["form"].excerpt_fields()) == 7
+    assert [
+        _case_form_queries(organizer_client, observation),
+        _case_form_queries(organizer_client, observation, invalid),
+    ] == before
