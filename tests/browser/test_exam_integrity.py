@@ -40,6 +40,14 @@ def start(page, live_server, exam):
     return Attempt.objects.get(session=exam, state=AttemptState.IN_PROGRESS)
 
 
+def wait_until_recorded(page, queryset):
+    """Wait up to 10 s for a background report to reach the database."""
+    for _ in range(100):
+        if queryset.exists():
+            return
+        page.wait_for_timeout(100)
+
+
 def saved(page, position, letter):
     choose(page, position, letter)
     page.locator(f"#q-{position} .save-state.saved").wait_for()
@@ -59,11 +67,7 @@ def test_leaving_the_page_is_warned_and_the_server_submits_at_the_limit(page, li
     assert "1" in notice.inner_text() and "2" in notice.inner_text()
     page.evaluate(SHOW)
     # The departure is reported in the background: wait for the server to record it.
-    recorded = Attempt.objects.filter(pk=attempt.pk, departures=1)
-    for _ in range(100):
-        if recorded.exists():
-            break
-        page.wait_for_timeout(100)
+    wait_until_recorded(page, Attempt.objects.filter(pk=attempt.pk, departures=1))
     attempt.refresh_from_db()
     assert attempt.departures == 1 and attempt.state == AttemptState.IN_PROGRESS
 
@@ -107,10 +111,7 @@ def test_copy_paste_selection_and_the_context_menu_are_blocked(page, live_server
     page.locator("#integrity-notice").wait_for(state="visible")
     assert "复制" in page.locator("#integrity-notice").inner_text()
     logged = attempt.integrity_events.filter(kind="copy_blocked")
-    for _ in range(50):  # the report is a background request
-        if logged.exists():
-            break
-        page.wait_for_timeout(100)
+    wait_until_recorded(page, logged)  # the report is a background request
     assert logged.count() == 1
     # Answering still works.
     saved(page, 1, "A")
